@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/attestbot/attest/campaign"
+)
+
+// interner returns one shared copy of each id string, so that millions of
+// relation rows do not each hold their own copies of the same ids.
+type interner map[string]string
+
+func (in interner) get(b sql.RawBytes) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	in[s] = s
+	return s
+}
+
+// LoadSnapshot reads a whole snapshot, or returns campaign.ErrNotFound.
+func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot, error) {
+	info, err := s.Snapshot(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	snap := &campaign.Snapshot{ID: info.ID, OrgURL: info.OrgURL, StartedAt: info.StartedAt,
+		CompletedAt: info.CompletedAt, LogCursor: info.LogCursor}
+	ids := interner{}
+	args := []any{id}
+	c := info.Counts
+	snap.Users = make([]campaign.User, 0, c.Users)
+	snap.Memberships = make([]campaign.Membership, 0, c.Memberships)
+	snap.Usage = make([]campaign.AppUsage, 0, c.SignIns)
+
+	steps := []struct {
+		what, q string
+		fn      func(*sql.Rows) error
+	}{
+		{"users", `SELECT id, login, email, first_name, last_name, status, created, last_login, department, title, manager_ref, manager_id
+			FROM dir_users WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+			var u campaign.User
+			var id sql.RawBytes
+			var created, last int64
+			if err := r.Scan(&id, &u.Login, &u.Email, &u.FirstName, &u.LastName, &u.Status, &created, &last,
+				&u.Department, &u.Title, &u.ManagerRef, &u.ManagerID); err != nil {
+				return err
+			}
+			u.ID, u.Created, u.LastLogin = ids.get(id), fromUnix(created), fromUnix(last)
+			snap.Users = append(snap.Users, u)
+			return nil
+		}},
+		{"groups", `SELECT id, name, description, type, rule_ids FROM dir_groups WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+			var g campaign.Group
+			var id sql.RawBytes
+			var rules string
+			if err := r.Scan(&id, &g.Name, &g.Description, &g.Type, &rules); err != nil {
+				return err
+			}
+			g.ID, g.RuleIDs = ids.get(id), strings.Fields(rules)
+			snap.Groups = append(snap.Groups, g)
+			return nil
+		}},
+		{"group rules", `SELECT id, name, status, group_ids FROM dir_group_rules WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+			var g campaign.GroupRule
+			var groups string
+			if err := r.Scan(&g.ID, &g.Name, &g.Status, &groups); err != nil {
+				return err
+			}
+			g.GroupIDs = strings.Fields(groups)
+			snap.Rules = append(snap.Rules, g)
+			return nil
+		}},
+		{"apps", `SELECT id, name, label, status, sign_on_mode, link_url FROM dir_apps WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+			var a campaign.App
+			var id sql.RawBytes
+			if err := r.Scan(&id, &a.Name, &a.Label, &a.Status, &a.SignOnMode, &a.LinkURL); err != nil {
+				return err
+			}
+			a.ID = ids.get(id)
+			snap.Apps = append(snap.Apps, a)
+			return nil
+		}},
+		{"memberships", `SELECT group_id, user_id FROM dir_memberships WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+			var g, u sql.RawBytes
+			if err := r.Scan(&g, &u); err != nil {
+				return err
+			}
+			snap.Memberships = append(snap.Memberships, campaign.Membership{GroupID: ids.get(g), UserID: ids.get(u)})
+			return nil
+		}},
+		{"app users", `SELECT app_id, user_id, scope FROM dir_app_users WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+			var a, u, scope sql.RawBytes
+			if err := r.Scan(&a, &u, &scope); err != nil {
+				return err
+			}
+			sc := campaign.ScopeGroup
+			if string(scope) == campaign.ScopeUser {
+				sc = campaign.ScopeUser
+			}
+			snap.AppAssignments = append(snap.AppAssignments, campaign.AppAssignment{AppID: ids.get(a), UserID: ids.get(u), Scope: sc})
+			return nil
+		}},
+		{"app groups", `SELECT app_id, group_id, priority FROM dir_app_groups WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+			var a, g sql.RawBytes
+			var p int
+			if err := r.Scan(&a, &g, &p); err != nil {
+				return err
+			}
+			snap.GroupAssignments = append(snap.GroupAssignments, campaign.GroupAssignment{AppID: ids.get(a), GroupID: ids.get(g), Priority: p})
+			return nil
+		}},
+		{"app usage", `SELECT user_id, app_id, last_used FROM dir_app_usage WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+			var u, a sql.RawBytes
+			var t int64
+			if err := r.Scan(&u, &a, &t); err != nil {
+				return err
+			}
+			snap.Usage = append(snap.Usage, campaign.AppUsage{UserID: ids.get(u), AppID: ids.get(a), LastUsed: fromUnix(t)})
+			return nil
+		}},
+	}
+	for _, st := range steps {
+		if err := s.each(ctx, st.q, args, st.fn); err != nil {
+			return nil, fmt.Errorf("store: load snapshot %d %s: %w", id, st.what, err)
+		}
+	}
+	return snap, nil
+}
