@@ -103,9 +103,10 @@ type Membership struct {
 // AppAssignment is one app user: a user holding an app, directly (scope
 // USER) or only through groups (scope GROUP).
 type AppAssignment struct {
-	AppID  string
-	UserID string
-	Scope  string
+	AppID   string
+	UserID  string
+	Scope   string
+	Created time.Time // when the assignment was made, zero if unknown
 }
 
 // GroupAssignment is a group assigned to an app: its members hold the app.
@@ -139,6 +140,8 @@ type Snapshot struct {
 	// LogCursor is the end of the System Log window read so far; the next
 	// sync reads events from here on.
 	LogCursor time.Time
+	// Digest is the SHA-256 of the content (see Digest), set when saved.
+	Digest string
 
 	Users            []User
 	Groups           []Group

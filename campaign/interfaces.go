@@ -35,6 +35,7 @@ type SnapshotInfo struct {
 	StartedAt   time.Time
 	CompletedAt time.Time
 	LogCursor   time.Time
+	Digest      string // SHA-256 of the content, see Digest
 	Counts      SyncCounts
 }
 

@@ -125,8 +125,10 @@ func (b *bucket) observe(h http.Header, status int) {
 	remaining, errR := strconv.Atoi(h.Get("X-Rate-Limit-Remaining"))
 	resetSec, errS := strconv.ParseInt(h.Get("X-Rate-Limit-Reset"), 10, 64)
 	if errL != nil || errR != nil || errS != nil || limit <= 0 {
+		// No rate-limit headers: the endpoint is not metered this way;
+		// a 429 without them is handled by the transport's backoff.
 		if !b.heard {
-			b.heard, b.metered = true, status != http.StatusTooManyRequests
+			b.heard, b.metered = true, false
 		}
 		return
 	}

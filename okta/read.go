@@ -216,7 +216,11 @@ func (c *Client) readAppUsers(ctx context.Context, appID string) ([]campaign.App
 	}, func(page []*sdk.AppUser) {
 		for _, au := range page {
 			if au != nil {
-				out = append(out, campaign.AppAssignment{AppID: appID, UserID: au.Id, Scope: strings.ToUpper(au.Scope)})
+				a := campaign.AppAssignment{AppID: appID, UserID: au.Id, Scope: strings.ToUpper(au.Scope)}
+				if au.Created != nil {
+					a.Created = au.Created.UTC()
+				}
+				out = append(out, a)
 			}
 		}
 	})

@@ -29,7 +29,7 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 		return nil, err
 	}
 	snap := &campaign.Snapshot{ID: info.ID, OrgURL: info.OrgURL, StartedAt: info.StartedAt,
-		CompletedAt: info.CompletedAt, LogCursor: info.LogCursor}
+		CompletedAt: info.CompletedAt, LogCursor: info.LogCursor, Digest: info.Digest}
 	ids := interner{}
 	args := []any{id}
 	c := info.Counts
@@ -93,16 +93,17 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 			snap.Memberships = append(snap.Memberships, campaign.Membership{GroupID: ids.get(g), UserID: ids.get(u)})
 			return nil
 		}},
-		{"app users", `SELECT app_id, user_id, scope FROM dir_app_users WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{"app users", `SELECT app_id, user_id, scope, created FROM dir_app_users WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var a, u, scope sql.RawBytes
-			if err := r.Scan(&a, &u, &scope); err != nil {
+			var created int64
+			if err := r.Scan(&a, &u, &scope, &created); err != nil {
 				return err
 			}
 			sc := campaign.ScopeGroup
 			if string(scope) == campaign.ScopeUser {
 				sc = campaign.ScopeUser
 			}
-			snap.AppAssignments = append(snap.AppAssignments, campaign.AppAssignment{AppID: ids.get(a), UserID: ids.get(u), Scope: sc})
+			snap.AppAssignments = append(snap.AppAssignments, campaign.AppAssignment{AppID: ids.get(a), UserID: ids.get(u), Scope: sc, Created: fromUnix(created)})
 			return nil
 		}},
 		{"app groups", `SELECT app_id, group_id, priority FROM dir_app_groups WHERE snapshot_id = ?`, func(r *sql.Rows) error {

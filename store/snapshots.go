@@ -15,14 +15,17 @@ import (
 // id. Until the transaction commits the previous snapshot stays the latest;
 // on error nothing of the new one is visible.
 func (s *Store) SaveSnapshot(ctx context.Context, snap *campaign.Snapshot, counts campaign.SyncCounts) (int64, error) {
+	if snap.Digest == "" {
+		snap.Digest = campaign.Digest(snap)
+	}
 	countsJSON, err := json.Marshal(counts)
 	if err != nil {
 		return 0, err
 	}
 	var id int64
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO snapshots (org_url, started_at, completed_at, log_cursor, counts) VALUES (?, ?, ?, ?, ?)`,
-			snap.OrgURL, fmtTime(snap.StartedAt), fmtTime(snap.CompletedAt), fmtTime(snap.LogCursor), string(countsJSON))
+		res, err := tx.ExecContext(ctx, `INSERT INTO snapshots (org_url, started_at, completed_at, log_cursor, counts, digest) VALUES (?, ?, ?, ?, ?, ?)`,
+			snap.OrgURL, fmtTime(snap.StartedAt), fmtTime(snap.CompletedAt), fmtTime(snap.LogCursor), string(countsJSON), snap.Digest)
 		if err != nil {
 			return err
 		}
@@ -77,9 +80,9 @@ func writeRows(ctx context.Context, tx *sql.Tx, id int64, snap *campaign.Snapsho
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("memberships: %w", err)
 	}
-	ins = newInserter(ctx, tx, "dir_app_users", "snapshot_id", "app_id", "user_id", "scope")
+	ins = newInserter(ctx, tx, "dir_app_users", "snapshot_id", "app_id", "user_id", "scope", "created")
 	for _, a := range snap.AppAssignments {
-		ins.add(id, a.AppID, a.UserID, a.Scope)
+		ins.add(id, a.AppID, a.UserID, a.Scope, unix(a.Created))
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("app users: %w", err)
@@ -103,18 +106,18 @@ func writeRows(ctx context.Context, tx *sql.Tx, id int64, snap *campaign.Snapsho
 
 // LatestSnapshot returns the newest snapshot, or campaign.ErrNotFound.
 func (s *Store) LatestSnapshot(ctx context.Context) (campaign.SnapshotInfo, error) {
-	return s.snapshotInfo(ctx, `SELECT id, org_url, started_at, completed_at, log_cursor, counts FROM snapshots ORDER BY id DESC LIMIT 1`)
+	return s.snapshotInfo(ctx, `SELECT id, org_url, started_at, completed_at, log_cursor, counts, digest FROM snapshots ORDER BY id DESC LIMIT 1`)
 }
 
 // Snapshot returns one snapshot's description, or campaign.ErrNotFound.
 func (s *Store) Snapshot(ctx context.Context, id int64) (campaign.SnapshotInfo, error) {
-	return s.snapshotInfo(ctx, `SELECT id, org_url, started_at, completed_at, log_cursor, counts FROM snapshots WHERE id = ?`, id)
+	return s.snapshotInfo(ctx, `SELECT id, org_url, started_at, completed_at, log_cursor, counts, digest FROM snapshots WHERE id = ?`, id)
 }
 
 func (s *Store) snapshotInfo(ctx context.Context, q string, args ...any) (campaign.SnapshotInfo, error) {
 	var info campaign.SnapshotInfo
 	var started, completed, cursor, counts string
-	err := s.db.QueryRowContext(ctx, q, args...).Scan(&info.ID, &info.OrgURL, &started, &completed, &cursor, &counts)
+	err := s.db.QueryRowContext(ctx, q, args...).Scan(&info.ID, &info.OrgURL, &started, &completed, &cursor, &counts, &info.Digest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return info, fmt.Errorf("store: no directory snapshot yet; run `attest sync`: %w", campaign.ErrNotFound)
 	}

@@ -1,0 +1,111 @@
+package campaign
+
+import (
+	"context"
+	"time"
+)
+
+// CaseQuery selects cases of one campaign. Empty fields do not filter.
+type CaseQuery struct {
+	UserID     string
+	ReviewerID *string // nil: any; "" selects the IAM team's cases
+	Kind       string
+	ID         int64
+}
+
+// CaseUpdate is a change to a case made under a precondition: it applies
+// only while the case still has the reviewer it had when read, so a
+// concurrent escalation or delegation wins cleanly (ErrConflict).
+type CaseUpdate struct {
+	Case           *CaseRecord
+	ExpectReviewer string
+}
+
+// Store is what the engine needs to keep campaigns. Every method that
+// changes state also appends its audit events, in the same transaction.
+type Store interface {
+	SnapshotStore
+
+	// CreateCampaign stores a campaign with its cases and returns its id.
+	CreateCampaign(ctx context.Context, c *Campaign, cases []CaseRecord, ev Event) (int64, error)
+	// GetCampaign returns a campaign, or ErrNotFound.
+	GetCampaign(ctx context.Context, id int64) (*Campaign, error)
+	// ListCampaigns returns campaigns, newest first; states filters when set.
+	ListCampaigns(ctx context.Context, states ...State) ([]Campaign, error)
+	// MoveCampaign changes the state from -> to (compare-and-swap) and
+	// saves the campaign's other fields; ErrConflict if it was not in from.
+	MoveCampaign(ctx context.Context, c *Campaign, from State, ev Event) error
+
+	// Cases returns the cases a query selects, ordered by id.
+	Cases(ctx context.Context, campaignID int64, q CaseQuery) ([]CaseRecord, error)
+	// UpdateCases saves changed cases under their preconditions, all or
+	// nothing; ErrConflict names the first case whose precondition failed.
+	UpdateCases(ctx context.Context, updates []CaseUpdate, events []Event) error
+	// CloseCampaign records every case's outcome and the plan in one step.
+	CloseCampaign(ctx context.Context, c *Campaign, from State, outcomes map[int64]string, plan []PlanItem, history []Certification, ev Event) error
+	// CaseProgress counts open work per person for reminders and the
+	// stage-end check.
+	CaseProgress(ctx context.Context, campaignID int64) (Progression, error)
+
+	// Plan returns the stored remediation plan of a campaign.
+	Plan(ctx context.Context, campaignID int64) ([]PlanItem, error)
+	// AddApproval records an approval or rejection and returns all so far.
+	AddApproval(ctx context.Context, campaignID int64, a Approval, ev Event) ([]Approval, error)
+
+	// MarkReminder records that person was reminded for slot; false if
+	// they already were.
+	MarkReminder(ctx context.Context, campaignID int64, person string, slot time.Time, ev Event) (bool, error)
+
+	// Certifications returns the latest certification per (user, kind,
+	// entitlement) and PruneHistory drops records older than before.
+	Certifications(ctx context.Context) (map[EntitlementKey]Certification, error)
+	PruneHistory(ctx context.Context, before time.Time) (int64, error)
+
+	// ClaimScheduleRun records a scheduled run of a definition for a slot;
+	// false if that slot already ran. LastScheduleRun returns the latest
+	// slot, zero if none.
+	ClaimScheduleRun(ctx context.Context, definition string, slot, now time.Time) (bool, error)
+	LastScheduleRun(ctx context.Context, definition string) (time.Time, error)
+	SetScheduleRunCampaign(ctx context.Context, definition string, slot time.Time, campaignID int64) error
+
+	// AppendEvent appends one audit event on its own.
+	AppendEvent(ctx context.Context, ev Event) error
+	// Events returns a campaign's audit events in order.
+	Events(ctx context.Context, campaignID int64) ([]Event, error)
+}
+
+// Progression is the open work of a campaign, per person.
+type Progression struct {
+	// MemberOpen counts, per member, cases without a member answer.
+	MemberOpen map[string]int
+	// ReviewerOpen counts, per reviewer ("" = IAM team), stage-2 cases
+	// they still have to decide.
+	ReviewerOpen map[string]int
+	// ReviewerMembers lists, per reviewer, the members with open cases.
+	ReviewerMembers map[string][]string
+	Total           int
+}
+
+// EntitlementKey names one user's one entitlement.
+type EntitlementKey struct {
+	UserID        string
+	Kind          string
+	EntitlementID string
+}
+
+// Certification is one decision about an entitlement, kept as history.
+type Certification struct {
+	EntitlementKey
+	CertifiedAt time.Time
+	Outcome     string
+	DecidedBy   string
+	CampaignID  int64
+	AcceptUntil time.Time
+}
+
+// Approval is one approver's word on a plan.
+type Approval struct {
+	Approver string // email
+	Decision string // approve or reject
+	At       time.Time
+}

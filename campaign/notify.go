@@ -1,0 +1,49 @@
+package campaign
+
+import (
+	"context"
+	"time"
+)
+
+// Notification kinds the engine emits.
+const (
+	NoteMemberForm   = "member_form"   // stage 1 starts: review your access
+	NoteReviewerForm = "reviewer_form" // stage 2 starts or cases arrive: confirm your members
+	NoteReminder     = "reminder"      // open cases, batched per person
+	NoteEscalated    = "escalated"     // a silent reviewer's cases moved up
+	NoteDelegated    = "delegated"     // a reviewer handed a member over
+	NoteClosed       = "closed"        // the campaign closed; plan ready
+	NoteApproved     = "approved"      // the plan has all its approvals
+	NoteRejected     = "rejected"
+	NoteCancelled    = "cancelled"
+)
+
+// Notification is one message for one person ("" = the IAM team).
+type Notification struct {
+	Kind       string
+	To         string // Okta user id; "" for the IAM team
+	CampaignID int64
+	Campaign   string
+	Deadline   time.Time
+	// Open counts the person's open cases; Members lists, for reviewers,
+	// the members whose cases are theirs to decide or who are still open.
+	Open    int
+	Members []string
+	// Progress is, for managers, how many of their members' stage-1
+	// answers are in, out of how many.
+	Answered, Total int
+	Text            string
+}
+
+// Notifier delivers notifications (Slack DMs later; a log line from the
+// CLI). A failed delivery is logged by the caller and never blocks the
+// campaign.
+type Notifier interface {
+	Notify(ctx context.Context, n Notification) error
+}
+
+// NotifierFunc adapts a function to Notifier.
+type NotifierFunc func(ctx context.Context, n Notification) error
+
+// Notify calls f.
+func (f NotifierFunc) Notify(ctx context.Context, n Notification) error { return f(ctx, n) }

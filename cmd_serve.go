@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"github.com/rs/zerolog"
+
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/config"
+	"github.com/attestbot/attest/store"
+)
+
+// cmdServe runs the long-lived process: directory syncs on the configured
+// schedule (and one at start when there is no snapshot yet) and the HTTP
+// health endpoints. Slack and the campaign engine join it in later issues.
+func cmdServe(e *env, args []string) error {
+	fs, c := newFlags(e, "serve", "", false)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := e.loadConfig(c)
+	if err != nil {
+		return err
+	}
+	log, err := e.logger(cfg, c)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(e.ctx, cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	log.Info().Str("version", version).Str("store", cfg.Store.Path).Msg("attest serving")
+
+	srv := &server{cfg: cfg, log: log, st: st, env: e}
+	var ln net.Listener
+	if cfg.HTTP.Listen != "" {
+		if ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
+			return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+		}
+		hs := &http.Server{Handler: srv.routes(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error().Err(err).Msg("http server stopped")
+			}
+		}()
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = hs.Shutdown(ctx)
+		}()
+		log.Info().Str("addr", ln.Addr().String()).Msg("health endpoints listening")
+	}
+
+	if err := cfg.RequireOkta(); err != nil {
+		log.Warn().Err(err).Msg("Okta is not configured: no directory syncs will run")
+	} else {
+		sched := cron.New(cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+		if _, err := sched.AddFunc(cfg.Okta.SyncSchedule, func() { srv.sync() }); err != nil {
+			return fmt.Errorf("okta.sync_schedule %q: %w", cfg.Okta.SyncSchedule, err)
+		}
+		sched.Start()
+		defer func() { <-sched.Stop().Done() }()
+		if _, err := st.LatestSnapshot(e.ctx); errors.Is(err, campaign.ErrNotFound) {
+			go srv.sync()
+		}
+		log.Info().Str("schedule", cfg.Okta.SyncSchedule).Msg("directory sync scheduled")
+	}
+	<-e.ctx.Done()
+	log.Info().Msg("shutting down")
+	return nil
+}
+
+// server holds what the long-running process shares between its parts.
+type server struct {
+	cfg     *config.Config
+	log     zerolog.Logger
+	st      *store.Store
+	env     *env
+	syncing atomic.Bool
+}
+
+// sync runs one directory sync unless one is already running.
+func (s *server) sync() {
+	if !s.syncing.CompareAndSwap(false, true) {
+		s.log.Info().Msg("a sync is already running; skipping this one")
+		return
+	}
+	defer s.syncing.Store(false)
+	if _, err := syncOnce(s.env, s.cfg, s.log, s.st); err != nil {
+		s.log.Error().Err(err).Msg("scheduled sync failed")
+	}
+}
+
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		if _, err := s.st.SchemaVersion(r.Context()); err != nil {
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		info, err := s.st.LatestSnapshot(r.Context())
+		if err != nil {
+			http.Error(w, "no directory snapshot yet", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, "ok: snapshot %d from %s\n", info.ID, info.CompletedAt.Format(time.RFC3339))
+	})
+	return mux
+}

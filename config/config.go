@@ -1,0 +1,224 @@
+// Package config loads attest's settings from one YAML file plus environment
+// variables, fills defaults and validates the result with errors that name the
+// key and the fix.
+//
+// Precedence, lowest first: built-in defaults, the YAML file, the environment.
+// An environment variable that is empty counts as unset. The variables are:
+//
+//	ATTEST_DB               store.path
+//	SLACK_APP_TOKEN         slack.app_token
+//	SLACK_BOT_TOKEN         slack.bot_token
+//	SLACK_API_URL           slack.api_url
+//	OKTA_ORG_URL            okta.org_url (a full URL)
+//	OKTA_DOMAIN             okta.org_url when OKTA_ORG_URL is unset (a bare host gets https://)
+//	OKTA_API_TOKEN          okta.api_token
+//	OKTA_EVENT_HOOK_SECRET  okta.event_hook.secret
+//	SERVICENOW_URL          servicenow.url (a full URL)
+//	SERVICENOW_INSTANCE     servicenow.url when SERVICENOW_URL is unset ("acme" -> https://acme.service-now.com)
+//	SERVICENOW_USERNAME     servicenow.username
+//	SERVICENOW_PASSWORD     servicenow.password
+//
+// The config file's own path (--config or ATTEST_CONFIG) is the caller's
+// business: Load takes the path it is given.
+//
+// Secrets are of type Secret, which prints as "<secret>" through fmt, JSON,
+// YAML and text encoding; only Reveal returns the value.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Names of the environment variables that override the file.
+const (
+	EnvConfig             = "ATTEST_CONFIG" // the config file's path: read by the caller, not by Load
+	EnvDB                 = "ATTEST_DB"
+	EnvSlackAppToken      = "SLACK_APP_TOKEN"
+	EnvSlackBotToken      = "SLACK_BOT_TOKEN"
+	EnvSlackAPIURL        = "SLACK_API_URL"
+	EnvOktaOrgURL         = "OKTA_ORG_URL"
+	EnvOktaDomain         = "OKTA_DOMAIN"
+	EnvOktaAPIToken       = "OKTA_API_TOKEN"
+	EnvOktaEventHook      = "OKTA_EVENT_HOOK_SECRET"
+	EnvServiceNowURL      = "SERVICENOW_URL"
+	EnvServiceNowInstance = "SERVICENOW_INSTANCE"
+	EnvServiceNowUsername = "SERVICENOW_USERNAME"
+	EnvServiceNowPassword = "SERVICENOW_PASSWORD"
+)
+
+// Defaults for the keys that have one.
+const (
+	DefaultStorePath         = "./attest.db"
+	DefaultLogLevel          = "info"
+	DefaultLogFormat         = "auto"
+	DefaultSlackAPIURL       = "https://slack.com/api/"
+	DefaultSlackCommand      = "/access-review"
+	DefaultManagerAttribute  = "managerId"
+	DefaultOktaConcurrency   = 4
+	DefaultOktaTimeout       = Duration(30 * time.Second)
+	DefaultOktaMaxRetries    = 5
+	DefaultSystemLogDays     = 90
+	DefaultSyncSchedule      = "@daily"
+	DefaultCampaignsDir      = "./campaigns"
+	DefaultHTTPListen        = "127.0.0.1:8080"
+	DefaultRateLimitHeadroom = 0.0
+)
+
+// Config is the whole effective configuration. Build one with Load, Parse or
+// Default; the zero value is not valid.
+type Config struct {
+	Store      StoreConfig      `yaml:"store" json:"store"`
+	Log        LogConfig        `yaml:"log" json:"log"`
+	Slack      SlackConfig      `yaml:"slack" json:"slack"`
+	Okta       OktaConfig       `yaml:"okta" json:"okta"`
+	ServiceNow ServiceNowConfig `yaml:"servicenow" json:"servicenow"`
+	Campaigns  CampaignsConfig  `yaml:"campaigns" json:"campaigns"`
+	HTTP       HTTPConfig       `yaml:"http" json:"http"`
+	Risk       RiskConfig       `yaml:"risk" json:"risk"`
+
+	// src remembers where values came from, so errors can point at a file
+	// line or an environment variable. It never holds a secret.
+	src *sources
+}
+
+// StoreConfig locates the SQLite database.
+type StoreConfig struct {
+	// Path of the database file; ATTEST_DB overrides it.
+	Path string `yaml:"path" json:"path"`
+}
+
+// LogConfig sets the logger up.
+type LogConfig struct {
+	// Level is one of trace, debug, info, warn, error.
+	Level string `yaml:"level" json:"level"`
+	// Format is auto (console on a terminal, JSON otherwise), json or console.
+	Format string `yaml:"format" json:"format"`
+}
+
+// SlackConfig holds the Slack app's tokens and who may do what.
+type SlackConfig struct {
+	// AppToken is the app-level token (xapp-) for Socket Mode.
+	AppToken Secret `yaml:"app_token" json:"app_token"`
+	// BotToken is the bot token (xoxb-) for the Web API.
+	BotToken Secret `yaml:"bot_token" json:"bot_token"`
+	// APIURL is the Web API base URL, always ending in "/".
+	APIURL string `yaml:"api_url" json:"api_url"`
+	// Command is the slash command, starting with "/".
+	Command string `yaml:"command" json:"command"`
+	// ApprovalsChannel is the id (C… or G…) of the channel where plans are approved.
+	ApprovalsChannel string `yaml:"approvals_channel" json:"approvals_channel"`
+	// Admins may launch and close campaigns: user ids (U…, W…), user group
+	// ids (S…) or handles (@name).
+	Admins []string `yaml:"admins" json:"admins"`
+	// Approvers may approve removals; same shapes as Admins.
+	Approvers []string `yaml:"approvers" json:"approvers"`
+}
+
+// OktaConfig says how to reach Okta and how hard to push it.
+type OktaConfig struct {
+	// OrgURL is the org's base URL, without a path or trailing slash.
+	OrgURL string `yaml:"org_url" json:"org_url"`
+	// APIToken is an SSWS API token.
+	APIToken Secret `yaml:"api_token" json:"api_token"`
+	// ManagerAttribute is the user profile attribute that holds the manager.
+	ManagerAttribute string `yaml:"manager_attribute" json:"manager_attribute"`
+	// Concurrency is the number of requests in flight, 1..75.
+	Concurrency int `yaml:"concurrency" json:"concurrency"`
+	// RequestTimeout bounds one HTTP request.
+	RequestTimeout Duration `yaml:"request_timeout" json:"request_timeout"`
+	// MaxRetries bounds retries after 5xx answers and timeouts, 0..20.
+	MaxRetries int `yaml:"max_retries" json:"max_retries"`
+	// RateLimitHeadroom is the fraction (0..0.5) of each rate-limit window
+	// left unused for other integrations.
+	RateLimitHeadroom float64 `yaml:"rate_limit_headroom" json:"rate_limit_headroom"`
+	// SystemLogDays is how far back the System Log is read for last app use, 1..180.
+	SystemLogDays int `yaml:"system_log_days" json:"system_log_days"`
+	// SyncSchedule is when `attest serve` syncs the directory: a five-field
+	// cron spec ("0 */6 * * *") or a descriptor ("@daily", "@every 6h").
+	SyncSchedule string `yaml:"sync_schedule" json:"sync_schedule"`
+	// HRCSV is an optional path to a CSV (email, manager_email, department)
+	// that overrides Okta's manager and department.
+	HRCSV string `yaml:"hr_csv" json:"hr_csv"`
+	// EventHook configures the Okta event hook endpoint.
+	EventHook EventHookConfig `yaml:"event_hook" json:"event_hook"`
+}
+
+// EventHookConfig holds the shared secret Okta sends with event hook calls.
+type EventHookConfig struct {
+	// Secret is the value of the Authorization header Okta sends.
+	Secret Secret `yaml:"secret" json:"secret"`
+}
+
+// ServiceNowConfig reaches the ServiceNow Table API; all empty disables it.
+type ServiceNowConfig struct {
+	// URL is the instance's base URL, without a path or trailing slash.
+	URL string `yaml:"url" json:"url"`
+	// Username is the integration user.
+	Username string `yaml:"username" json:"username"`
+	// Password is the integration user's password.
+	Password Secret `yaml:"password" json:"password"`
+}
+
+// Enabled reports whether ServiceNow is configured at all.
+func (s ServiceNowConfig) Enabled() bool {
+	return s.URL != "" || s.Username != "" || s.Password.IsSet()
+}
+
+// CampaignsConfig locates campaign definition files.
+type CampaignsConfig struct {
+	// Dir holds one campaign definition per *.yaml file.
+	Dir string `yaml:"dir" json:"dir"`
+}
+
+// HTTPConfig sets the HTTP listener for event hooks, health and metrics.
+type HTTPConfig struct {
+	// Listen is a host:port; an empty host listens on every interface.
+	Listen string `yaml:"listen" json:"listen"`
+}
+
+// RiskConfig rates apps so reviewers see what matters most.
+type RiskConfig struct {
+	// Apps maps an Okta app label to its risk level.
+	Apps map[string]RiskLevel `yaml:"apps" json:"apps"`
+}
+
+// Default returns a Config holding only the defaults. It is valid as it is;
+// Okta, Slack and ServiceNow are left unset.
+func Default() *Config {
+	return &Config{
+		Store: StoreConfig{Path: DefaultStorePath},
+		Log:   LogConfig{Level: DefaultLogLevel, Format: DefaultLogFormat},
+		Slack: SlackConfig{APIURL: DefaultSlackAPIURL, Command: DefaultSlackCommand},
+		Okta: OktaConfig{
+			ManagerAttribute:  DefaultManagerAttribute,
+			Concurrency:       DefaultOktaConcurrency,
+			RequestTimeout:    DefaultOktaTimeout,
+			MaxRetries:        DefaultOktaMaxRetries,
+			RateLimitHeadroom: DefaultRateLimitHeadroom,
+			SystemLogDays:     DefaultSystemLogDays,
+			SyncSchedule:      DefaultSyncSchedule,
+		},
+		Campaigns: CampaignsConfig{Dir: DefaultCampaignsDir},
+		HTTP:      HTTPConfig{Listen: DefaultHTTPListen},
+	}
+}
+
+// Redacted renders the effective config as YAML, every secret shown as
+// "<secret>" (or empty when unset), for `attest check-config`. It fails only
+// if YAML encoding fails.
+func (c *Config) Redacted() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(c); err != nil {
+		return nil, fmt.Errorf("config: render: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("config: render: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,189 @@
+package config
+
+import (
+	"math"
+	"net"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Validate checks every key and returns all problems at once as a
+// *ValidationError, each naming the key path and the fix; nil when the
+// config is valid. Keys that only some commands need (Okta, Slack tokens)
+// may be unset here: see RequireOkta and RequireSlack.
+func (c *Config) Validate() error {
+	var p problems
+	c.validateBasics(&p)
+	c.validateSlack(&p)
+	c.validateOkta(&p)
+	c.validateServiceNow(&p)
+	c.validateRisk(&p)
+	return p.err(c)
+}
+
+// RequireOkta checks that the keys needed to talk to Okta are set, for the
+// commands that do. It returns a *ValidationError naming each missing key
+// and the environment variable that sets it.
+func (c *Config) RequireOkta() error {
+	var p problems
+	if c.Okta.OrgURL == "" {
+		p.add("okta.org_url", "not set; set %s (or %s) or okta.org_url in the config file, e.g. https://example.okta.com",
+			EnvOktaOrgURL, EnvOktaDomain)
+	}
+	if !c.Okta.APIToken.IsSet() {
+		p.add("okta.api_token", "not set; set %s to an Okta API token (Admin Console > Security > API > Tokens)",
+			EnvOktaAPIToken)
+	}
+	return p.err(c)
+}
+
+// RequireSlack checks that both Slack tokens are set, for `attest serve`. It
+// returns a *ValidationError naming each missing key and its environment
+// variable.
+func (c *Config) RequireSlack() error {
+	var p problems
+	if !c.Slack.AppToken.IsSet() {
+		p.add("slack.app_token", "not set; set %s to the app-level token (xapp-…) from the app's Basic Information page",
+			EnvSlackAppToken)
+	}
+	if !c.Slack.BotToken.IsSet() {
+		p.add("slack.bot_token", "not set; set %s to the bot token (xoxb-…) from the app's OAuth & Permissions page",
+			EnvSlackBotToken)
+	}
+	return p.err(c)
+}
+
+var (
+	levels  = []string{"trace", "debug", "info", "warn", "error"}
+	formats = []string{"auto", "json", "console"}
+)
+
+func (c *Config) validateBasics(p *problems) {
+	if c.Store.Path == "" {
+		p.add("store.path", "not set; set a file path such as %s, or %s", DefaultStorePath, EnvDB)
+	}
+	if !contains(levels, c.Log.Level) {
+		p.add("log.level", "%q is not a level; use one of %s", c.Log.Level, strings.Join(levels, ", "))
+	}
+	if !contains(formats, c.Log.Format) {
+		p.add("log.format", "%q is not a format; use one of %s", c.Log.Format, strings.Join(formats, ", "))
+	}
+	if c.Campaigns.Dir == "" {
+		p.add("campaigns.dir", "not set; set the directory of campaign definitions, e.g. %s", DefaultCampaignsDir)
+	}
+	checkListen(p, "http.listen", c.HTTP.Listen)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkListen wants host:port with a numeric port; an empty host means
+// every interface.
+func checkListen(p *problems, key, addr string) {
+	fix := "use host:port, e.g. " + DefaultHTTPListen + ", or :8080 for every interface"
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		p.add(key, "%q is not host:port; %s", addr, fix)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		p.add(key, "port %q is not a number from 1 to 65535; %s", port, fix)
+	}
+}
+
+func (c *Config) validateOkta(p *problems) {
+	o := &c.Okta
+	if o.OrgURL != "" && checkURL(p, "okta.org_url", o.OrgURL, true) {
+		if host := hostOf(o.OrgURL); strings.HasSuffix(strings.SplitN(host, ".", 2)[0], "-admin") {
+			p.add("okta.org_url", "%q is the Admin Console's address; use the org URL without -admin, e.g. https://%s",
+				o.OrgURL, strings.Replace(host, "-admin.", ".", 1))
+		}
+	}
+	if tok := o.APIToken.Reveal(); tok != "" {
+		switch {
+		case strings.HasPrefix(strings.ToUpper(tok), "SSWS "):
+			p.add("okta.api_token", `starts with "SSWS "; give only the token, attest adds the SSWS scheme`)
+		case strings.ContainsAny(tok, " \t\r\n"):
+			p.add("okta.api_token", "contains whitespace; paste only the token")
+		}
+	}
+	if !attrNameRE.MatchString(o.ManagerAttribute) {
+		p.add("okta.manager_attribute", "%q is not a profile attribute name; use managerId, manager or a custom "+
+			"attribute's variable name (letters, digits and _)", o.ManagerAttribute)
+	}
+	intRange(p, "okta.concurrency", o.Concurrency, 1, 75, " (Okta allows at most 75 concurrent requests per org)")
+	switch d := o.RequestTimeout.Duration(); {
+	case d <= 0:
+		p.add("okta.request_timeout", "%s is not positive; use a timeout such as 30s", o.RequestTimeout)
+	case d > 10*time.Minute:
+		p.add("okta.request_timeout", "%s is too long for one request; use at most 10m", o.RequestTimeout)
+	}
+	intRange(p, "okta.max_retries", o.MaxRetries, 0, 20, "")
+	if h := o.RateLimitHeadroom; math.IsNaN(h) || h < 0 || h > 0.5 {
+		p.add("okta.rate_limit_headroom", "%v is out of range; use a fraction from 0 to 0.5 (0.2 leaves a fifth "+
+			"of each rate-limit window to other integrations)", h)
+	}
+	intRange(p, "okta.system_log_days", o.SystemLogDays, 1, 180, " (the System Log keeps at most 180 days)")
+	// The same parser as the scheduler in `attest serve`, so a spec that
+	// passes here cannot fail there.
+	if _, err := cron.ParseStandard(o.SyncSchedule); err != nil {
+		p.add("okta.sync_schedule", "%q is not a schedule (%v); use a five-field cron spec such as \"0 */6 * * *\" "+
+			"or a descriptor such as @daily or \"@every 6h\"", o.SyncSchedule, err)
+	}
+}
+
+var attrNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+
+func intRange(p *problems, key string, v, lo, hi int, why string) {
+	if v < lo || v > hi {
+		p.add(key, "%d is out of range; use %d..%d%s", v, lo, hi, why)
+	}
+}
+
+func (c *Config) validateServiceNow(p *problems) {
+	s := &c.ServiceNow
+	if !s.Enabled() {
+		return
+	}
+	if s.URL == "" {
+		p.add("servicenow.url", "not set while other servicenow keys are; set %s (or %s, e.g. acme) or "+
+			"servicenow.url, or remove the servicenow keys", EnvServiceNowURL, EnvServiceNowInstance)
+	} else {
+		checkURL(p, "servicenow.url", s.URL, true)
+	}
+	if s.Username == "" {
+		p.add("servicenow.username", "not set; set %s or servicenow.username to the integration user", EnvServiceNowUsername)
+	}
+	if !s.Password.IsSet() {
+		p.add("servicenow.password", "not set; set %s to the integration user's password", EnvServiceNowPassword)
+	}
+}
+
+func (c *Config) validateRisk(p *problems) {
+	labels := make([]string, 0, len(c.Risk.Apps))
+	for label := range c.Risk.Apps {
+		labels = append(labels, label)
+	}
+	sort.Strings(labels)
+	for _, label := range labels {
+		key := keyPath("risk.apps", label)
+		if strings.TrimSpace(label) == "" {
+			p.add(key, "empty app label; use the app's label as Okta shows it")
+			continue
+		}
+		if level := c.Risk.Apps[label]; !level.Valid() {
+			p.add(key, "%q is not a risk level; use low, medium, high or critical", string(level))
+		}
+	}
+}
