@@ -43,7 +43,7 @@ func cmdServe(e *env, args []string) error {
 	defer st.Close()
 	log.Info().Str("version", version).Str("store", cfg.Store.Path).Msg("attest serving")
 
-	srv := &server{cfg: cfg, log: log, st: st, env: e}
+	srv := &server{cfg: cfg, log: log, st: st, env: e, started: time.Now()}
 	var ln net.Listener
 	if cfg.HTTP.Listen != "" {
 		if ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
@@ -77,9 +77,41 @@ func cmdServe(e *env, args []string) error {
 		}
 		log.Info().Str("schedule", cfg.Okta.SyncSchedule).Msg("directory sync scheduled")
 	}
-	<-e.ctx.Done()
+	engine := newEngine(cfg, st, log)
+	sched := &campaign.Scheduler{
+		Engine:      engine,
+		Definitions: func() ([]campaign.DefinitionFile, error) { return loadDefinitions(cfg.Campaigns.Dir) },
+		OnLaunch: func(d campaign.DefinitionFile, c *campaign.Campaign) {
+			log.Info().Str("definition", d.Path).Int64("campaign", c.ID).Str("trigger", c.Trigger).Msg("campaign launched")
+		},
+		OnError: func(d campaign.DefinitionFile, err error) {
+			log.Error().Err(err).Str("definition", d.Path).Msg("scheduled launch failed")
+		},
+	}
+	runLoop(e.ctx, time.Minute, func(ctx context.Context) {
+		if err := engine.Tick(ctx); err != nil {
+			log.Error().Err(err).Msg("campaign tick")
+		}
+		if err := sched.Tick(ctx, srv.started); err != nil {
+			log.Error().Err(err).Msg("schedule tick")
+		}
+	})
 	log.Info().Msg("shutting down")
 	return nil
+}
+
+// runLoop calls fn at once and then every interval until ctx ends.
+func runLoop(ctx context.Context, every time.Duration, fn func(context.Context)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // server holds what the long-running process shares between its parts.
@@ -88,6 +120,7 @@ type server struct {
 	log     zerolog.Logger
 	st      *store.Store
 	env     *env
+	started time.Time
 	syncing atomic.Bool
 }
 

@@ -50,6 +50,7 @@ func commands() []command {
 		{"serve", "run the bot: scheduled directory syncs and the health endpoints", cmdServe},
 		{"sync", "read the Okta directory into a new snapshot", cmdSync},
 		{"plan", "show what a campaign definition would cover (FILE)", cmdPlan},
+		{"campaign", "start, list, show, answer, delegate, close, approve, reject, cancel, report, next-due, tick", cmdCampaign},
 		{"check-config", "validate the configuration and print it without secrets", cmdCheckConfig},
 		{"version", "print the version", cmdVersion},
 	}
@@ -139,9 +140,10 @@ func newFlags(e *env, name, args string, withJSON bool) (*flag.FlagSet, *common)
 	return fs, c
 }
 
-// parse parses flags, turning flag errors into usage errors.
+// parse parses flags, turning flag errors into usage errors. Flags may
+// come before or after the positional arguments.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(reorder(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}

@@ -65,7 +65,16 @@ type CaseSet struct {
 	Def   *Definition
 	Now   time.Time
 	Cases []Case
-	via   []int32 // the groups of every case, back to back
+	// GroupCases are group memberships reviewed as entitlements of their
+	// own (definition entitlements.groups).
+	GroupCases []GroupCase
+	via        []int32 // the groups of every case, back to back
+}
+
+// GroupCase is one user's membership of one reviewed group.
+type GroupCase struct {
+	User, Group int32
+	Flags       Flag
 }
 
 // Via returns the groups through which the case's user holds the app.
@@ -108,6 +117,25 @@ func BuildCases(ix *Index, d *Definition, now time.Time) (*CaseSet, error) {
 		}
 	}
 	cs := &CaseSet{Index: ix, Def: d, Now: now}
+	if len(d.Entitlements.Groups) > 0 {
+		reviewed := make([]bool, len(s.Groups))
+		for i := range s.Groups {
+			reviewed[i] = s.Groups[i].Type != GroupBuiltIn && matchGroup(d.Entitlements.Groups, s.Groups[i].Name)
+		}
+		for u := range s.Users {
+			if !users[u] {
+				continue
+			}
+			for _, g := range ix.GroupsOfUser[u] {
+				if reviewed[g] {
+					cs.GroupCases = append(cs.GroupCases, GroupCase{User: int32(u), Group: g, Flags: userFlags[u]})
+				}
+			}
+		}
+	}
+	if !d.Entitlements.ReviewsApps() {
+		return cs, nil
+	}
 	ix.EachRelation(func(r *Relation) {
 		if !users[r.User] || !apps[r.App] {
 			return

@@ -83,7 +83,11 @@ type Progression struct {
 	ReviewerOpen map[string]int
 	// ReviewerMembers lists, per reviewer, the members with open cases.
 	ReviewerMembers map[string][]string
-	Total           int
+	// ReviewerTotal and ReviewerAnswered count, per reviewer, their
+	// members' cases and how many of those the members have answered.
+	ReviewerTotal    map[string]int
+	ReviewerAnswered map[string]int
+	Total            int
 }
 
 // EntitlementKey names one user's one entitlement.

@@ -94,6 +94,22 @@ func NewIndex(s *Snapshot) *Index {
 	return ix
 }
 
+// manager returns the index of u's manager, or -1.
+func (ix *Index) manager(u int32) int32 {
+	if u < 0 {
+		return -1
+	}
+	id := ix.Snap.Users[u].ManagerID
+	if id == "" {
+		return -1
+	}
+	m, ok := ix.UserByID[id]
+	if !ok {
+		return -1
+	}
+	return m
+}
+
 func key(u, a int32) uint64 { return uint64(uint32(u))<<32 | uint64(uint32(a)) }
 
 // LastUsed returns the user's last sign-in to the app, and false if the

@@ -50,4 +50,7 @@ type SnapshotStore interface {
 	SaveSnapshot(ctx context.Context, s *Snapshot, counts SyncCounts) (int64, error)
 	// LoadSnapshot reads a whole snapshot, or ErrNotFound.
 	LoadSnapshot(ctx context.Context, id int64) (*Snapshot, error)
+	// FindUser finds a user of a snapshot by Okta id, login or email
+	// (case-insensitive), or returns ErrNotFound.
+	FindUser(ctx context.Context, snapshotID int64, key string) (User, error)
 }

@@ -107,6 +107,7 @@ type CaseRecord struct {
 	// stage-2 reviewer ("" while the IAM team reviews).
 	ManagerID       string
 	ReviewerID      string
+	ReviewerSince   time.Time // when the current reviewer got the case
 	EscalationLevel int
 	DelegatedBy     string
 

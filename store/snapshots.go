@@ -162,3 +162,24 @@ func (s *Store) each(ctx context.Context, q string, args []any, fn func(*sql.Row
 	}
 	return rows.Err()
 }
+
+// FindUser finds a snapshot's user by Okta id, login or email, ignoring
+// case, or returns campaign.ErrNotFound.
+func (s *Store) FindUser(ctx context.Context, snapshotID int64, key string) (campaign.User, error) {
+	var u campaign.User
+	var created, last int64
+	err := s.db.QueryRowContext(ctx, `SELECT id, login, email, first_name, last_name, status, created, last_login,
+		department, title, manager_ref, manager_id FROM dir_users
+		WHERE snapshot_id = ? AND (id = ? OR login = ? COLLATE NOCASE OR email = ? COLLATE NOCASE)
+		ORDER BY id = ? DESC, login = ? COLLATE NOCASE DESC LIMIT 1`, snapshotID, key, key, key, key, key).
+		Scan(&u.ID, &u.Login, &u.Email, &u.FirstName, &u.LastName, &u.Status, &created, &last,
+			&u.Department, &u.Title, &u.ManagerRef, &u.ManagerID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("no user %q in snapshot %d: %w", key, snapshotID, campaign.ErrNotFound)
+	}
+	if err != nil {
+		return u, fmt.Errorf("store: find user: %w", err)
+	}
+	u.Created, u.LastLogin = fromUnix(created), fromUnix(last)
+	return u, nil
+}

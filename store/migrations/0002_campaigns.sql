@@ -2,6 +2,8 @@
 -- append-only audit log.
 ALTER TABLE snapshots ADD COLUMN digest TEXT NOT NULL DEFAULT '';
 ALTER TABLE dir_app_users ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX dir_users_login ON dir_users (snapshot_id, login COLLATE NOCASE);
+CREATE INDEX dir_users_email ON dir_users (snapshot_id, email COLLATE NOCASE);
 
 CREATE TABLE campaigns (
     id              INTEGER PRIMARY KEY,
@@ -116,7 +118,8 @@ CREATE TABLE audit_log (
     campaign_id INTEGER NOT NULL,
     case_id     INTEGER NOT NULL,
     type        TEXT    NOT NULL,
-    actor       TEXT    NOT NULL,
+    actor       TEXT    NOT NULL, -- email
+    actor_id    TEXT    NOT NULL, -- Okta user id
     actor_via   TEXT    NOT NULL,
     slack_user  TEXT    NOT NULL,
     slack_team  TEXT    NOT NULL,

@@ -1,0 +1,215 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+)
+
+// Engine runs campaigns: launch, answers, stage changes, escalation,
+// reminders, close, plan and approval. It keeps no state of its own: every
+// step reads and writes the Store, so several front ends (CLI, Slack, cron)
+// share one engine safely.
+type Engine struct {
+	Store    Store
+	Notifier Notifier
+	Now      func() time.Time
+	// Risk rates an entitlement (kind, label): low, medium, high, critical
+	// or "" when unrated.
+	Risk func(kind, label string) string
+	// Admins may launch, close and cancel any campaign; Approvers may
+	// approve any plan (both by email), in addition to the definition's.
+	Admins, Approvers []string
+	// OnNotifyError is told about notifications that could not be sent.
+	OnNotifyError func(n Notification, err error)
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now == nil {
+		return time.Now().UTC()
+	}
+	return e.Now().UTC()
+}
+
+// LaunchRequest asks for a new campaign.
+type LaunchRequest struct {
+	Definition *Definition
+	YAML       string // the definition's text, stored as evidence
+	Owner      Actor
+	// Deadline, when set, ends the whole campaign; the stages share the
+	// time in proportion to their configured durations.
+	Deadline time.Time
+	Trigger  string // cli, slack, schedule, recertification
+	// Only, when set, restricts the cases to these entitlements.
+	Only map[EntitlementKey]bool
+}
+
+// Launch freezes the latest snapshot, builds the cases and starts stage 1
+// (or stage 2 when self-attestation is off). It returns ErrInvalid when the
+// definition selects nothing or the deadline is in the past.
+func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, error) {
+	def := req.Definition
+	now := e.now()
+	info, err := e.Store.LatestSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := e.Store.LoadSnapshot(ctx, info.ID)
+	if err != nil {
+		return nil, err
+	}
+	if snap.Digest == "" {
+		snap.Digest = Digest(snap)
+	}
+	ix := NewIndex(snap)
+	cs, err := BuildCases(ix, def, now)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	cases := e.caseRecords(cs, req.Only)
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("campaign %q selects no access to review in snapshot %d: %w", def.Name, snap.ID, ErrInvalid)
+	}
+	c := &Campaign{Name: def.Name, Description: def.Description, Owner: req.Owner.String(), Definition: def,
+		DefinitionYAML: req.YAML, SnapshotID: snap.ID, SnapshotDigest: snap.Digest, CreatedAt: now, Trigger: req.Trigger}
+	d1, d2 := def.Stages.SelfAttestation.Duration.D(), def.Stages.Manager.Duration.D()
+	if !def.Stages.SelfAttestation.On() {
+		d1 = 0
+	}
+	if !def.Stages.Manager.On() {
+		d2 = 0
+	}
+	if !req.Deadline.IsZero() {
+		if !req.Deadline.After(now) {
+			return nil, fmt.Errorf("deadline %s is not in the future: %w", req.Deadline.Format(time.RFC3339), ErrInvalid)
+		}
+		total := req.Deadline.Sub(now)
+		d1 = time.Duration(float64(total) * float64(d1) / float64(d1+d2))
+		d2 = total - d1
+	}
+	c.State = StateStage1
+	c.Stage1Ends = now.Add(d1)
+	c.Deadline = c.Stage1Ends.Add(d2)
+	if d1 == 0 {
+		c.State, c.Stage1Ends, c.Stage2Started = StateStage2, time.Time{}, now
+	}
+	id, err := e.Store.CreateCampaign(ctx, c, cases, Event{At: now, Type: "campaign.launched", Actor: req.Owner,
+		Detail: map[string]any{"name": c.Name, "cases": len(cases), "snapshot": snap.ID, "snapshot_sha256": snap.Digest,
+			"trigger": req.Trigger, "state": string(c.State)}})
+	if err != nil {
+		return nil, err
+	}
+	c.ID = id
+	if c.State == StateStage1 {
+		e.notifyMembers(ctx, c)
+	} else {
+		e.notifyReviewers(ctx, c, NoteReviewerForm)
+	}
+	return c, nil
+}
+
+// caseRecords turns a case set into stored cases, with reviewers chosen so
+// that nobody confirms their own access.
+func (e *Engine) caseRecords(cs *CaseSet, only map[EntitlementKey]bool) []CaseRecord {
+	s := cs.Index.Snap
+	out := make([]CaseRecord, 0, len(cs.Cases)+len(cs.GroupCases))
+	reviewerOf := func(u int32) string {
+		for m, hops := cs.Index.manager(u), 0; m >= 0 && hops < 50; m, hops = cs.Index.manager(m), hops+1 {
+			if m != u {
+				return s.Users[m].ID
+			}
+		}
+		return ""
+	}
+	if cs.Def.Entitlements.ReviewsApps() {
+		for i := range cs.Cases {
+			c := &cs.Cases[i]
+			u, a := &s.Users[c.User], &s.Apps[c.App]
+			if only != nil && !only[EntitlementKey{u.ID, KindApp, a.ID}] {
+				continue
+			}
+			via := make([]string, 0, c.viaLen)
+			for _, g := range cs.Via(c) {
+				via = append(via, s.Groups[g].ID)
+			}
+			out = append(out, CaseRecord{UserID: u.ID, Kind: KindApp, EntitlementID: a.ID, Label: a.Label, Direct: c.Direct,
+				ViaGroups: via, Flags: c.Flags, Risk: e.risk(KindApp, a.Label), ManagerID: u.ManagerID, ReviewerID: reviewerOf(c.User)})
+		}
+	}
+	for _, gc := range cs.GroupCases {
+		u, g := &s.Users[gc.User], &s.Groups[gc.Group]
+		if only != nil && !only[EntitlementKey{u.ID, KindGroup, g.ID}] {
+			continue
+		}
+		out = append(out, CaseRecord{UserID: u.ID, Kind: KindGroup, EntitlementID: g.ID, Label: g.Name, Direct: true,
+			Flags: gc.Flags, Risk: e.risk(KindGroup, g.Name), ManagerID: u.ManagerID, ReviewerID: reviewerOf(gc.User)})
+	}
+	return out
+}
+
+func (e *Engine) risk(kind, label string) string {
+	if e.Risk == nil {
+		return ""
+	}
+	return e.Risk(kind, label)
+}
+
+// Get returns a campaign.
+func (e *Engine) Get(ctx context.Context, id int64) (*Campaign, error) {
+	return e.Store.GetCampaign(ctx, id)
+}
+
+// resolve fills an actor's Okta user id from their email or login in the
+// campaign's snapshot. It returns ErrForbidden for someone attest does not
+// know, so a stranger learns nothing more.
+func (e *Engine) resolve(ctx context.Context, c *Campaign, a Actor) (Actor, error) {
+	key := a.UserID
+	if key == "" {
+		key = a.Email
+	}
+	if key == "" {
+		return a, fmt.Errorf("who is acting is unknown: %w", ErrForbidden)
+	}
+	u, err := e.Store.FindUser(ctx, c.SnapshotID, key)
+	if errors.Is(err, ErrNotFound) {
+		return a, fmt.Errorf("%s is not a user in the directory this campaign reviews: %w", key, ErrForbidden)
+	}
+	if err != nil {
+		return a, err
+	}
+	a.UserID = u.ID
+	if a.Email == "" {
+		a.Email = firstNonEmpty(u.Email, u.Login)
+	}
+	return a, nil
+}
+
+// inList reports whether the actor's email or login is in a list of emails.
+func inList(a Actor, list []string) bool {
+	for _, x := range list {
+		if x != "" && (strings.EqualFold(x, a.Email) || strings.EqualFold(x, a.UserID)) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayAdminister: the owner, the definition's IAM reviewers and the admins.
+func (e *Engine) mayAdminister(c *Campaign, a Actor) bool {
+	return strings.EqualFold(a.Email, c.Owner) || inList(a, c.Definition.Escalation.IAMReviewers) || inList(a, e.Admins) ||
+		a.Via == System.Via
+}
+
+// matchGroup reports whether a group name matches one of the patterns.
+func matchGroup(patterns []string, name string) bool {
+	n := strings.ToLower(name)
+	for _, p := range patterns {
+		if ok, _ := path.Match(strings.ToLower(p), n); ok {
+			return true
+		}
+	}
+	return false
+}

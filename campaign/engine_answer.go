@@ -1,0 +1,242 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// AnswerRequest is one decision on one case. The case is named by CaseID,
+// or by the member (User: email, login or id) and the entitlement
+// (Entitlement: label or id).
+type AnswerRequest struct {
+	CampaignID  int64
+	Actor       Actor
+	CaseID      int64
+	User        string
+	Entitlement string
+	Decision    string // keep, revoke, unsure (unsure only for members)
+	Comment     string
+	AcceptUntil time.Time // only with keep: access is due again then
+}
+
+// Answer records a decision after checking, on the server, that the actor
+// may make it: in stage 1 only the member answers their own cases, and may
+// change them until the stage ends; in stage 2 only the case's current
+// reviewer (the IAM reviewers for cases without one) decides, and never
+// on their own access. A closed stage or campaign refuses with ErrConflict;
+// anyone else gets ErrForbidden.
+func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, error) {
+	c, err := e.Store.GetCampaign(ctx, req.CampaignID)
+	if err != nil {
+		return nil, err
+	}
+	actor, err := e.resolve(ctx, c, req.Actor)
+	if err != nil {
+		return nil, err
+	}
+	now := e.now()
+	// Apply any stage change that is due, so a late answer meets the
+	// state the clock says, not the state the last tick left.
+	if c, err = e.catchUp(ctx, c, now); err != nil {
+		return nil, err
+	}
+	switch {
+	case !c.State.Open():
+		return nil, fmt.Errorf("campaign %d (%s) is %s: answers are no longer accepted: %w", c.ID, c.Name, c.State, ErrConflict)
+	case c.State == StateStage2 && !now.Before(c.Deadline):
+		return nil, fmt.Errorf("campaign %d (%s) passed its deadline %s: %w", c.ID, c.Name, c.Deadline.Format(time.RFC3339), ErrConflict)
+	}
+	cs, err := e.findCase(ctx, c, req)
+	if err != nil {
+		return nil, err
+	}
+	decision := strings.ToLower(strings.TrimSpace(req.Decision))
+	comment := strings.TrimSpace(req.Comment)
+	if err := e.checkDecision(c, cs, decision, comment, req.AcceptUntil, now); err != nil {
+		return nil, err
+	}
+	prevReviewer := cs.ReviewerID
+	detail := map[string]any{"user": cs.UserID, "kind": cs.Kind, "entitlement": cs.EntitlementID, "label": cs.Label,
+		"decision": decision, "stage": string(c.State)}
+	if comment != "" {
+		detail["comment"] = comment
+	}
+	switch c.State {
+	case StateStage1:
+		if actor.UserID != cs.UserID {
+			return nil, fmt.Errorf("only %s answers for their own access in self-attestation: %w", cs.UserID, ErrForbidden)
+		}
+		if decision != DecisionKeep && decision != DecisionRevoke && decision != DecisionUnsure {
+			return nil, fmt.Errorf("decision %q: use keep, revoke or unsure: %w", req.Decision, ErrInvalid)
+		}
+		if cs.MemberDecision != "" {
+			detail["previous"] = cs.MemberDecision
+		}
+		cs.MemberDecision, cs.MemberComment, cs.MemberAt = decision, comment, now
+	case StateStage2:
+		if err := e.mayReview(c, cs, actor); err != nil {
+			return nil, err
+		}
+		if decision != DecisionKeep && decision != DecisionRevoke {
+			return nil, fmt.Errorf("decision %q: a reviewer decides keep or revoke: %w", req.Decision, ErrInvalid)
+		}
+		if !cs.NeedsReviewer(c.Definition) {
+			return nil, fmt.Errorf("%s answered revoke for %s: it goes to the removal list without confirmation: %w",
+				cs.UserID, cs.Label, ErrConflict)
+		}
+		if cs.ReviewerDecision != "" {
+			detail["previous"] = cs.ReviewerDecision
+		}
+		cs.ReviewerDecision, cs.ReviewerComment, cs.ReviewerAt, cs.DecidedBy = decision, comment, now, actor.String()
+		cs.AcceptUntil = time.Time{}
+		if decision == DecisionKeep && !req.AcceptUntil.IsZero() {
+			cs.AcceptUntil = req.AcceptUntil.UTC()
+			detail["accept_until"] = cs.AcceptUntil.Format(time.RFC3339)
+		}
+	}
+	ev := Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: "case.answered", Actor: actor, Detail: detail}
+	if err := e.Store.UpdateCases(ctx, []CaseUpdate{{Case: cs, ExpectReviewer: prevReviewer}}, []Event{ev}); err != nil {
+		return nil, err
+	}
+	if c.State == StateStage1 {
+		// The stage ends early once every member has answered.
+		if err := e.maybeEndStage1(ctx, c, now); err != nil {
+			return cs, err
+		}
+	}
+	return cs, nil
+}
+
+// checkDecision applies the definition's rules on comments and expiry.
+func (e *Engine) checkDecision(c *Campaign, cs *CaseRecord, decision, comment string, acceptUntil, now time.Time) error {
+	for _, lvl := range c.Definition.Decisions.RequireCommentFor {
+		if cs.Risk != "" && strings.EqualFold(lvl, cs.Risk) && comment == "" {
+			return fmt.Errorf("%s is rated %s: a decision on it needs a comment: %w", cs.Label, cs.Risk, ErrInvalid)
+		}
+	}
+	if !acceptUntil.IsZero() {
+		if decision != DecisionKeep {
+			return fmt.Errorf("accept-until goes with keep only: %w", ErrInvalid)
+		}
+		if !acceptUntil.After(now) {
+			return fmt.Errorf("accept-until %s is not in the future: %w", acceptUntil.Format("2006-01-02"), ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// mayReview checks that the actor is the case's stage-2 reviewer.
+func (e *Engine) mayReview(c *Campaign, cs *CaseRecord, actor Actor) error {
+	if actor.UserID == cs.UserID {
+		return fmt.Errorf("nobody confirms their own access (%s): %w", cs.Label, ErrForbidden)
+	}
+	if cs.ReviewerID == "" {
+		if inList(actor, c.Definition.Escalation.IAMReviewers) || inList(actor, e.Admins) {
+			return nil
+		}
+		return fmt.Errorf("%s's case for %s is the IAM team's to decide: %w", cs.UserID, cs.Label, ErrForbidden)
+	}
+	if actor.UserID != cs.ReviewerID {
+		return fmt.Errorf("%s's case for %s is assigned to another reviewer: %w", cs.UserID, cs.Label, ErrForbidden)
+	}
+	return nil
+}
+
+// findCase looks the case up by id, or by member and entitlement.
+func (e *Engine) findCase(ctx context.Context, c *Campaign, req AnswerRequest) (*CaseRecord, error) {
+	q := CaseQuery{ID: req.CaseID}
+	if req.CaseID == 0 {
+		u, err := e.Store.FindUser(ctx, c.SnapshotID, req.User)
+		if err != nil {
+			return nil, err
+		}
+		q.UserID = u.ID
+	}
+	list, err := e.Store.Cases(ctx, c.ID, q)
+	if err != nil {
+		return nil, err
+	}
+	var found []CaseRecord
+	for _, cs := range list {
+		if req.CaseID != 0 || strings.EqualFold(cs.Label, req.Entitlement) || cs.EntitlementID == req.Entitlement {
+			found = append(found, cs)
+		}
+	}
+	switch len(found) {
+	case 0:
+		if req.CaseID != 0 {
+			return nil, fmt.Errorf("campaign %d has no case %d: %w", c.ID, req.CaseID, ErrNotFound)
+		}
+		return nil, fmt.Errorf("campaign %d has no case for %s and %q: %w", c.ID, req.User, req.Entitlement, ErrNotFound)
+	case 1:
+		return &found[0], nil
+	}
+	return nil, fmt.Errorf("%q names %d entitlements of %s; use the case id: %w", req.Entitlement, len(found), req.User, ErrInvalid)
+}
+
+// DelegateRequest hands a member's stage-2 review to someone else.
+type DelegateRequest struct {
+	CampaignID int64
+	Actor      Actor
+	Member     string // email, login or id of the member under review
+	To         string // email, login or id of the new reviewer
+}
+
+// Delegate moves the actor's open cases of one member to another reviewer,
+// recorded. Nobody delegates to themselves or to the member under review.
+func (e *Engine) Delegate(ctx context.Context, req DelegateRequest) (int, error) {
+	c, err := e.Store.GetCampaign(ctx, req.CampaignID)
+	if err != nil {
+		return 0, err
+	}
+	if c, err = e.catchUp(ctx, c, e.now()); err != nil {
+		return 0, err
+	}
+	if !c.State.Open() {
+		return 0, fmt.Errorf("campaign %d is %s: %w", c.ID, c.State, ErrConflict)
+	}
+	actor, err := e.resolve(ctx, c, req.Actor)
+	if err != nil {
+		return 0, err
+	}
+	member, err := e.Store.FindUser(ctx, c.SnapshotID, req.Member)
+	if err != nil {
+		return 0, err
+	}
+	to, err := e.Store.FindUser(ctx, c.SnapshotID, req.To)
+	if err != nil {
+		return 0, fmt.Errorf("delegate to %s: %w", req.To, err)
+	}
+	switch {
+	case to.ID == actor.UserID:
+		return 0, fmt.Errorf("you cannot delegate to yourself: %w", ErrInvalid)
+	case to.ID == member.ID:
+		return 0, fmt.Errorf("%s cannot review their own access: %w", req.To, ErrInvalid)
+	}
+	cases, err := e.Store.Cases(ctx, c.ID, CaseQuery{UserID: member.ID, ReviewerID: &actor.UserID})
+	if err != nil {
+		return 0, err
+	}
+	now := e.now()
+	var ups []CaseUpdate
+	for i := range cases {
+		if cases[i].ReviewerDecision != "" {
+			continue
+		}
+		cases[i].ReviewerID, cases[i].DelegatedBy = to.ID, actor.UserID
+		ups = append(ups, CaseUpdate{Case: &cases[i], ExpectReviewer: actor.UserID})
+	}
+	if len(ups) == 0 {
+		return 0, fmt.Errorf("you have no open cases of %s to delegate: %w", req.Member, ErrForbidden)
+	}
+	ev := Event{At: now, CampaignID: c.ID, Type: "review.delegated", Actor: actor,
+		Detail: map[string]any{"member": member.ID, "to": to.ID, "cases": len(ups)}}
+	if err := e.Store.UpdateCases(ctx, ups, []Event{ev}); err != nil {
+		return 0, err
+	}
+	e.notify(ctx, Notification{Kind: NoteDelegated, To: to.ID, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
+		Open: len(ups), Members: []string{member.ID}, Text: actor.String() + " delegated a review to you"})
+	return len(ups), nil
+}

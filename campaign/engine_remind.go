@@ -1,0 +1,147 @@
+package campaign
+
+import (
+	"context"
+	"sort"
+	"time"
+)
+
+// ReminderSlot returns the latest reminder time at or before now for a
+// stage that started at start and ends at deadline: each configured
+// "before" offset ahead of the deadline, then every OverdueEvery after it.
+// Slots before the stage started do not count. ok is false when no slot
+// has come yet.
+func ReminderSlot(r Reminders, start, deadline, now time.Time) (slot time.Time, ok bool) {
+	if r.Disabled {
+		return time.Time{}, false
+	}
+	consider := func(t time.Time) {
+		if !t.Before(start) && !t.After(now) && t.After(slot) {
+			slot, ok = t, true
+		}
+	}
+	for _, b := range r.Before {
+		consider(deadline.Add(-b.D()))
+	}
+	if every := r.OverdueEvery.D(); every > 0 && now.After(deadline) {
+		n := now.Sub(deadline) / every
+		consider(deadline.Add(n * every))
+	}
+	return slot, ok
+}
+
+// remind sends each person with open work one batched reminder per slot,
+// never one after they have finished. In stage 1 members get their open
+// count and managers their members' progress; in stage 2 reviewers get
+// their open cases and the members they concern.
+func (e *Engine) remind(ctx context.Context, c *Campaign, now time.Time) error {
+	start, deadline := c.CreatedAt, c.StageDeadline()
+	if c.State == StateStage2 {
+		start = c.Stage2Started
+	}
+	slot, ok := ReminderSlot(c.Definition.Reminders, start, deadline, now)
+	if !ok {
+		return nil
+	}
+	p, err := e.Store.CaseProgress(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	type target struct {
+		to string
+		n  Notification
+	}
+	var targets []target
+	base := Notification{Kind: NoteReminder, CampaignID: c.ID, Campaign: c.Name, Deadline: deadline}
+	if c.State == StateStage1 {
+		for m, open := range p.MemberOpen {
+			if open > 0 {
+				n := base
+				n.To, n.Open = m, open
+				targets = append(targets, target{"member:" + m, n})
+			}
+		}
+		for r, total := range p.ReviewerTotal {
+			if r == "" || p.ReviewerAnswered[r] >= total {
+				continue
+			}
+			n := base
+			n.To, n.Answered, n.Total, n.Text = r, p.ReviewerAnswered[r], total, "your team's self-attestation progress"
+			targets = append(targets, target{"manager:" + r, n})
+		}
+	} else {
+		for r, open := range p.ReviewerOpen {
+			if open > 0 {
+				n := base
+				n.To, n.Open, n.Members = r, open, p.ReviewerMembers[r]
+				targets = append(targets, target{"reviewer:" + r, n})
+			}
+		}
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].to < targets[j].to })
+	for _, t := range targets {
+		first, err := e.Store.MarkReminder(ctx, c.ID, t.to, slot, Event{At: now, CampaignID: c.ID, Type: "reminder.sent",
+			Actor: System, Detail: map[string]any{"to": t.n.To, "open": t.n.Open, "slot": slot.Format(time.RFC3339), "stage": string(c.State)}})
+		if err != nil {
+			return err
+		}
+		if first {
+			e.notify(ctx, t.n)
+		}
+	}
+	return nil
+}
+
+// notify delivers one notification; failures are reported, never fatal.
+func (e *Engine) notify(ctx context.Context, n Notification) {
+	if e.Notifier == nil {
+		return
+	}
+	if err := e.Notifier.Notify(ctx, n); err != nil && e.OnNotifyError != nil {
+		e.OnNotifyError(n, err)
+	}
+}
+
+// notifyMembers sends every member their stage-1 form notice.
+func (e *Engine) notifyMembers(ctx context.Context, c *Campaign) {
+	p, err := e.Store.CaseProgress(ctx, c.ID)
+	if err != nil {
+		e.reportNotify(Notification{Kind: NoteMemberForm, CampaignID: c.ID}, err)
+		return
+	}
+	members := sortedKeys(p.MemberOpen)
+	for _, m := range members {
+		e.notify(ctx, Notification{Kind: NoteMemberForm, To: m, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Stage1Ends, Open: p.MemberOpen[m]})
+	}
+}
+
+// notifyReviewers tells every reviewer with stage-2 work about it.
+func (e *Engine) notifyReviewers(ctx context.Context, c *Campaign, kind string) {
+	p, err := e.Store.CaseProgress(ctx, c.ID)
+	if err != nil {
+		e.reportNotify(Notification{Kind: kind, CampaignID: c.ID}, err)
+		return
+	}
+	for _, r := range sortedKeys(p.ReviewerOpen) {
+		if p.ReviewerOpen[r] == 0 {
+			continue
+		}
+		e.notify(ctx, Notification{Kind: kind, To: r, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
+			Open: p.ReviewerOpen[r], Members: p.ReviewerMembers[r]})
+	}
+}
+
+func (e *Engine) reportNotify(n Notification, err error) {
+	if e.OnNotifyError != nil {
+		e.OnNotifyError(n, err)
+	}
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

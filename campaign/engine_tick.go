@@ -1,0 +1,194 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// Tick applies what is due now to every open campaign: stage ends,
+// deadlines, escalations and reminders. It is idempotent: calling it twice
+// at the same instant changes nothing the second time. Errors of one
+// campaign do not stop the others; all are returned joined.
+func (e *Engine) Tick(ctx context.Context) error {
+	now := e.now()
+	list, err := e.Store.ListCampaigns(ctx, StateStage1, StateStage2)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i := range list {
+		c := &list[i]
+		if c, err = e.catchUp(ctx, c, now); err != nil {
+			errs = append(errs, fmt.Errorf("campaign %d: %w", list[i].ID, err))
+			continue
+		}
+		if c.State == StateStage2 {
+			if err := e.escalate(ctx, c, now); err != nil {
+				errs = append(errs, fmt.Errorf("campaign %d: escalate: %w", c.ID, err))
+			}
+		}
+		if c.State.Open() {
+			if err := e.remind(ctx, c, now); err != nil {
+				errs = append(errs, fmt.Errorf("campaign %d: remind: %w", c.ID, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// catchUp moves a campaign through the stage ends its deadlines call for.
+func (e *Engine) catchUp(ctx context.Context, c *Campaign, now time.Time) (*Campaign, error) {
+	var err error
+	if c.State == StateStage1 && !now.Before(c.Stage1Ends) {
+		if c, err = e.startStage2(ctx, c, now, "self-attestation deadline passed"); err != nil {
+			return c, err
+		}
+	}
+	if c.State == StateStage2 && !now.Before(c.Deadline) {
+		if c, _, err = e.close(ctx, c, System, now, "deadline passed"); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// maybeEndStage1 starts stage 2 once every member has answered.
+func (e *Engine) maybeEndStage1(ctx context.Context, c *Campaign, now time.Time) error {
+	p, err := e.Store.CaseProgress(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	for _, n := range p.MemberOpen {
+		if n > 0 {
+			return nil
+		}
+	}
+	_, err = e.startStage2(ctx, c, now, "every member answered")
+	return err
+}
+
+// startStage2 ends self-attestation. With manager confirmation off, the
+// campaign closes instead. If another process moved the campaign first,
+// the stored campaign is returned and nothing is done twice.
+func (e *Engine) startStage2(ctx context.Context, c *Campaign, now time.Time, why string) (*Campaign, error) {
+	if !c.Definition.Stages.Manager.On() {
+		c, _, err := e.close(ctx, c, System, now, why)
+		return c, err
+	}
+	next := *c
+	next.State, next.Stage2Started = StateStage2, now
+	err := e.Store.MoveCampaign(ctx, &next, StateStage1, Event{At: now, CampaignID: c.ID, Type: "campaign.stage_changed",
+		Actor: System, Detail: map[string]any{"from": string(StateStage1), "to": string(StateStage2), "note": why}})
+	if errors.Is(err, ErrConflict) {
+		return e.Store.GetCampaign(ctx, c.ID)
+	}
+	if err != nil {
+		return c, err
+	}
+	e.notifyReviewers(ctx, &next, NoteReviewerForm)
+	return &next, nil
+}
+
+// escalate moves the open stage-2 cases of reviewers silent for longer than
+// the escalation delay to their own manager, one level at a time, skipping
+// anyone who would review their own access; a chain that ends goes to the
+// IAM team. Each move is recorded.
+func (e *Engine) escalate(ctx context.Context, c *Campaign, now time.Time) error {
+	after := c.Definition.Escalation.After.D()
+	if after <= 0 {
+		return nil
+	}
+	p, err := e.Store.CaseProgress(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	reviewers := make([]string, 0, len(p.ReviewerOpen))
+	for r, n := range p.ReviewerOpen {
+		if r != "" && n > 0 {
+			reviewers = append(reviewers, r)
+		}
+	}
+	sort.Strings(reviewers)
+	for _, r := range reviewers {
+		cases, err := e.Store.Cases(ctx, c.ID, CaseQuery{ReviewerID: &r})
+		if err != nil {
+			return err
+		}
+		var ups []CaseUpdate
+		var events []Event
+		moved := map[string][]string{} // new reviewer -> members
+		for i := range cases {
+			cs := &cases[i]
+			since := cs.ReviewerSince
+			if since.Before(c.Stage2Started) {
+				since = c.Stage2Started
+			}
+			if cs.ReviewerDecision != "" || cs.Outcome != "" || !cs.NeedsReviewer(c.Definition) || now.Sub(since) < after {
+				continue
+			}
+			to, skipped, err := e.nextReviewer(ctx, c, r, cs.UserID)
+			if err != nil {
+				return err
+			}
+			cs.ReviewerID, cs.EscalationLevel = to, cs.EscalationLevel+1
+			ups = append(ups, CaseUpdate{Case: cs, ExpectReviewer: r})
+			d := map[string]any{"from": r, "to": to, "level": cs.EscalationLevel, "member": cs.UserID}
+			if len(skipped) > 0 {
+				d["skipped_self_review"] = skipped
+			}
+			events = append(events, Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: "case.escalated", Actor: System, Detail: d})
+			moved[to] = appendUnique(moved[to], cs.UserID)
+		}
+		if len(ups) == 0 {
+			continue
+		}
+		if err := e.Store.UpdateCases(ctx, ups, events); err != nil && !errors.Is(err, ErrConflict) {
+			return err
+		}
+		for to, members := range moved {
+			e.notify(ctx, Notification{Kind: NoteEscalated, To: to, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
+				Members: members, Text: "reviews escalated to you: " + r + " did not answer in time"})
+		}
+	}
+	return nil
+}
+
+// nextReviewer is the manager of from, skipping the member themself (nobody
+// confirms their own access); "" (the IAM team) when the chain ends.
+func (e *Engine) nextReviewer(ctx context.Context, c *Campaign, from, member string) (string, []string, error) {
+	var skipped []string
+	seen := map[string]bool{from: true}
+	cur := from
+	for hops := 0; hops < 50; hops++ {
+		u, err := e.Store.FindUser(ctx, c.SnapshotID, cur)
+		if errors.Is(err, ErrNotFound) {
+			return "", skipped, nil
+		}
+		if err != nil {
+			return "", skipped, err
+		}
+		next := u.ManagerID
+		if next == "" || seen[next] {
+			return "", skipped, nil
+		}
+		seen[next] = true
+		if next != member {
+			return next, skipped, nil
+		}
+		skipped = append(skipped, next)
+		cur = next
+	}
+	return "", skipped, nil
+}
+
+func appendUnique(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/config"
+	"github.com/attestbot/attest/store"
+)
+
+// campaignCommands are the subcommands of `attest campaign`.
+var campaignCommands = []struct {
+	name, args, summary string
+	run                 func(cc *campaignCmd, fs *flag.FlagSet, args []string) error
+}{
+	{"start", "FILE", "launch a campaign from a definition file", (*campaignCmd).start},
+	{"list", "", "list campaigns", (*campaignCmd).list},
+	{"show", "ID", "show one campaign, its progress and plan", (*campaignCmd).show},
+	{"answer", "ID", "record a decision as a member or reviewer", (*campaignCmd).answer},
+	{"delegate", "ID", "hand a member's review to another reviewer", (*campaignCmd).delegate},
+	{"close", "ID", "close a campaign and plan the removals", (*campaignCmd).closeCmd},
+	{"approve", "ID", "approve a closed campaign's removal plan", (*campaignCmd).approve},
+	{"reject", "ID", "reject a closed campaign's removal plan", (*campaignCmd).reject},
+	{"cancel", "ID", "cancel a campaign before approval", (*campaignCmd).cancel},
+	{"report", "ID", "write a campaign's report (--format json|csv|md)", (*campaignCmd).report},
+	{"next-due", "FILE", "list when access in a recertification definition is due", (*campaignCmd).nextDue},
+	{"tick", "", "apply what is due now: stage ends, escalations, reminders", (*campaignCmd).tick},
+}
+
+// campaignCmd carries what every campaign subcommand shares.
+type campaignCmd struct {
+	e      *env
+	c      *common
+	as     string
+	cfg    *config.Config
+	log    zerolog.Logger
+	st     *store.Store
+	engine *campaign.Engine
+}
+
+func cmdCampaign(e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(e.stderr, "Usage: attest campaign SUBCOMMAND [flags]\n\nSubcommands:")
+		for _, s := range campaignCommands {
+			fmt.Fprintf(e.stderr, "  %-9s %-5s %s\n", s.name, s.args, s.summary)
+		}
+		if len(args) == 0 {
+			return usagef("campaign needs a subcommand")
+		}
+		return flag.ErrHelp
+	}
+	for _, s := range campaignCommands {
+		if s.name != args[0] {
+			continue
+		}
+		fs, c := newFlags(e, "campaign "+s.name, s.args, true)
+		cc := &campaignCmd{e: e, c: c}
+		fs.StringVar(&cc.as, "as", "", "who acts: email or login of an Okta user")
+		return s.run(cc, fs, args[1:])
+	}
+	return usagef("unknown campaign subcommand %q", args[0])
+}
+
+// open loads the config, logger, store and engine.
+func (cc *campaignCmd) open() error {
+	var err error
+	if cc.cfg, err = cc.e.loadConfig(cc.c); err != nil {
+		return err
+	}
+	if cc.log, err = cc.e.logger(cc.cfg, cc.c); err != nil {
+		return err
+	}
+	if cc.st, err = store.Open(cc.e.ctx, cc.cfg.Store.Path); err != nil {
+		return err
+	}
+	cc.engine = newEngine(cc.cfg, cc.st, cc.log)
+	return nil
+}
+
+func (cc *campaignCmd) close() {
+	if cc.st != nil {
+		cc.st.Close()
+	}
+}
+
+// newEngine wires the campaign engine to the store, the configured risk
+// ratings and a Notifier that logs (Slack delivers them in serve).
+func newEngine(cfg *config.Config, st *store.Store, log zerolog.Logger) *campaign.Engine {
+	risk := map[string]string{}
+	for label, lvl := range cfg.Risk.Apps {
+		risk[strings.ToLower(label)] = string(lvl)
+	}
+	return &campaign.Engine{
+		Store: st,
+		Now:   time.Now,
+		Risk: func(kind, label string) string {
+			return risk[strings.ToLower(label)]
+		},
+		Notifier: campaign.NotifierFunc(func(ctx context.Context, n campaign.Notification) error {
+			log.Info().Str("notification", n.Kind).Int64("campaign", n.CampaignID).Str("to", orIAM(n.To)).
+				Int("open", n.Open).Strs("members", n.Members).Str("text", n.Text).Msg("notify")
+			return nil
+		}),
+		OnNotifyError: func(n campaign.Notification, err error) {
+			log.Warn().Err(err).Str("notification", n.Kind).Str("to", orIAM(n.To)).Msg("notification not delivered")
+		},
+	}
+}
+
+func orIAM(to string) string {
+	if to == "" {
+		return "iam-team"
+	}
+	return to
+}
+
+// actor is the --as user; required for commands that act.
+func (cc *campaignCmd) actor() (campaign.Actor, error) {
+	if cc.as == "" {
+		return campaign.Actor{}, usagef("--as EMAIL is required: who is acting")
+	}
+	return campaign.Actor{Email: cc.as, Via: "cli"}, nil
+}
+
+// parseArgs parses flags and wants exactly n positional arguments.
+func (cc *campaignCmd) parseArgs(fs *flag.FlagSet, args []string, n int, what string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != n {
+		return usagef("expected %s", what)
+	}
+	return cc.open()
+}
+
+// reorder moves positional arguments after the flags, so both
+// `answer 3 --as x` and `answer --as x 3` work.
+func reorder(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		if f := fs.Lookup(name); f != nil {
+			if bf, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && bf.IsBoolFlag() {
+				continue
+			}
+			if i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		}
+	}
+	return append(flags, pos...)
+}
+
+func campaignID(s string) (int64, error) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, usagef("%q is not a campaign id (a number, as `attest campaign list` shows)", s)
+	}
+	return id, nil
+}
+
+// friendly turns engine error kinds into one clear sentence.
+func friendly(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, campaign.ErrForbidden):
+		return fmt.Errorf("not allowed: %w", err)
+	case errors.Is(err, campaign.ErrConflict):
+		return fmt.Errorf("refused: %w", err)
+	case errors.Is(err, campaign.ErrNotFound):
+		return fmt.Errorf("not found: %w", err)
+	}
+	return err
+}
+
+func readDefinition(path string) (*campaign.Definition, string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	def, err := campaign.ParseDefinition(path, data)
+	return def, string(data), err
+}
+
+// loadDefinitions reads every *.yaml definition in dir. A definition that
+// does not parse is an error naming its file, so a typo is not silently
+// skipped by the scheduler.
+func loadDefinitions(dir string) ([]campaign.DefinitionFile, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var out []campaign.DefinitionFile
+	var errs []error
+	for _, p := range paths {
+		def, text, err := readDefinition(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, campaign.DefinitionFile{Path: p, YAML: text, Def: def})
+	}
+	return out, errors.Join(errs...)
+}

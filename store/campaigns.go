@@ -1,0 +1,271 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/attestbot/attest/campaign"
+)
+
+// CreateCampaign stores a campaign, its cases, its first transition ("" to
+// c.State) and ev in one transaction, and returns the campaign's id. It
+// sets c.ID and, on each case, ID and CampaignID; a zero c.CreatedAt is set
+// to the store's clock. A case whose ReviewerID is set and ReviewerSince
+// is not is recorded as assigned at c.CreatedAt. It returns an error wrapping
+// campaign.ErrInvalid when the campaign has no definition or it does not
+// parse, and an error when two cases name the same entitlement of the same
+// user; on error nothing is stored.
+func (s *Store) CreateCampaign(ctx context.Context, c *campaign.Campaign, cases []campaign.CaseRecord, ev campaign.Event) (int64, error) {
+	if c.DefinitionYAML == "" {
+		if c.Definition == nil {
+			return 0, fmt.Errorf("store: create campaign %q: no definition: %w", c.Name, campaign.ErrInvalid)
+		}
+		text, err := yaml.Marshal(c.Definition)
+		if err != nil {
+			return 0, fmt.Errorf("store: create campaign %q: encode definition: %w", c.Name, err)
+		}
+		c.DefinitionYAML = string(text)
+	}
+	if _, err := campaign.ParseDefinition("definition of "+c.Name, []byte(c.DefinitionYAML)); err != nil {
+		return 0, fmt.Errorf("store: create campaign %q: %w: %w", c.Name, campaign.ErrInvalid, err)
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.Now()
+	}
+	var id int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, description, owner, definition_yaml, snapshot_id,
+			snapshot_digest, state, trigger, created_at, stage1_ends, deadline, stage2_started, closed_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Name, c.Description, c.Owner, c.DefinitionYAML, c.SnapshotID, c.SnapshotDigest, string(c.State), c.Trigger,
+			fmtTime(c.CreatedAt), fmtTime(c.Stage1Ends), fmtTime(c.Deadline), fmtTime(c.Stage2Started), fmtTime(c.ClosedAt))
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if err := insertCases(ctx, tx, id, c.CreatedAt, cases); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, id, "", c.State, ev)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: create campaign %q: %w", c.Name, err)
+	}
+	c.ID = id
+	return id, nil
+}
+
+const campaignColumns = `id, name, description, owner, definition_yaml, snapshot_id, snapshot_digest, state, trigger,
+	created_at, stage1_ends, deadline, stage2_started, closed_at`
+
+// scanCampaign reads one row of campaignColumns and parses its definition.
+func scanCampaign(r interface{ Scan(...any) error }) (*campaign.Campaign, error) {
+	var c campaign.Campaign
+	var state, created, stage1, deadline, stage2, closed string
+	if err := r.Scan(&c.ID, &c.Name, &c.Description, &c.Owner, &c.DefinitionYAML, &c.SnapshotID, &c.SnapshotDigest,
+		&state, &c.Trigger, &created, &stage1, &deadline, &stage2, &closed); err != nil {
+		return nil, err
+	}
+	c.State = campaign.State(state)
+	c.CreatedAt, c.Stage1Ends, c.Deadline = parseTime(created), parseTime(stage1), parseTime(deadline)
+	c.Stage2Started, c.ClosedAt = parseTime(stage2), parseTime(closed)
+	def, err := campaign.ParseDefinition(fmt.Sprintf("campaign %d", c.ID), []byte(c.DefinitionYAML))
+	if err != nil {
+		return nil, err
+	}
+	c.Definition = def
+	return &c, nil
+}
+
+// GetCampaign returns a campaign with its parsed definition. It returns an
+// error wrapping campaign.ErrNotFound when there is no such campaign, and
+// an error when its stored definition no longer parses.
+func (s *Store) GetCampaign(ctx context.Context, id int64) (*campaign.Campaign, error) {
+	c, err := scanCampaign(s.db.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM campaigns WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("store: no campaign %d: %w", id, campaign.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read campaign %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// ListCampaigns returns the campaigns in the given states (all when none
+// is given), newest first. It returns an error if the query fails or a
+// stored definition no longer parses.
+func (s *Store) ListCampaigns(ctx context.Context, states ...campaign.State) ([]campaign.Campaign, error) {
+	q := `SELECT ` + campaignColumns + ` FROM campaigns`
+	args := make([]any, len(states))
+	if len(states) > 0 {
+		for i, st := range states {
+			args[i] = string(st)
+		}
+		q += ` WHERE state IN (` + placeholders(len(states)) + `)`
+	}
+	q += ` ORDER BY id DESC` // ids grow with creation
+	var out []campaign.Campaign
+	err := s.each(ctx, q, args, func(r *sql.Rows) error {
+		c, err := scanCampaign(r)
+		if err != nil {
+			return err
+		}
+		out = append(out, *c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: list campaigns: %w", err)
+	}
+	return out, nil
+}
+
+// placeholders returns "?, ?, ..." for n values.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// MoveCampaign moves a campaign from one state to c.State, saving its
+// deadlines, stage-2 start and close time, and records the transition and
+// ev, all in one transaction. It returns an error wrapping
+// campaign.ErrConflict, naming the current state, when the campaign is no
+// longer in from (someone else moved it first), and campaign.ErrNotFound
+// when there is no such campaign.
+func (s *Store) MoveCampaign(ctx context.Context, c *campaign.Campaign, from campaign.State, ev campaign.Event) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := moveState(ctx, tx, c, from); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, c.ID, from, c.State, ev)
+	})
+	if err != nil {
+		return fmt.Errorf("store: move campaign %d to %s: %w", c.ID, c.State, err)
+	}
+	return nil
+}
+
+// moveState is the compare-and-swap of a campaign's state: the UPDATE
+// applies only while the row is still in from, so of two concurrent moves
+// exactly one wins and the other gets ErrConflict.
+func moveState(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, from campaign.State) error {
+	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET state = ?, stage1_ends = ?, deadline = ?, stage2_started = ?,
+		closed_at = ? WHERE id = ? AND state = ?`, string(c.State), fmtTime(c.Stage1Ends), fmtTime(c.Deadline),
+		fmtTime(c.Stage2Started), fmtTime(c.ClosedAt), c.ID, string(from))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var current string
+	err = tx.QueryRowContext(ctx, `SELECT state FROM campaigns WHERE id = ?`, c.ID).Scan(&current)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("no campaign %d: %w", c.ID, campaign.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("campaign %d is %s, not %s: %w", c.ID, current, from, campaign.ErrConflict)
+}
+
+// CloseCampaign moves a campaign from one state to c.State like
+// MoveCampaign and, in the same transaction, records every case's outcome,
+// the remediation plan and the certification history. A zero c.ClosedAt is
+// set to the store's clock; history records without a campaign get c.ID.
+// It returns an error wrapping campaign.ErrConflict when the campaign was
+// not in from, and campaign.ErrInvalid when an outcome names a case not in
+// the campaign; on error nothing is stored.
+func (s *Store) CloseCampaign(ctx context.Context, c *campaign.Campaign, from campaign.State, outcomes map[int64]string,
+	plan []campaign.PlanItem, history []campaign.Certification, ev campaign.Event) error {
+	if c.ClosedAt.IsZero() {
+		c.ClosedAt = s.Now()
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := moveState(ctx, tx, c, from); err != nil {
+			return err
+		}
+		if err := writeOutcomes(ctx, tx, c.ID, outcomes); err != nil {
+			return err
+		}
+		if err := writePlan(ctx, tx, c.ID, plan); err != nil {
+			return err
+		}
+		if err := writeHistory(ctx, tx, c.ID, history); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, c.ID, from, c.State, ev)
+	})
+	if err != nil {
+		return fmt.Errorf("store: close campaign %d: %w", c.ID, err)
+	}
+	return nil
+}
+
+// outcomeChunk is how many case ids one UPDATE ... WHERE id IN (...)
+// carries.
+const outcomeChunk = 500
+
+// writeOutcomes sets the outcome of many cases: grouped by outcome (there
+// are a handful) and in id order, so that each UPDATE changes a run of
+// neighbouring rows found by primary key. A statement per case would take
+// minutes for millions of cases.
+func writeOutcomes(ctx context.Context, tx *sql.Tx, campaignID int64, outcomes map[int64]string) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	byOutcome := map[string][]int64{}
+	for id, o := range outcomes {
+		byOutcome[o] = append(byOutcome[o], id)
+	}
+	full, err := tx.PrepareContext(ctx, outcomeUpdate(outcomeChunk))
+	if err != nil {
+		return fmt.Errorf("outcomes: %w", err)
+	}
+	defer full.Close()
+	var updated int64
+	args := make([]any, 0, outcomeChunk+2)
+	for o, ids := range byOutcome {
+		slices.Sort(ids)
+		for len(ids) > 0 {
+			n := min(len(ids), outcomeChunk)
+			args = append(args[:0], o, campaignID)
+			for _, id := range ids[:n] {
+				args = append(args, id)
+			}
+			var res sql.Result
+			if n == outcomeChunk {
+				res, err = full.ExecContext(ctx, args...)
+			} else {
+				res, err = tx.ExecContext(ctx, outcomeUpdate(n), args...)
+			}
+			if err != nil {
+				return fmt.Errorf("outcomes: %w", err)
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("outcomes: %w", err)
+			}
+			updated += k
+			ids = ids[n:]
+		}
+	}
+	if updated != int64(len(outcomes)) {
+		return fmt.Errorf("%d of %d outcomes name cases not in campaign %d: %w",
+			int64(len(outcomes))-updated, len(outcomes), campaignID, campaign.ErrInvalid)
+	}
+	return nil
+}
+
+// outcomeUpdate is the UPDATE for n case ids. The unary + keeps the
+// planner off the campaign_id indexes: through them it would visit every
+// case of the campaign for each statement instead of n by primary key.
+func outcomeUpdate(n int) string {
+	return `UPDATE cases SET outcome = ? WHERE +campaign_id = ? AND id IN (` + placeholders(n) + `)`
+}

@@ -1,0 +1,319 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/attestbot/attest/campaign"
+)
+
+// caseColumns are the columns of a case in the order scanCase reads them.
+const caseColumns = `id, campaign_id, user_id, kind, entitlement_id, label, direct, via_groups, flags, risk,
+	manager_id, reviewer_id, reviewer_since, escalation_level, delegated_by, member_decision, member_comment, member_at,
+	reviewer_decision, reviewer_comment, reviewer_at, decided_by, accept_until, outcome`
+
+// insertCases writes a campaign's cases with batched multi-row INSERTs,
+// numbering them after the highest id so far (the transaction holds the
+// write lock, so nobody else takes those ids). A plain INSERT, not OR
+// IGNORE: two cases for the same user and entitlement fail the whole
+// campaign rather than vanish. A case with a reviewer and no ReviewerSince
+// gets createdAt; the records' ID, CampaignID and ReviewerSince are set.
+// Only what a new case holds is inserted, which binds half the values;
+// the few cases that arrive with answers (imports, tests) get them by a
+// second, per-case UPDATE.
+func insertCases(ctx context.Context, tx *sql.Tx, campaignID int64, createdAt time.Time, cases []campaign.CaseRecord) error {
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM cases`).Scan(&last); err != nil {
+		return fmt.Errorf("cases: %w", err)
+	}
+	ins := newBulk(ctx, tx, "INSERT", "cases", "id", "campaign_id", "user_id", "kind", "entitlement_id", "label",
+		"direct", "via_groups", "flags", "risk", "manager_id", "reviewer_id", "reviewer_since")
+	var answered []campaign.CaseUpdate
+	launched := fmtTime(createdAt)
+	for i := range cases {
+		c := &cases[i]
+		c.ID, c.CampaignID = last+int64(i)+1, campaignID
+		since := ""
+		switch {
+		case c.ReviewerID == "":
+		case c.ReviewerSince.IsZero():
+			c.ReviewerSince, since = createdAt, launched
+		default:
+			since = fmtTime(c.ReviewerSince)
+		}
+		ins.add(c.ID, campaignID, c.UserID, c.Kind, c.EntitlementID, c.Label, boolInt(c.Direct),
+			strings.Join(c.ViaGroups, " "), int64(c.Flags), c.Risk, c.ManagerID, c.ReviewerID, since)
+		if hasAnswers(c) {
+			answered = append(answered, campaign.CaseUpdate{Case: c, ExpectReviewer: c.ReviewerID})
+		}
+	}
+	if err := ins.flush(); err != nil {
+		return fmt.Errorf("cases: %w", err)
+	}
+	if len(answered) > 0 {
+		// The reviewer is unchanged, so reviewer_since stays as inserted.
+		return updateCases(ctx, tx, createdAt, answered)
+	}
+	return nil
+}
+
+// hasAnswers reports whether a case holds more than a new case does.
+func hasAnswers(c *campaign.CaseRecord) bool {
+	return c.EscalationLevel != 0 || c.DelegatedBy != "" || c.MemberDecision != "" || c.MemberComment != "" ||
+		!c.MemberAt.IsZero() || c.ReviewerDecision != "" || c.ReviewerComment != "" || !c.ReviewerAt.IsZero() ||
+		c.DecidedBy != "" || !c.AcceptUntil.IsZero() || c.Outcome != ""
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Cases returns the cases of a campaign a query selects, ordered by id.
+// Ids and labels repeated across cases share one string. It returns an
+// error if the query fails.
+func (s *Store) Cases(ctx context.Context, campaignID int64, q campaign.CaseQuery) ([]campaign.CaseRecord, error) {
+	where := []string{"campaign_id = ?"}
+	args := []any{campaignID}
+	var out []campaign.CaseRecord
+	if q.ID == 0 && q.UserID == "" && q.ReviewerID == nil {
+		// The whole campaign: its cases have consecutive ids (see
+		// insertCases), so read the id range in order instead of letting
+		// the planner walk an index and sort millions of rows, and size
+		// the result once.
+		var first, last sql.NullInt64
+		if err := s.db.QueryRowContext(ctx, `SELECT MIN(id), MAX(id) FROM cases WHERE campaign_id = ?`, campaignID).
+			Scan(&first, &last); err != nil {
+			return nil, fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
+		}
+		if !first.Valid {
+			return nil, nil
+		}
+		where = []string{"id BETWEEN ? AND ?", "+campaign_id = ?"}
+		args = []any{first.Int64, last.Int64, campaignID}
+		out = make([]campaign.CaseRecord, 0, last.Int64-first.Int64+1)
+	}
+	if q.ID != 0 {
+		where, args = append(where, "id = ?"), append(args, q.ID)
+	}
+	if q.UserID != "" {
+		where, args = append(where, "user_id = ?"), append(args, q.UserID)
+	}
+	if q.Kind != "" {
+		where, args = append(where, "kind = ?"), append(args, q.Kind)
+	}
+	if q.ReviewerID != nil {
+		where, args = append(where, "reviewer_id = ?"), append(args, *q.ReviewerID)
+	}
+	ids := interner{}
+	err := s.each(ctx, `SELECT `+caseColumns+` FROM cases WHERE `+strings.Join(where, " AND ")+` ORDER BY id`, args,
+		func(r *sql.Rows) error {
+			c, err := scanCase(r, ids)
+			if err != nil {
+				return err
+			}
+			out = append(out, c)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
+	}
+	return out, nil
+}
+
+// scanCase reads one row of caseColumns.
+func scanCase(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
+	var c campaign.CaseRecord
+	var user, kind, ent, label, via, risk, manager, reviewer, delegated, memberDec, reviewerDec, decidedBy, outcome sql.RawBytes
+	var direct int
+	var flags int64
+	var since, memberAt, reviewerAt, acceptUntil string
+	if err := r.Scan(&c.ID, &c.CampaignID, &user, &kind, &ent, &label, &direct, &via, &flags, &risk,
+		&manager, &reviewer, &since, &c.EscalationLevel, &delegated, &memberDec, &c.MemberComment, &memberAt,
+		&reviewerDec, &c.ReviewerComment, &reviewerAt, &decidedBy, &acceptUntil, &outcome); err != nil {
+		return c, err
+	}
+	c.UserID, c.Kind, c.EntitlementID, c.Label = ids.get(user), ids.get(kind), ids.get(ent), ids.get(label)
+	for _, g := range bytes.Fields(via) {
+		c.ViaGroups = append(c.ViaGroups, ids.get(g))
+	}
+	c.Direct, c.Flags, c.Risk = direct != 0, campaign.Flag(flags), ids.get(risk)
+	c.ManagerID, c.ReviewerID, c.DelegatedBy = ids.get(manager), ids.get(reviewer), ids.get(delegated)
+	c.MemberDecision, c.ReviewerDecision = ids.get(memberDec), ids.get(reviewerDec)
+	c.DecidedBy, c.Outcome = ids.get(decidedBy), ids.get(outcome)
+	c.ReviewerSince, c.MemberAt = parseTime(since), parseTime(memberAt)
+	c.ReviewerAt, c.AcceptUntil = parseTime(reviewerAt), parseTime(acceptUntil)
+	return c, nil
+}
+
+// UpdateCases saves changed cases and appends events in one transaction,
+// all or nothing. Each update applies only while the case still has the
+// reviewer it expects. When the reviewer changes, the case's ReviewerSince
+// becomes the store's clock (whatever the record says), and is set on the
+// record once saved; otherwise it is kept. It returns an error wrapping
+// campaign.ErrConflict naming the first case whose reviewer changed, or
+// campaign.ErrNotFound naming a case that does not exist; then nothing is
+// saved.
+func (s *Store) UpdateCases(ctx context.Context, updates []campaign.CaseUpdate, events []campaign.Event) error {
+	if len(updates) == 0 && len(events) == 0 {
+		return nil
+	}
+	now := s.Now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if len(updates) > 0 {
+			if err := updateCases(ctx, tx, now, updates); err != nil {
+				return err
+			}
+		}
+		return s.appendEvents(ctx, tx, events...)
+	})
+	if err != nil {
+		return fmt.Errorf("store: update cases: %w", err)
+	}
+	for _, u := range updates {
+		if u.Case.ReviewerID != u.ExpectReviewer {
+			u.Case.ReviewerSince = now
+		}
+	}
+	return nil
+}
+
+// updateCases runs one prepared UPDATE per case: escalations change tens
+// of thousands of cases, each under its own precondition.
+func updateCases(ctx context.Context, tx *sql.Tx, now time.Time, updates []campaign.CaseUpdate) error {
+	stmt, err := tx.PrepareContext(ctx, `UPDATE cases SET reviewer_id = ?,
+		reviewer_since = CASE WHEN ? THEN ? ELSE reviewer_since END,
+		escalation_level = ?, delegated_by = ?, member_decision = ?, member_comment = ?, member_at = ?,
+		reviewer_decision = ?, reviewer_comment = ?, reviewer_at = ?, decided_by = ?, accept_until = ?, outcome = ?
+		WHERE id = ? AND reviewer_id = ?`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, u := range updates {
+		c := u.Case
+		res, err := stmt.ExecContext(ctx, c.ReviewerID, c.ReviewerID != u.ExpectReviewer, fmtTime(now),
+			c.EscalationLevel, c.DelegatedBy, c.MemberDecision, c.MemberComment, fmtTime(c.MemberAt),
+			c.ReviewerDecision, c.ReviewerComment, fmtTime(c.ReviewerAt), c.DecidedBy, fmtTime(c.AcceptUntil), c.Outcome,
+			c.ID, u.ExpectReviewer)
+		if err != nil {
+			return fmt.Errorf("case %d: %w", c.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			if err != nil {
+				return fmt.Errorf("case %d: %w", c.ID, err)
+			}
+			continue
+		}
+		var current string
+		err = tx.QueryRowContext(ctx, `SELECT reviewer_id FROM cases WHERE id = ?`, c.ID).Scan(&current)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no case %d: %w", c.ID, campaign.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("case %d: %w", c.ID, err)
+		}
+		return fmt.Errorf("case %d changed meanwhile: its reviewer is %s, not %s: %w",
+			c.ID, reviewerName(current), reviewerName(u.ExpectReviewer), campaign.ErrConflict)
+	}
+	return nil
+}
+
+// reviewerName names a reviewer id in messages; "" is the IAM team.
+func reviewerName(id string) string {
+	if id == "" {
+		return "the IAM team"
+	}
+	return id
+}
+
+// CaseProgress counts a campaign's open work per person with three
+// aggregate queries read in one snapshot, never loading the cases.
+// ReviewerOpen counts, per reviewer, cases without a reviewer decision or
+// outcome that need one: all but members' revokes, unless the campaign's
+// definition has stages.confirm_member_revokes (as
+// campaign.CaseRecord.NeedsReviewer). ReviewerTotal counts every case per
+// current reviewer and ReviewerAnswered those with a member's answer;
+// people with nothing to count are left out of every map. It returns an
+// error wrapping campaign.ErrNotFound when there is no such campaign.
+func (s *Store) CaseProgress(ctx context.Context, campaignID int64) (campaign.Progression, error) {
+	p := campaign.Progression{MemberOpen: map[string]int{}, ReviewerOpen: map[string]int{},
+		ReviewerMembers: map[string][]string{}, ReviewerTotal: map[string]int{}, ReviewerAnswered: map[string]int{}}
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return p, fmt.Errorf("store: progress of campaign %d: %w", campaignID, err)
+	}
+	defer tx.Rollback()
+	var text string
+	err = tx.QueryRowContext(ctx, `SELECT definition_yaml FROM campaigns WHERE id = ?`, campaignID).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, fmt.Errorf("store: no campaign %d: %w", campaignID, campaign.ErrNotFound)
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: progress of campaign %d: %w", campaignID, err)
+	}
+	def, err := campaign.ParseDefinition(fmt.Sprintf("campaign %d", campaignID), []byte(text))
+	if err != nil {
+		return p, fmt.Errorf("store: progress of campaign %d: %w", campaignID, err)
+	}
+	// Each query yields (person, member, count, answered).
+	steps := []struct {
+		q    string
+		args []any
+		fn   func(person, member string, n, answered int)
+	}{
+		{`SELECT reviewer_id, '', COUNT(*), SUM(member_decision <> '') FROM cases WHERE campaign_id = ? GROUP BY reviewer_id`,
+			[]any{campaignID}, func(reviewer, _ string, n, answered int) {
+				p.Total += n
+				p.ReviewerTotal[reviewer] = n
+				if answered > 0 {
+					p.ReviewerAnswered[reviewer] = answered
+				}
+			}},
+		{`SELECT user_id, '', COUNT(*), 0 FROM cases WHERE campaign_id = ? AND member_decision = '' GROUP BY user_id`,
+			[]any{campaignID}, func(member, _ string, n, _ int) { p.MemberOpen[member] = n }},
+		{`SELECT reviewer_id, user_id, COUNT(*), 0 FROM cases WHERE campaign_id = ? AND reviewer_decision = '' AND outcome = ''
+			AND (member_decision <> ? OR ?) GROUP BY reviewer_id, user_id ORDER BY reviewer_id, user_id`,
+			[]any{campaignID, campaign.DecisionRevoke, def.Stages.ConfirmMemberRevokes},
+			func(reviewer, member string, n, _ int) {
+				p.ReviewerOpen[reviewer] += n
+				p.ReviewerMembers[reviewer] = append(p.ReviewerMembers[reviewer], member)
+			}},
+	}
+	for _, st := range steps {
+		if err := eachRow(ctx, tx, st.q, st.args, func(r *sql.Rows) error {
+			var person, member string
+			var n, answered int
+			if err := r.Scan(&person, &member, &n, &answered); err != nil {
+				return err
+			}
+			st.fn(person, member, n, answered)
+			return nil
+		}); err != nil {
+			return p, fmt.Errorf("store: progress of campaign %d: %w", campaignID, err)
+		}
+	}
+	return p, nil
+}
+
+// eachRow runs a query in tx and calls fn for every row.
+func eachRow(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/attestbot/attest/campaign"
+)
+
+// writePlan stores a campaign's remediation plan. Sequence numbers are
+// kept as given; a repeated one fails rather than drop an item.
+func writePlan(ctx context.Context, tx *sql.Tx, campaignID int64, plan []campaign.PlanItem) error {
+	ins := newBulk(ctx, tx, "INSERT", "plan_items", "campaign_id", "seq", "kind", "user_id", "group_id", "app_id",
+		"case_ids", "reason")
+	var ids strings.Builder
+	for _, it := range plan {
+		ids.Reset()
+		for i, id := range it.CaseIDs {
+			if i > 0 {
+				ids.WriteByte(' ')
+			}
+			ids.WriteString(strconv.FormatInt(id, 10))
+		}
+		ins.add(campaignID, it.Seq, it.Kind, it.UserID, it.GroupID, it.AppID, ids.String(), it.Reason)
+	}
+	if err := ins.flush(); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	return nil
+}
+
+// Plan returns a campaign's stored remediation plan ordered by sequence
+// number; it is empty before the campaign closes. It returns an error if
+// the query fails or a stored case id is malformed.
+func (s *Store) Plan(ctx context.Context, campaignID int64) ([]campaign.PlanItem, error) {
+	var out []campaign.PlanItem
+	err := s.each(ctx, `SELECT seq, kind, user_id, group_id, app_id, case_ids, reason FROM plan_items
+		WHERE campaign_id = ? ORDER BY seq`, []any{campaignID}, func(r *sql.Rows) error {
+		var it campaign.PlanItem
+		var ids string
+		if err := r.Scan(&it.Seq, &it.Kind, &it.UserID, &it.GroupID, &it.AppID, &ids, &it.Reason); err != nil {
+			return err
+		}
+		for _, f := range strings.Fields(ids) {
+			id, err := strconv.ParseInt(f, 10, 64)
+			if err != nil {
+				return fmt.Errorf("plan item %d: case id %q: %w", it.Seq, f, err)
+			}
+			it.CaseIDs = append(it.CaseIDs, id)
+		}
+		out = append(out, it)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: plan of campaign %d: %w", campaignID, err)
+	}
+	return out, nil
+}
+
+// AddApproval records an approver's decision on a campaign's plan and
+// returns every approval so far, oldest first. An approver's first word
+// stands: a second click (a redelivered envelope, a change of mind)
+// changes nothing, appends no event and is not an error. ev is appended
+// only when the approval is new; a zero a.At is set to the store's clock.
+// It returns an error if the campaign does not exist or a write fails.
+func (s *Store) AddApproval(ctx context.Context, campaignID int64, a campaign.Approval, ev campaign.Event) ([]campaign.Approval, error) {
+	if a.At.IsZero() {
+		a.At = s.Now()
+	}
+	var out []campaign.Approval
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO approvals (campaign_id, approver, decision, at) VALUES (?, ?, ?, ?)`,
+			campaignID, a.Approver, a.Decision, fmtTime(a.At))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			if err := s.appendEvents(ctx, tx, withCampaign(ev, campaignID)); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT approver, decision, at FROM approvals WHERE campaign_id = ?`, campaignID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var ap campaign.Approval
+			var at string
+			if err := rows.Scan(&ap.Approver, &ap.Decision, &at); err != nil {
+				return err
+			}
+			ap.At = parseTime(at)
+			out = append(out, ap)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: approval of campaign %d by %s: %w", campaignID, a.Approver, err)
+	}
+	sortApprovals(out)
+	return out, nil
+}
+
+// sortApprovals orders by time, then approver. The times are compared
+// parsed: as text, fmtTime's trimmed fractions do not sort.
+func sortApprovals(list []campaign.Approval) {
+	sort.Slice(list, func(i, j int) bool {
+		if !list[i].At.Equal(list[j].At) {
+			return list[i].At.Before(list[j].At)
+		}
+		return list[i].Approver < list[j].Approver
+	})
+}
+
+// MarkReminder records that person was reminded in a campaign for slot and
+// appends ev, in one transaction. It returns false, appending nothing,
+// when that reminder was already recorded, so two schedulers never remind
+// twice; it returns an error if a write fails.
+func (s *Store) MarkReminder(ctx context.Context, campaignID int64, person string, slot time.Time, ev campaign.Event) (bool, error) {
+	var inserted bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO reminders_sent (campaign_id, person, slot) VALUES (?, ?, ?)`,
+			campaignID, person, fmtSortable(slot))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		inserted = true
+		return s.appendEvents(ctx, tx, withCampaign(ev, campaignID))
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: reminder of %s in campaign %d: %w", person, campaignID, err)
+	}
+	return inserted, nil
+}
