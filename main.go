@@ -190,9 +190,10 @@ func (e *env) logger(cfg *config.Config, c *common) (zerolog.Logger, error) {
 			format = "console"
 		}
 	}
-	var w io.Writer = e.stderr
+	// Several goroutines log at once (sync workers, ticks): serialise writes.
+	w := zerolog.SyncWriter(e.stderr)
 	if format == "console" {
-		w = zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: "15:04:05"}
+		w = zerolog.SyncWriter(zerolog.ConsoleWriter{Out: e.stderr, TimeFormat: "15:04:05"})
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }

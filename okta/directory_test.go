@@ -46,7 +46,15 @@ func readAll(t *testing.T, c *okta.Client) (*campaign.Snapshot, error) {
 // with their scope, app groups and the latest sign-in per (user, app).
 func TestReadDirectoryMatchesOrg(t *testing.T) {
 	org := oktatest.Generate(smallParams())
-	srv := oktatest.NewServer(org)
+	// Small pages force every list through several pages.
+	opts := []oktatest.Option{oktatest.WithWindow(time.Second), oktatest.WithMaxPageSize(oktatest.ListLogs, 400)}
+	for _, l := range []oktatest.List{oktatest.ListUsers, oktatest.ListGroups, oktatest.ListGroupRules, oktatest.ListApps} {
+		opts = append(opts, oktatest.WithMaxPageSize(l, 7))
+	}
+	for _, l := range []oktatest.List{oktatest.ListGroupMembers, oktatest.ListAppUsers, oktatest.ListAppGroups} {
+		opts = append(opts, oktatest.WithMaxPageSize(l, 40))
+	}
+	srv := oktatest.NewServer(org, opts...)
 	defer srv.Close()
 	snap, err := readAll(t, newClient(t, srv))
 	if err != nil {

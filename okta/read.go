@@ -173,12 +173,20 @@ func (c *Client) readGroupMembers(ctx context.Context, groupID string) ([]string
 // readApps lists every app, ACTIVE and INACTIVE.
 func (c *Client) readApps(ctx context.Context) ([]campaign.App, error) {
 	var out []campaign.App
-	err := eachPage(ctx, "apps", func() ([]sdk.App, *sdk.Response, error) {
-		return c.sdk.Application.ListApplications(ctx, query.NewQueryParams(query.WithLimit(pageApps)))
-	}, func(page []sdk.App) {
-		for _, a := range page {
-			app, ok := a.(*sdk.Application)
-			if !ok || app == nil {
+	// The SDK returns the first page as []App (an interface type) but a
+	// next page must decode into concrete values.
+	err := eachPage(ctx, "apps", func() ([]*sdk.Application, *sdk.Response, error) {
+		list, resp, err := c.sdk.Application.ListApplications(ctx, query.NewQueryParams(query.WithLimit(pageApps)))
+		apps := make([]*sdk.Application, 0, len(list))
+		for _, a := range list {
+			if app, ok := a.(*sdk.Application); ok {
+				apps = append(apps, app)
+			}
+		}
+		return apps, resp, err
+	}, func(page []*sdk.Application) {
+		for _, app := range page {
+			if app == nil {
 				continue
 			}
 			out = append(out, campaign.App{

@@ -150,10 +150,21 @@ func TestOtherListFilters(t *testing.T) {
 			inactive++
 		}
 	}
+	busiest := org.Groups[0].ID
+	assigned := map[string]int{}
+	for _, a := range org.Apps {
+		for _, ga := range org.AppGroups[a.ID] {
+			if assigned[ga.GroupID]++; assigned[ga.GroupID] > assigned[busiest] {
+				busiest = ga.GroupID
+			}
+		}
+	}
 	tests := []struct {
 		name, target string
 		want         int
 	}{
+		{"apps of a group", "/api/v1/groups/" + busiest + "/apps?limit=200", assigned[busiest]},
+		{"apps by group filter", "/api/v1/apps?limit=200&filter=" + url.QueryEscape(`group.id eq "`+busiest+`"`), assigned[busiest]},
 		{"group type", "/api/v1/groups?filter=" + url.QueryEscape(`type eq "APP_GROUP"`), byType[GroupApp]},
 		{"group name prefix", "/api/v1/groups?q=team-", prefixed},
 		{"inactive apps", "/api/v1/apps?limit=200&filter=" + url.QueryEscape(`status eq "INACTIVE"`), inactive},

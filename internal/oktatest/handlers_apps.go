@@ -6,27 +6,42 @@ import (
 	"strings"
 )
 
-// appGetter exposes an app's attributes to filter expressions.
-func appGetter(a *App) getter {
+// appGetter exposes app a's attributes to filter expressions; group.id
+// holds the ids of the groups assigned to it. a < 0 stands for no app, to
+// check the attributes an expression names.
+func (x *index) appGetter(a int) getter {
+	var app App
+	if a >= 0 {
+		app = x.apps[a]
+	}
 	return func(attr string) ([]string, bool) {
 		switch attr {
 		case "id":
-			return one(a.ID)
+			return one(app.ID)
 		case "status":
-			return one(a.Status)
+			return one(app.Status)
 		case "name":
-			return one(a.Name)
+			return one(app.Name)
 		case "label":
-			return one(a.Label)
+			return one(app.Label)
 		case "signOnMode":
-			return one(a.SignOnMode)
+			return one(app.SignOnMode)
+		case "group.id":
+			var ids []string
+			if a >= 0 {
+				for _, ga := range x.appGroups[a] {
+					ids = append(ids, ga.GroupID)
+				}
+			}
+			return ids, true
 		}
 		return nil, false
 	}
 }
 
 // listApps serves GET /api/v1/apps: ACTIVE and INACTIVE apps, with filter
-// (status, name, id, label, signOnMode) and q (a label or name prefix).
+// (status, name, id, label, signOnMode, group.id) and q (a label or name
+// prefix).
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 	x := s.view()
 	p, aerr := s.parsePage(r, ListApps)
@@ -35,7 +50,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ map[string]s
 		return
 	}
 	q := r.URL.Query()
-	pred, err := parseFilter(q.Get("filter"), appGetter(&App{}))
+	pred, err := parseFilter(q.Get("filter"), x.appGetter(-1))
 	if err != nil {
 		s.writeError(w, *badSearch())
 		return
@@ -46,7 +61,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request, _ map[string]s
 		if prefix != "" && !hasAnyPrefix(prefix, a.Label, a.Name) {
 			return false
 		}
-		return pred(appGetter(a))
+		return pred(x.appGetter(i))
 	}
 	idx, more := window(len(x.apps), func(i int) string { return x.apps[i].ID }, match, p)
 	body := listBody(idx, 1200, func(b []byte, i int) []byte { return x.appendApp(b, &x.apps[i]) })

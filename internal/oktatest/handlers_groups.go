@@ -2,6 +2,7 @@ package oktatest
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -135,4 +136,30 @@ func (s *Server) getRule(w http.ResponseWriter, _ *http.Request, params map[stri
 		}
 	}
 	s.writeError(w, *notFound(params["id"], "GroupRule"))
+}
+
+// listGroupApps serves GET /api/v1/groups/{id}/apps: the apps assigned to
+// a group, paged like the app list.
+func (s *Server) listGroupApps(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	x := s.view()
+	gid := params["id"]
+	if _, ok := x.groupAt[gid]; !ok {
+		s.writeError(w, *notFound(gid, "UserGroup"))
+		return
+	}
+	p, aerr := s.parsePage(r, ListApps)
+	if aerr != nil {
+		s.writeError(w, *aerr)
+		return
+	}
+	match := func(a int) bool {
+		return slices.ContainsFunc(x.appGroups[a], func(ga GroupAssignment) bool { return ga.GroupID == gid })
+	}
+	idx, more := window(len(x.apps), func(a int) string { return x.apps[a].ID }, match, p)
+	body := listBody(idx, 1200, func(b []byte, a int) []byte { return x.appendApp(b, &x.apps[a]) })
+	next := ""
+	if more {
+		next = encodeCursor(x.apps[idx[len(idx)-1]].ID)
+	}
+	s.writePage(w, r, body, next)
 }

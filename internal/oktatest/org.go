@@ -5,7 +5,14 @@
 // System Log's polling semantics.
 //
 // The data is plain exported structs so that tests can compute what a
-// correct client must read back.
+// correct client must read back:
+//
+//	org := oktatest.Generate(oktatest.MercariSized(1))
+//	srv := oktatest.NewServer(org, oktatest.WithWindow(time.Second))
+//	defer srv.Close()
+//	// point the client at srv.URL with "SSWS "+srv.Token, then compare
+//	// what it read with org.Users, org.AppUsers(appID), org.Relations(),
+//	// and what it cost with srv.Stats() and srv.Requests().
 package oktatest
 
 import (

@@ -137,6 +137,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET", "/api/v1/groups/rules/{id}", s.getRule)
 	s.handle("GET", "/api/v1/groups/{id}", s.getGroup)
 	s.handle("GET", "/api/v1/groups/{id}/users", s.listGroupMembers)
+	s.handle("GET", "/api/v1/groups/{id}/apps", s.listGroupApps)
 
 	s.handle("GET", "/api/v1/apps", s.listApps)
 	s.handle("GET", "/api/v1/apps/{id}", s.getApp)

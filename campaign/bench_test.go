@@ -1,0 +1,165 @@
+package campaign_test
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/oktatest"
+	"github.com/attestbot/attest/store"
+)
+
+// Run with: go test -run '^$' -bench . -benchtime 1x ./campaign/
+// The 2M cases take minutes of setup; -short skips them.
+
+var sizes = []struct {
+	name string
+	p    oktatest.Params
+}{
+	{"200k", oktatest.MercariSized(1)},
+	{"2M", oktatest.Params{Seed: 1, Users: 80000, Apps: 5000, Groups: 14000}},
+}
+
+// sampleHeap records the peak HeapInuse while it runs, in MiB.
+func sampleHeap() func() float64 {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	return func() float64 { close(done); wg.Wait(); return float64(peak.Load()) / (1 << 20) }
+}
+
+// benchStore is a store holding one synthetic snapshot of the given size.
+func benchStore(b *testing.B, p oktatest.Params) (*store.Store, *oktatest.Org) {
+	b.Helper()
+	org := oktatest.Generate(p)
+	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "attest.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap := org.Snapshot()
+	if _, err := st.SaveSnapshot(context.Background(), snap, campaign.Count(snap)); err != nil {
+		b.Fatal(err)
+	}
+	return st, org
+}
+
+// BenchmarkPlan measures `attest plan`: load the latest snapshot from
+// SQLite, index it, build and flag the cases, summarise.
+func BenchmarkPlan(b *testing.B) {
+	for _, sz := range sizes {
+		b.Run(sz.name, func(b *testing.B) {
+			if testing.Short() && sz.name == "2M" {
+				b.Skip("-short")
+			}
+			st, org := benchStore(b, sz.p)
+			defer st.Close()
+			def, _ := campaign.ParseDefinition("b.yaml", []byte("name: bench\n"))
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				runtime.GC()
+				stop := sampleHeap()
+				start := time.Now()
+				info, err := st.LatestSnapshot(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				snap, err := st.LoadSnapshot(ctx, info.ID)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cs, err := campaign.BuildCases(campaign.NewIndex(snap), def, org.Now)
+				if err != nil {
+					b.Fatal(err)
+				}
+				sum := campaign.Summarize(cs)
+				took := time.Since(start)
+				b.ReportMetric(took.Seconds(), "s/plan")
+				b.ReportMetric(stop(), "peak_heap_MiB")
+				b.ReportMetric(float64(info.Counts.Relations), "relations")
+				b.ReportMetric(float64(sum.Cases), "cases")
+			}
+		})
+	}
+}
+
+// BenchmarkEngine measures case generation (Launch: freeze the snapshot,
+// build the cases, store them) and the stage transition (stage 1 deadline
+// passes; Tick moves to stage 2 and notifies every reviewer), then close
+// (outcomes for every case, the remediation plan, history).
+func BenchmarkEngine(b *testing.B) {
+	for _, sz := range sizes {
+		b.Run(sz.name, func(b *testing.B) {
+			if testing.Short() && sz.name == "2M" {
+				b.Skip("-short")
+			}
+			st, org := benchStore(b, sz.p)
+			defer st.Close()
+			ctx := context.Background()
+			now := org.Now
+			notes := 0
+			eng := &campaign.Engine{Store: st, Now: func() time.Time { return now },
+				Notifier: campaign.NotifierFunc(func(context.Context, campaign.Notification) error { notes++; return nil })}
+			yaml := "name: bench\nowner: " + org.Users[0].Email + "\nremediation: {no_decision: revoke}\n"
+			def, err := campaign.ParseDefinition("b.yaml", []byte(yaml))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				runtime.GC()
+				stop := sampleHeap()
+				start := time.Now()
+				c, err := eng.Launch(ctx, campaign.LaunchRequest{Definition: def, YAML: yaml, Owner: campaign.System, Trigger: "bench"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				launch := time.Since(start)
+				now = c.Stage1Ends.Add(time.Minute)
+				notes = 0
+				start = time.Now()
+				if err := eng.Tick(ctx); err != nil {
+					b.Fatal(err)
+				}
+				transition := time.Since(start)
+				start = time.Now()
+				_, plan, err := eng.Close(ctx, c.ID, campaign.System)
+				if err != nil {
+					b.Fatal(err)
+				}
+				closing := time.Since(start)
+				p, _ := st.CaseProgress(ctx, c.ID)
+				b.ReportMetric(launch.Seconds(), "s/launch")
+				b.ReportMetric(transition.Seconds(), "s/stage2")
+				b.ReportMetric(closing.Seconds(), "s/close")
+				b.ReportMetric(float64(p.Total), "cases")
+				b.ReportMetric(float64(len(plan)), "plan_items")
+				b.ReportMetric(stop(), "peak_heap_MiB")
+				b.Logf("%s: %d cases; launch %s, stage 2 %s (%d reviewer notices), close %s (%d plan items)",
+					sz.name, p.Total, launch, transition, notes, closing, len(plan))
+				now = now.Add(time.Hour)
+			}
+		})
+	}
+}

@@ -1,0 +1,105 @@
+package okta_test
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/oktatest"
+	"github.com/attestbot/attest/okta"
+	"github.com/attestbot/attest/store"
+)
+
+// peakHeap samples the heap until stop is called and returns the highest
+// HeapInuse seen, in MiB.
+func peakHeap() (stop func() float64) {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return func() float64 {
+		close(done)
+		wg.Wait()
+		return float64(peak.Load()) / (1 << 20)
+	}
+}
+
+// BenchmarkSyncMercari syncs a Mercari-sized org (8,000 users, 500 apps,
+// 1,400 groups, ~200,000 relations) from the fake Okta enforcing Okta's
+// documented per-endpoint limits with one-second windows, into SQLite. It
+// reports the wall time against the floor those limits set for the calls
+// made (each bucket needs floor((calls-1)/limit) window resets), the ratio,
+// API calls, 429s and the peak heap (fake server included).
+//
+//	go test -run '^$' -bench SyncMercari -benchtime 1x ./okta/
+func BenchmarkSyncMercari(b *testing.B) {
+	if testing.Short() {
+		b.Skip("long benchmark")
+	}
+	org := oktatest.Generate(oktatest.MercariSized(1))
+	limits := oktatest.OktaDefaultLimits()
+	for i := 0; i < b.N; i++ {
+		srv := oktatest.NewServer(org, oktatest.WithWindow(time.Second))
+		st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "attest.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		client, err := okta.New(context.Background(), okta.Options{OrgURL: srv.URL, Token: srv.Token, Logger: zerolog.Nop()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		stop := peakHeap()
+		start := time.Now()
+		res, err := campaign.Sync(context.Background(), client, st, campaign.SyncOptions{Now: func() time.Time { return org.Now }})
+		wall := time.Since(start)
+		peak := stop()
+		if err != nil {
+			b.Fatal(err)
+		}
+		stats := srv.Stats()
+		floor := 0.0
+		for bucket, n := range stats.Calls {
+			if lim := limits[bucket]; lim > 0 && n > 0 {
+				if f := float64((n - 1) / lim); f > floor {
+					floor = f
+				}
+			}
+		}
+		b.ReportMetric(wall.Seconds(), "wall_s")
+		b.ReportMetric(floor, "floor_s")
+		if floor > 0 {
+			b.ReportMetric(wall.Seconds()/floor, "x_floor")
+		}
+		b.ReportMetric(float64(stats.Total), "api_calls")
+		b.ReportMetric(float64(stats.TooMany), "429s")
+		b.ReportMetric(peak, "peak_heap_MiB")
+		b.ReportMetric(float64(res.Counts.Relations), "relations")
+		b.Logf("calls per bucket %v; users %d groups %d apps %d memberships %d relations %d sign-ins %d",
+			stats.Calls, res.Counts.Users, res.Counts.Groups, res.Counts.Apps, res.Counts.Memberships, res.Counts.Relations, res.Counts.SignIns)
+		st.Close()
+		srv.Close()
+	}
+}
