@@ -28,6 +28,7 @@ var campaignCommands = []struct {
 	{"show", "ID", "show one campaign, its progress and plan", (*campaignCmd).show},
 	{"answer", "ID", "record a decision as a member or reviewer", (*campaignCmd).answer},
 	{"delegate", "ID", "hand a member's review to another reviewer", (*campaignCmd).delegate},
+	{"confirm", "ID", "as a reviewer, confirm all of a member's answers (--member)", (*campaignCmd).confirm},
 	{"close", "ID", "close a campaign and plan the removals", (*campaignCmd).closeCmd},
 	{"approve", "ID", "approve a closed campaign's removal plan", (*campaignCmd).approve},
 	{"reject", "ID", "reject a closed campaign's removal plan", (*campaignCmd).reject},
@@ -101,8 +102,9 @@ func newEngine(cfg *config.Config, st *store.Store, log zerolog.Logger) *campaig
 		risk[strings.ToLower(label)] = string(lvl)
 	}
 	return &campaign.Engine{
-		Store: st,
-		Now:   time.Now,
+		Store:            st,
+		HistoryRetention: cfg.Campaigns.HistoryRetention.Duration(),
+		Now:              time.Now,
 		Risk: func(kind, label string) string {
 			return risk[strings.ToLower(label)]
 		},

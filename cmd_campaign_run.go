@@ -212,3 +212,31 @@ func (cc *campaignCmd) delegate(fs *flag.FlagSet, args []string) error {
 	_, err = fmt.Fprintf(cc.e.stdout, "Delegated %d cases of %s to %s\n", n, *member, *to)
 	return err
 }
+
+func (cc *campaignCmd) confirm(fs *flag.FlagSet, args []string) error {
+	member := fs.String("member", "", "the member whose answers are confirmed (email)")
+	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
+		return err
+	}
+	defer cc.close()
+	id, err := campaignID(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	actor, err := cc.actor()
+	if err != nil {
+		return err
+	}
+	if *member == "" {
+		return usagef("--member is required")
+	}
+	n, err := cc.engine.ConfirmMember(cc.e.ctx, id, actor, *member)
+	if err != nil {
+		return friendly(err)
+	}
+	if cc.c.json {
+		return writeJSON(cc.e.stdout, map[string]any{"campaign": id, "member": *member, "confirmed": n})
+	}
+	_, err = fmt.Fprintf(cc.e.stdout, "Confirmed %d of %s's answers\n", n, *member)
+	return err
+}

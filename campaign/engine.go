@@ -23,6 +23,9 @@ type Engine struct {
 	// Admins may launch, close and cancel any campaign; Approvers may
 	// approve any plan (both by email), in addition to the definition's.
 	Admins, Approvers []string
+	// HistoryRetention bounds how long certification history is kept
+	// (default 3 years); Tick prunes what is older.
+	HistoryRetention time.Duration
 	// OnNotifyError is told about notifications that could not be sent.
 	OnNotifyError func(n Notification, err error)
 }

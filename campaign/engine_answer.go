@@ -240,3 +240,59 @@ func (e *Engine) Delegate(ctx context.Context, req DelegateRequest) (int, error)
 		Open: len(ups), Members: []string{member.ID}, Text: actor.String() + " delegated a review to you"})
 	return len(ups), nil
 }
+
+// ConfirmMember is the reviewer's bulk shortcut "confirm all as answered by
+// the member": each open stage-2 case of the member that the member
+// answered keep or revoke gets that decision from the reviewer. Cases the
+// member left open or marked unsure stay open. Refused when the definition
+// disables bulk decisions, and for any case the actor may not review.
+func (e *Engine) ConfirmMember(ctx context.Context, campaignID int64, actor Actor, member string) (int, error) {
+	c, err := e.Store.GetCampaign(ctx, campaignID)
+	if err != nil {
+		return 0, err
+	}
+	if c.Definition.Decisions.DisableBulk {
+		return 0, fmt.Errorf("campaign %d requires a decision per case; bulk confirmation is disabled: %w", c.ID, ErrForbidden)
+	}
+	now := e.now()
+	if c, err = e.catchUp(ctx, c, now); err != nil {
+		return 0, err
+	}
+	if c.State != StateStage2 {
+		return 0, fmt.Errorf("campaign %d is %s; members' answers are confirmed in stage 2: %w", c.ID, c.State, ErrConflict)
+	}
+	if actor, err = e.resolve(ctx, c, actor); err != nil {
+		return 0, err
+	}
+	m, err := e.Store.FindUser(ctx, c.SnapshotID, member)
+	if err != nil {
+		return 0, err
+	}
+	cases, err := e.Store.Cases(ctx, c.ID, CaseQuery{UserID: m.ID})
+	if err != nil {
+		return 0, err
+	}
+	var ups []CaseUpdate
+	var events []Event
+	for i := range cases {
+		cs := &cases[i]
+		if cs.ReviewerDecision != "" || !cs.NeedsReviewer(c.Definition) ||
+			(cs.MemberDecision != DecisionKeep && cs.MemberDecision != DecisionRevoke) {
+			continue
+		}
+		if err := e.mayReview(c, cs, actor); err != nil {
+			return 0, err
+		}
+		if err := e.checkDecision(c, cs, cs.MemberDecision, "", time.Time{}, now); err != nil {
+			return 0, fmt.Errorf("%w (decide %s on its own)", err, cs.Label)
+		}
+		cs.ReviewerDecision, cs.ReviewerAt, cs.DecidedBy = cs.MemberDecision, now, actor.String()
+		ups = append(ups, CaseUpdate{Case: cs, ExpectReviewer: cs.ReviewerID})
+		events = append(events, Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: "case.answered", Actor: actor,
+			Detail: map[string]any{"user": cs.UserID, "label": cs.Label, "decision": cs.ReviewerDecision, "bulk": true, "stage": string(c.State)}})
+	}
+	if len(ups) == 0 {
+		return 0, nil
+	}
+	return len(ups), e.Store.UpdateCases(ctx, ups, events)
+}

@@ -228,3 +228,34 @@ func TestMissedCronRunRunsOnceAtStartup(t *testing.T) {
 		t.Fatalf("campaigns after downtime = %d, want 2", len(list))
 	}
 }
+
+func TestConfirmAllAsAnsweredByMember(t *testing.T) {
+	for _, disabled := range []bool{false, true} {
+		h := newHarness(t, org())
+		def := baseDef
+		if disabled {
+			def += "decisions: {disable_bulk: true}\n"
+		}
+		c := h.launch(def)
+		h.answer(c.ID, "dev1@x.com", "dev1@x.com", "Jira", "keep")
+		h.answer(c.ID, "dev1@x.com", "dev1@x.com", "GitHub", "unsure")
+		h.clock.Advance(7*day + time.Minute)
+		h.tick()
+		_, err := h.eng.ConfirmMember(h.ctx, c.ID, as("peer@x.com"), "dev1@x.com")
+		if !disabled {
+			wantErr(t, err, campaign.ErrForbidden, "someone else's members")
+		}
+		n, err := h.eng.ConfirmMember(h.ctx, c.ID, as("mgr@x.com"), "dev1@x.com")
+		if disabled {
+			wantErr(t, err, campaign.ErrForbidden, "bulk disabled")
+			continue
+		}
+		if err != nil || n != 1 {
+			t.Fatalf("confirmed %d, %v; want 1 (Jira; GitHub was unsure)", n, err)
+		}
+		cs := h.cases(c.ID)
+		if cs["dev1/Jira"].ReviewerDecision != "keep" || cs["dev1/GitHub"].ReviewerDecision != "" {
+			t.Fatalf("after bulk: Jira %q GitHub %q", cs["dev1/Jira"].ReviewerDecision, cs["dev1/GitHub"].ReviewerDecision)
+		}
+	}
+}

@@ -19,6 +19,13 @@ func (e *Engine) Tick(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	keep := e.HistoryRetention
+	if keep <= 0 {
+		keep = 3 * 365 * 24 * time.Hour
+	}
+	if _, err := e.Store.PruneHistory(ctx, now.Add(-keep)); err != nil {
+		errs = append(errs, fmt.Errorf("prune certification history: %w", err))
+	}
 	for i := range list {
 		c := &list[i]
 		if c, err = e.catchUp(ctx, c, now); err != nil {

@@ -64,6 +64,7 @@ const (
 	DefaultSystemLogDays     = 90
 	DefaultSyncSchedule      = "@daily"
 	DefaultCampaignsDir      = "./campaigns"
+	DefaultHistoryRetention  = Duration(3 * 365 * 24 * time.Hour)
 	DefaultHTTPListen        = "127.0.0.1:8080"
 	DefaultRateLimitHeadroom = 0.0
 )
@@ -170,6 +171,9 @@ func (s ServiceNowConfig) Enabled() bool {
 
 // CampaignsConfig locates campaign definition files.
 type CampaignsConfig struct {
+	// HistoryRetention is how long certification history (who certified
+	// which access, when) is kept for recertification and evidence.
+	HistoryRetention Duration `yaml:"history_retention" json:"history_retention"`
 	// Dir holds one campaign definition per *.yaml file.
 	Dir string `yaml:"dir" json:"dir"`
 }
@@ -202,7 +206,7 @@ func Default() *Config {
 			SystemLogDays:     DefaultSystemLogDays,
 			SyncSchedule:      DefaultSyncSchedule,
 		},
-		Campaigns: CampaignsConfig{Dir: DefaultCampaignsDir},
+		Campaigns: CampaignsConfig{Dir: DefaultCampaignsDir, HistoryRetention: DefaultHistoryRetention},
 		HTTP:      HTTPConfig{Listen: DefaultHTTPListen},
 	}
 }

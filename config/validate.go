@@ -76,6 +76,9 @@ func (c *Config) validateBasics(p *problems) {
 	if c.Campaigns.Dir == "" {
 		p.add("campaigns.dir", "not set; set the directory of campaign definitions, e.g. %s", DefaultCampaignsDir)
 	}
+	if c.Campaigns.HistoryRetention < Duration(24*time.Hour) {
+		p.add("campaigns.history_retention", "%s is too short; keep history at least 1d (default %s)", c.Campaigns.HistoryRetention, DefaultHistoryRetention)
+	}
 	checkListen(p, "http.listen", c.HTTP.Listen)
 }
 
