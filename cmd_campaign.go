@@ -67,18 +67,30 @@ func cmdCampaign(e *env, args []string) error {
 		fs, c := newFlags(e, "campaign "+s.name, s.args, true)
 		cc := &campaignCmd{e: e, c: c}
 		fs.StringVar(&cc.as, "as", "", "who acts: email or login of an Okta user")
+		defer cc.close()
 		return s.run(cc, fs, args[1:])
 	}
 	return usagef("unknown campaign subcommand %q", args[0])
 }
 
+// target parses the flags and the campaign ID argument, opens the store
+// and, when needActor, requires --as.
+func (cc *campaignCmd) target(fs *flag.FlagSet, args []string, needActor bool) (int64, campaign.Actor, error) {
+	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
+		return 0, campaign.Actor{}, err
+	}
+	id, err := campaignID(fs.Arg(0))
+	if err != nil || !needActor {
+		return id, campaign.Actor{}, err
+	}
+	actor, err := cc.actor()
+	return id, actor, err
+}
+
 // open loads the config, logger, store and engine.
 func (cc *campaignCmd) open() error {
 	var err error
-	if cc.cfg, err = cc.e.loadConfig(cc.c); err != nil {
-		return err
-	}
-	if cc.log, err = cc.e.logger(cc.cfg, cc.c); err != nil {
+	if cc.cfg, cc.log, err = cc.e.setup(cc.c); err != nil {
 		return err
 	}
 	if cc.st, err = store.Open(cc.e.ctx, cc.cfg.Store.Path); err != nil {

@@ -10,15 +10,7 @@ import (
 )
 
 func (cc *campaignCmd) closeCmd(fs *flag.FlagSet, args []string) error {
-	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
-		return err
-	}
-	defer cc.close()
-	id, err := campaignID(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	actor, err := cc.actor()
+	id, actor, err := cc.target(fs, args, true)
 	if err != nil {
 		return err
 	}
@@ -61,15 +53,7 @@ func (cc *campaignCmd) reject(fs *flag.FlagSet, args []string) error {
 // decide approves or rejects a plan; the engine is built only after the
 // flags parse, so the choice is by name.
 func (cc *campaignCmd) decide(fs *flag.FlagSet, args []string, what string) error {
-	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
-		return err
-	}
-	defer cc.close()
-	id, err := campaignID(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	actor, err := cc.actor()
+	id, actor, err := cc.target(fs, args, true)
 	if err != nil {
 		return err
 	}
@@ -91,15 +75,7 @@ func (cc *campaignCmd) decide(fs *flag.FlagSet, args []string, what string) erro
 
 func (cc *campaignCmd) cancel(fs *flag.FlagSet, args []string) error {
 	reason := fs.String("reason", "", "why the campaign is cancelled")
-	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
-		return err
-	}
-	defer cc.close()
-	id, err := campaignID(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	actor, err := cc.actor()
+	id, actor, err := cc.target(fs, args, true)
 	if err != nil {
 		return err
 	}
@@ -119,7 +95,6 @@ func (cc *campaignCmd) nextDue(fs *flag.FlagSet, args []string) error {
 	if err := cc.parseArgs(fs, args, 1, "one definition FILE"); err != nil {
 		return err
 	}
-	defer cc.close()
 	def, _, err := readDefinition(fs.Arg(0))
 	if err != nil {
 		return err
@@ -148,7 +123,6 @@ func (cc *campaignCmd) tick(fs *flag.FlagSet, args []string) error {
 	if err := cc.parseArgs(fs, args, 0, "no arguments"); err != nil {
 		return err
 	}
-	defer cc.close()
 	start := time.Now()
 	if err := cc.engine.Tick(cc.e.ctx); err != nil {
 		return err

@@ -14,7 +14,6 @@ func (cc *campaignCmd) start(fs *flag.FlagSet, args []string) error {
 	if err := cc.parseArgs(fs, args, 1, "one definition FILE"); err != nil {
 		return err
 	}
-	defer cc.close()
 	def, text, err := readDefinition(fs.Arg(0))
 	if err != nil {
 		return err
@@ -67,7 +66,6 @@ func (cc *campaignCmd) list(fs *flag.FlagSet, args []string) error {
 	if err := cc.parseArgs(fs, args, 0, "no arguments"); err != nil {
 		return err
 	}
-	defer cc.close()
 	list, err := cc.st.ListCampaigns(cc.e.ctx)
 	if err != nil {
 		return err
@@ -88,11 +86,7 @@ func (cc *campaignCmd) list(fs *flag.FlagSet, args []string) error {
 }
 
 func (cc *campaignCmd) show(fs *flag.FlagSet, args []string) error {
-	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
-		return err
-	}
-	defer cc.close()
-	id, err := campaignID(fs.Arg(0))
+	id, _, err := cc.target(fs, args, false)
 	if err != nil {
 		return err
 	}
@@ -108,11 +102,7 @@ func (cc *campaignCmd) show(fs *flag.FlagSet, args []string) error {
 
 func (cc *campaignCmd) report(fs *flag.FlagSet, args []string) error {
 	format := fs.String("format", "md", "json, csv or md")
-	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
-		return err
-	}
-	defer cc.close()
-	id, err := campaignID(fs.Arg(0))
+	id, _, err := cc.target(fs, args, false)
 	if err != nil {
 		return err
 	}
@@ -143,15 +133,7 @@ func (cc *campaignCmd) answer(fs *flag.FlagSet, args []string) error {
 	decision := fs.String("decision", "", "keep, revoke or unsure")
 	comment := fs.String("comment", "", "optional comment")
 	until := fs.String("accept-until", "", "with keep: access is due for review again on this date")
-	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
-		return err
-	}
-	defer cc.close()
-	id, err := campaignID(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	actor, err := cc.actor()
+	id, actor, err := cc.target(fs, args, true)
 	if err != nil {
 		return err
 	}
@@ -187,15 +169,7 @@ func (cc *campaignCmd) answer(fs *flag.FlagSet, args []string) error {
 func (cc *campaignCmd) delegate(fs *flag.FlagSet, args []string) error {
 	member := fs.String("member", "", "the member whose review is handed over (email)")
 	to := fs.String("to", "", "the new reviewer (email)")
-	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
-		return err
-	}
-	defer cc.close()
-	id, err := campaignID(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	actor, err := cc.actor()
+	id, actor, err := cc.target(fs, args, true)
 	if err != nil {
 		return err
 	}
@@ -215,15 +189,7 @@ func (cc *campaignCmd) delegate(fs *flag.FlagSet, args []string) error {
 
 func (cc *campaignCmd) confirm(fs *flag.FlagSet, args []string) error {
 	member := fs.String("member", "", "the member whose answers are confirmed (email)")
-	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
-		return err
-	}
-	defer cc.close()
-	id, err := campaignID(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	actor, err := cc.actor()
+	id, actor, err := cc.target(fs, args, true)
 	if err != nil {
 		return err
 	}

@@ -42,11 +42,7 @@ func cmdPlan(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := e.loadConfig(c)
-	if err != nil {
-		return err
-	}
-	log, err := e.logger(cfg, c)
+	cfg, log, err := e.setup(c)
 	if err != nil {
 		return err
 	}

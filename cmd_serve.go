@@ -28,11 +28,7 @@ func cmdServe(e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	cfg, err := e.loadConfig(c)
-	if err != nil {
-		return err
-	}
-	log, err := e.logger(cfg, c)
+	cfg, log, err := e.setup(c)
 	if err != nil {
 		return err
 	}

@@ -172,6 +172,16 @@ func (e *env) loadConfig(c *common) (*config.Config, error) {
 	return cfg, nil
 }
 
+// setup loads the configuration and builds the logger it asks for.
+func (e *env) setup(c *common) (*config.Config, zerolog.Logger, error) {
+	cfg, err := e.loadConfig(c)
+	if err != nil {
+		return nil, zerolog.Nop(), err
+	}
+	log, err := e.logger(cfg, c)
+	return cfg, log, err
+}
+
 // logger builds the zerolog logger: console format on a terminal, JSON
 // otherwise, unless the config says which.
 func (e *env) logger(cfg *config.Config, c *common) (zerolog.Logger, error) {

@@ -4,12 +4,11 @@ import (
 	"context"
 	"path/filepath"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/heap"
 	"github.com/attestbot/attest/internal/oktatest"
 	"github.com/attestbot/attest/store"
 )
@@ -23,30 +22,6 @@ var sizes = []struct {
 }{
 	{"200k", oktatest.MercariSized(1)},
 	{"2M", oktatest.Params{Seed: 1, Users: 80000, Apps: 5000, Groups: 14000}},
-}
-
-// sampleHeap records the peak HeapInuse while it runs, in MiB.
-func sampleHeap() func() float64 {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}()
-	return func() float64 { close(done); wg.Wait(); return float64(peak.Load()) / (1 << 20) }
 }
 
 // benchStore is a store holding one synthetic snapshot of the given size.
@@ -79,7 +54,7 @@ func BenchmarkPlan(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				runtime.GC()
-				stop := sampleHeap()
+				stop := heap.Sample()
 				start := time.Now()
 				info, err := st.LatestSnapshot(ctx)
 				if err != nil {
@@ -129,7 +104,7 @@ func BenchmarkEngine(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				runtime.GC()
-				stop := sampleHeap()
+				stop := heap.Sample()
 				start := time.Now()
 				c, err := eng.Launch(ctx, campaign.LaunchRequest{Definition: def, YAML: yaml, Owner: campaign.System, Trigger: "bench"})
 				if err != nil {

@@ -56,11 +56,7 @@ type LaunchRequest struct {
 func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, error) {
 	def := req.Definition
 	now := e.now()
-	info, err := e.Store.LatestSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	snap, err := e.Store.LoadSnapshot(ctx, info.ID)
+	snap, err := e.latestSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +108,15 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 		e.notifyReviewers(ctx, c, NoteReviewerForm)
 	}
 	return c, nil
+}
+
+// latestSnapshot loads the newest snapshot whole.
+func (e *Engine) latestSnapshot(ctx context.Context) (*Snapshot, error) {
+	info, err := e.Store.LatestSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return e.Store.LoadSnapshot(ctx, info.ID)
 }
 
 // caseRecords turns a case set into stored cases, with reviewers chosen so

@@ -28,11 +28,7 @@ func (e *Engine) NextDue(ctx context.Context, def *Definition) ([]Due, error) {
 	if period <= 0 {
 		return nil, fmt.Errorf("definition %q has no recertification.period: %w", def.Name, ErrInvalid)
 	}
-	info, err := e.Store.LatestSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	snap, err := e.Store.LoadSnapshot(ctx, info.ID)
+	snap, err := e.latestSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}

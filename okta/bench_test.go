@@ -4,47 +4,17 @@ import (
 	"context"
 	"path/filepath"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/heap"
 	"github.com/attestbot/attest/internal/oktatest"
 	"github.com/attestbot/attest/okta"
 	"github.com/attestbot/attest/store"
 )
-
-// peakHeap samples the heap until stop is called and returns the highest
-// HeapInuse seen, in MiB.
-func peakHeap() (stop func() float64) {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
-	return func() float64 {
-		close(done)
-		wg.Wait()
-		return float64(peak.Load()) / (1 << 20)
-	}
-}
 
 // BenchmarkSyncMercari syncs a Mercari-sized org (8,000 users, 500 apps,
 // 1,400 groups, ~200,000 relations) from the fake Okta enforcing Okta's
@@ -71,7 +41,7 @@ func BenchmarkSyncMercari(b *testing.B) {
 			b.Fatal(err)
 		}
 		runtime.GC()
-		stop := peakHeap()
+		stop := heap.Sample()
 		start := time.Now()
 		res, err := campaign.Sync(context.Background(), client, st, campaign.SyncOptions{Now: func() time.Time { return org.Now }})
 		wall := time.Since(start)
