@@ -100,8 +100,9 @@ func checkListen(p *problems, key, addr string) {
 		p.add(key, "%q is not host:port; %s", addr, fix)
 		return
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		p.add(key, "port %q is not a number from 1 to 65535; %s", port, fix)
+	// Port 0 picks a free port; serve logs the one it got.
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		p.add(key, "port %q is not a number from 0 to 65535; %s", port, fix)
 	}
 }
 
