@@ -19,8 +19,12 @@ type lockedBuffer struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestServeSyncsAndAnswersHealth runs the main job: with no snapshot yet it
 // syncs at start, /healthz answers at once, /readyz turns ready once the
@@ -31,7 +35,9 @@ func TestServeSyncsAndAnswersHealth(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, io.Discard, &stderr, func(k string) string { return c.env[k] }) }()
+	go func() {
+		done <- run(ctx, []string{"serve"}, io.Discard, &stderr, func(k string) string { return c.env[k] })
+	}()
 	defer func() {
 		cancel()
 		select {
