@@ -43,6 +43,13 @@ func (e *Engine) remind(ctx context.Context, c *Campaign, now time.Time) error {
 	if !ok {
 		return nil
 	}
+	// One marker per slot keeps later ticks from recounting the campaign;
+	// per-person markers keep a person from being reminded twice.
+	first, err := e.Store.MarkReminder(ctx, c.ID, "*", slot, Event{At: now, CampaignID: c.ID, Type: "reminder.slot",
+		Actor: System, Detail: map[string]any{"slot": slot.Format(time.RFC3339), "stage": string(c.State)}})
+	if err != nil || !first {
+		return err
+	}
 	p, err := e.Store.CaseProgress(ctx, c.ID)
 	if err != nil {
 		return err

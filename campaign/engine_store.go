@@ -87,7 +87,10 @@ type Progression struct {
 	// members' cases and how many of those the members have answered.
 	ReviewerTotal    map[string]int
 	ReviewerAnswered map[string]int
-	Total            int
+	// ReviewerOldest is, per reviewer, the earliest time one of their
+	// open stage-2 cases was assigned to them.
+	ReviewerOldest map[string]time.Time
+	Total          int
 }
 
 // EntitlementKey names one user's one entitlement.

@@ -105,16 +105,21 @@ func (e *Engine) startStage2(ctx context.Context, c *Campaign, now time.Time, wh
 // IAM team. Each move is recorded.
 func (e *Engine) escalate(ctx context.Context, c *Campaign, now time.Time) error {
 	after := c.Definition.Escalation.After.D()
-	if after <= 0 {
-		return nil
+	if after <= 0 || now.Sub(c.Stage2Started) < after {
+		return nil // nobody can have been silent long enough yet
 	}
 	p, err := e.Store.CaseProgress(ctx, c.ID)
 	if err != nil {
 		return err
 	}
+	// Only reviewers holding a case longer than the delay are loaded.
 	reviewers := make([]string, 0, len(p.ReviewerOpen))
 	for r, n := range p.ReviewerOpen {
-		if r != "" && n > 0 {
+		since := p.ReviewerOldest[r]
+		if since.Before(c.Stage2Started) {
+			since = c.Stage2Started
+		}
+		if r != "" && n > 0 && now.Sub(since) >= after {
 			reviewers = append(reviewers, r)
 		}
 	}

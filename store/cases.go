@@ -245,7 +245,8 @@ func reviewerName(id string) string {
 // error wrapping campaign.ErrNotFound when there is no such campaign.
 func (s *Store) CaseProgress(ctx context.Context, campaignID int64) (campaign.Progression, error) {
 	p := campaign.Progression{MemberOpen: map[string]int{}, ReviewerOpen: map[string]int{},
-		ReviewerMembers: map[string][]string{}, ReviewerTotal: map[string]int{}, ReviewerAnswered: map[string]int{}}
+		ReviewerMembers: map[string][]string{}, ReviewerTotal: map[string]int{}, ReviewerAnswered: map[string]int{},
+		ReviewerOldest: map[string]time.Time{}}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return p, fmt.Errorf("store: progress of campaign %d: %w", campaignID, err)
@@ -263,38 +264,43 @@ func (s *Store) CaseProgress(ctx context.Context, campaignID int64) (campaign.Pr
 	if err != nil {
 		return p, fmt.Errorf("store: progress of campaign %d: %w", campaignID, err)
 	}
-	// Each query yields (person, member, count, answered).
+	// Each query yields (person, member, count, answered, oldest).
 	steps := []struct {
 		q    string
 		args []any
-		fn   func(person, member string, n, answered int)
+		fn   func(person, member string, n, answered int, oldest string)
 	}{
-		{`SELECT reviewer_id, '', COUNT(*), SUM(member_decision <> '') FROM cases WHERE campaign_id = ? GROUP BY reviewer_id`,
-			[]any{campaignID}, func(reviewer, _ string, n, answered int) {
+		{`SELECT reviewer_id, '', COUNT(*), SUM(member_decision <> ''), '' FROM cases WHERE campaign_id = ? GROUP BY reviewer_id`,
+			[]any{campaignID}, func(reviewer, _ string, n, answered int, _ string) {
 				p.Total += n
 				p.ReviewerTotal[reviewer] = n
 				if answered > 0 {
 					p.ReviewerAnswered[reviewer] = answered
 				}
 			}},
-		{`SELECT user_id, '', COUNT(*), 0 FROM cases WHERE campaign_id = ? AND member_decision = '' GROUP BY user_id`,
-			[]any{campaignID}, func(member, _ string, n, _ int) { p.MemberOpen[member] = n }},
-		{`SELECT reviewer_id, user_id, COUNT(*), 0 FROM cases WHERE campaign_id = ? AND reviewer_decision = '' AND outcome = ''
+		{`SELECT user_id, '', COUNT(*), 0, '' FROM cases WHERE campaign_id = ? AND member_decision = '' GROUP BY user_id`,
+			[]any{campaignID}, func(member, _ string, n, _ int, _ string) { p.MemberOpen[member] = n }},
+		{`SELECT reviewer_id, user_id, COUNT(*), 0, MIN(reviewer_since) FROM cases WHERE campaign_id = ? AND reviewer_decision = '' AND outcome = ''
 			AND (member_decision <> ? OR ?) GROUP BY reviewer_id, user_id ORDER BY reviewer_id, user_id`,
 			[]any{campaignID, campaign.DecisionRevoke, def.Stages.ConfirmMemberRevokes},
-			func(reviewer, member string, n, _ int) {
+			func(reviewer, member string, n, _ int, oldest string) {
 				p.ReviewerOpen[reviewer] += n
 				p.ReviewerMembers[reviewer] = append(p.ReviewerMembers[reviewer], member)
+				if t := parseTime(oldest); !t.IsZero() {
+					if cur, ok := p.ReviewerOldest[reviewer]; !ok || t.Before(cur) {
+						p.ReviewerOldest[reviewer] = t
+					}
+				}
 			}},
 	}
 	for _, st := range steps {
 		if err := eachRow(ctx, tx, st.q, st.args, func(r *sql.Rows) error {
-			var person, member string
+			var person, member, oldest string
 			var n, answered int
-			if err := r.Scan(&person, &member, &n, &answered); err != nil {
+			if err := r.Scan(&person, &member, &n, &answered, &oldest); err != nil {
 				return err
 			}
-			st.fn(person, member, n, answered)
+			st.fn(person, member, n, answered, oldest)
 			return nil
 		}); err != nil {
 			return p, fmt.Errorf("store: progress of campaign %d: %w", campaignID, err)

@@ -204,6 +204,13 @@ func TestCaseProgress(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Every open reviewer case got the campaign's creation time.
+			for r := range got.ReviewerOpen {
+				if r != "" && !got.ReviewerOldest[r].Equal(c.CreatedAt) {
+					t.Errorf("oldest open case of %s assigned %v, want %v", r, got.ReviewerOldest[r], c.CreatedAt)
+				}
+			}
+			got.ReviewerOldest = tc.want.ReviewerOldest
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("progress:\n got  %+v\n want %+v", got, tc.want)
 			}
