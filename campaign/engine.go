@@ -23,6 +23,9 @@ type Engine struct {
 	// Admins may launch, close and cancel any campaign; Approvers may
 	// approve any plan (both by email), in addition to the definition's.
 	Admins, Approvers []string
+	// IsAdmin and IsApprover, when set, also grant those rights; they are
+	// asked at the moment of the action (Slack user group membership).
+	IsAdmin, IsApprover func(ctx context.Context, a Actor) bool
 	// HistoryRetention bounds how long certification history is kept
 	// (default 3 years); Tick prunes what is older.
 	HistoryRetention time.Duration
@@ -206,9 +209,14 @@ func inList(a Actor, list []string) bool {
 }
 
 // mayAdminister: the owner, the definition's IAM reviewers and the admins.
-func (e *Engine) mayAdminister(c *Campaign, a Actor) bool {
+func (e *Engine) mayAdminister(ctx context.Context, c *Campaign, a Actor) bool {
 	return strings.EqualFold(a.Email, c.Owner) || inList(a, c.Definition.Escalation.IAMReviewers) || inList(a, e.Admins) ||
-		a.Via == System.Via
+		a.Via == System.Via || e.IsAdmin != nil && e.IsAdmin(ctx, a)
+}
+
+// mayApprove: the definition's approvers and the configured ones.
+func (e *Engine) mayApprove(ctx context.Context, c *Campaign, a Actor) bool {
+	return inList(a, c.Definition.Approval.Approvers) || inList(a, e.Approvers) || e.IsApprover != nil && e.IsApprover(ctx, a)
 }
 
 // matchGroup reports whether a group name matches one of the patterns.

@@ -36,7 +36,7 @@ func (e *Engine) resolveAdmin(ctx context.Context, c *Campaign, actor Actor) (Ac
 	if err != nil {
 		a = actor
 	}
-	if !e.mayAdminister(c, a) {
+	if !e.mayAdminister(ctx, c, a) {
 		return a, fmt.Errorf("%s may not administer campaign %d (its owner, IAM reviewers and admins may): %w", a, c.ID, ErrForbidden)
 	}
 	return a, nil
@@ -180,7 +180,7 @@ func (e *Engine) decidePlan(ctx context.Context, id int64, actor Actor, decision
 	} else if !inList(actor, e.Approvers) {
 		return c, 0, err
 	}
-	if !inList(actor, c.Definition.Approval.Approvers) && !inList(actor, e.Approvers) {
+	if !e.mayApprove(ctx, c, actor) {
 		return c, 0, fmt.Errorf("%s is not an approver of campaign %d: %w", actor, c.ID, ErrForbidden)
 	}
 	if strings.EqualFold(actor.Email, c.Owner) {

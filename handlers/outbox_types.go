@@ -1,0 +1,69 @@
+package handlers
+
+import (
+	"context"
+	"time"
+)
+
+// Outbox item kinds.
+const (
+	KindPost      = "post"      // chat.postMessage
+	KindUpdate    = "update"    // chat.update of the message stored under Ref
+	KindEphemeral = "ephemeral" // chat.postEphemeral
+	KindUpload    = "upload"    // a file into a channel or thread
+)
+
+// OutboxItem is one queued Slack call. Target is a channel id, or
+// "okta:<user id>" for that user's DM (opened at send time).
+type OutboxItem struct {
+	ID        int64
+	Key       string // idempotency key: the same key is queued once
+	Kind      string
+	Target    string
+	Ref       string // post: store the sent message under this ref; update: the message to update
+	ThreadRef string // post into the thread of this ref
+	Payload   Payload
+	State     string
+	Attempts  int
+	NextAt    time.Time
+	Channel   string
+	TS        string
+	CreatedAt time.Time
+}
+
+// Payload is what is sent.
+type Payload struct {
+	Text     string `json:"text,omitempty"`
+	Blocks   []byte `json:"blocks,omitempty"` // JSON array of Block Kit blocks
+	User     string `json:"user,omitempty"`   // ephemeral: the Slack user who sees it
+	FileName string `json:"file_name,omitempty"`
+	File     []byte `json:"file,omitempty"`
+	Title    string `json:"title,omitempty"`
+}
+
+// OutboxStore keeps the outbox durable: every message is queued before it
+// is sent, and its ts recorded after, so a restart sends nothing twice.
+type OutboxStore interface {
+	// Enqueue queues items; an item whose key was queued before is
+	// skipped. It returns how many were new.
+	Enqueue(ctx context.Context, items ...OutboxItem) (int, error)
+	// ClaimOutbox moves up to limit due pending items to sending and
+	// returns them, oldest first.
+	ClaimOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
+	// OutboxSent records the message Slack accepted, and its ref.
+	OutboxSent(ctx context.Context, id int64, channel, ts string) error
+	// OutboxRetry puts an item back as pending for a later attempt.
+	OutboxRetry(ctx context.Context, id int64, next time.Time, reason string) error
+	// OutboxFail gives up on an item.
+	OutboxFail(ctx context.Context, id int64, reason string) error
+	// OutboxStuck returns items left in sending by a process that stopped.
+	OutboxStuck(ctx context.Context) ([]OutboxItem, error)
+	// OutboxCounts counts items by state.
+	OutboxCounts(ctx context.Context) (map[string]int, error)
+	// MessageRef returns where a stored message lives, or ErrNotFound.
+	MessageRef(ctx context.Context, ref string) (channel, ts string, err error)
+	// DMChannel returns the cached DM channel and Slack id of an Okta user.
+	DMChannel(ctx context.Context, oktaUserID string) (slackID, channel string, err error)
+	// SetDMChannel caches a user's DM channel.
+	SetDMChannel(ctx context.Context, oktaUserID, channel string) error
+}

@@ -1,0 +1,293 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/handlers"
+)
+
+var _ handlers.Store = (*Store)(nil)
+
+// ReplaceSlackUsers makes users the whole Okta-to-Slack mapping, keeping
+// the DM channels already known for unchanged Slack ids.
+func (s *Store) ReplaceSlackUsers(ctx context.Context, users []handlers.SlackUser) error {
+	now := fmtTime(s.Now())
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		dms := map[string]string{}
+		if err := eachRow(ctx, tx, `SELECT slack_id, dm_channel FROM slack_users WHERE dm_channel <> ''`, nil, func(r *sql.Rows) error {
+			var id, ch string
+			if err := r.Scan(&id, &ch); err != nil {
+				return err
+			}
+			dms[id] = ch
+			return nil
+		}); err != nil {
+			return fmt.Errorf("store: slack users: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM slack_users`); err != nil {
+			return fmt.Errorf("store: slack users: %w", err)
+		}
+		ins := newInserter(ctx, tx, "slack_users", "okta_user_id", "email", "slack_id", "team_id", "dm_channel", "updated_at")
+		for _, u := range users {
+			ins.add(u.OktaUserID, u.Email, u.SlackID, u.TeamID, dms[u.SlackID], now)
+		}
+		if err := ins.flush(); err != nil {
+			return fmt.Errorf("store: slack users: %w", err)
+		}
+		return nil
+	})
+}
+
+// SlackUserBySlack returns the mapping of a Slack user id.
+func (s *Store) SlackUserBySlack(ctx context.Context, slackID string) (handlers.SlackUser, error) {
+	return s.slackUser(ctx, `slack_id = ?`, slackID)
+}
+
+// SlackUserByOkta returns the mapping of an Okta user id.
+func (s *Store) SlackUserByOkta(ctx context.Context, oktaID string) (handlers.SlackUser, error) {
+	return s.slackUser(ctx, `okta_user_id = ?`, oktaID)
+}
+
+func (s *Store) slackUser(ctx context.Context, where, arg string) (handlers.SlackUser, error) {
+	var u handlers.SlackUser
+	err := s.db.QueryRowContext(ctx, `SELECT okta_user_id, email, slack_id, team_id FROM slack_users WHERE `+where, arg).
+		Scan(&u.OktaUserID, &u.Email, &u.SlackID, &u.TeamID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, fmt.Errorf("store: no Slack mapping for %s: %w", arg, campaign.ErrNotFound)
+	}
+	if err != nil {
+		return u, fmt.Errorf("store: slack user: %w", err)
+	}
+	return u, nil
+}
+
+// DMChannel returns the Slack id and cached DM channel of an Okta user.
+func (s *Store) DMChannel(ctx context.Context, oktaID string) (string, string, error) {
+	var id, ch string
+	err := s.db.QueryRowContext(ctx, `SELECT slack_id, dm_channel FROM slack_users WHERE okta_user_id = ?`, oktaID).Scan(&id, &ch)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", fmt.Errorf("store: %s has no Slack account mapped: %w", oktaID, campaign.ErrNotFound)
+	}
+	return id, ch, err
+}
+
+// SetDMChannel caches the DM channel of an Okta user.
+func (s *Store) SetDMChannel(ctx context.Context, oktaID, channel string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE slack_users SET dm_channel = ? WHERE okta_user_id = ?`, channel, oktaID)
+	return err
+}
+
+// MarkHandled records an interaction key once.
+func (s *Store) MarkHandled(ctx context.Context, key string, at time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO slack_handled (key, at) VALUES (?, ?)`, key, fmtTime(at))
+	if err != nil {
+		return false, fmt.Errorf("store: mark handled: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// Enqueue queues outbox items, skipping keys queued before.
+func (s *Store) Enqueue(ctx context.Context, items ...handlers.OutboxItem) (int, error) {
+	now := s.Now()
+	added := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO outbox (key, kind, target, ref, thread_ref, payload, next_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, it := range items {
+			payload, err := json.Marshal(it.Payload)
+			if err != nil {
+				return err
+			}
+			next := it.NextAt
+			if next.IsZero() {
+				next = now
+			}
+			res, err := stmt.ExecContext(ctx, it.Key, it.Kind, it.Target, it.Ref, it.ThreadRef, string(payload), fmtSortable(next), fmtTime(now))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				added++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: enqueue: %w", err)
+	}
+	return added, nil
+}
+
+const outboxCols = `id, key, kind, target, ref, thread_ref, payload, state, attempts, next_at, channel, ts, created_at`
+
+func scanOutbox(r *sql.Rows) (handlers.OutboxItem, error) {
+	var it handlers.OutboxItem
+	var payload, next, created string
+	if err := r.Scan(&it.ID, &it.Key, &it.Kind, &it.Target, &it.Ref, &it.ThreadRef, &payload, &it.State, &it.Attempts,
+		&next, &it.Channel, &it.TS, &created); err != nil {
+		return it, err
+	}
+	it.NextAt, it.CreatedAt = parseTime(next), parseTime(created)
+	return it, json.Unmarshal([]byte(payload), &it.Payload)
+}
+
+// ClaimOutbox moves due pending items to sending, oldest first.
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int) ([]handlers.OutboxItem, error) {
+	var out []handlers.OutboxItem
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := eachRow(ctx, tx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?`,
+			[]any{fmtSortable(now), limit}, func(r *sql.Rows) error {
+				it, err := scanOutbox(r)
+				out = append(out, it)
+				return err
+			}); err != nil {
+			return err
+		}
+		for i := range out {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'`, out[i].ID); err != nil {
+				return err
+			}
+			out[i].State, out[i].Attempts = "sending", out[i].Attempts+1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim outbox: %w", err)
+	}
+	return out, nil
+}
+
+// OutboxSent records a sent item and the message it made.
+func (s *Store) OutboxSent(ctx context.Context, id int64, channel, ts string) error {
+	now := fmtTime(s.Now())
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		var ref, kind string
+		if err := tx.QueryRowContext(ctx, `SELECT ref, kind FROM outbox WHERE id = ?`, id).Scan(&ref, &kind); err != nil {
+			return fmt.Errorf("store: outbox %d: %w", id, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sent', channel = ?, ts = ?, sent_at = ?, last_error = '' WHERE id = ?`,
+			channel, ts, now, id); err != nil {
+			return err
+		}
+		if ref != "" && kind == handlers.KindPost && ts != "" {
+			_, err := tx.ExecContext(ctx, `INSERT INTO slack_messages (ref, channel, ts, updated_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (ref) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, updated_at = excluded.updated_at`,
+				ref, channel, ts, now)
+			return err
+		}
+		return nil
+	})
+}
+
+// OutboxRetry puts an item back for a later attempt.
+func (s *Store) OutboxRetry(ctx context.Context, id int64, next time.Time, reason string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET state = 'pending', next_at = ?, last_error = ? WHERE id = ?`,
+		fmtSortable(next), truncate(reason, 500), id)
+	return err
+}
+
+// OutboxFail gives up on an item.
+func (s *Store) OutboxFail(ctx context.Context, id int64, reason string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ?`, truncate(reason, 500), id)
+	return err
+}
+
+// OutboxStuck returns the items a stopped process left in sending.
+func (s *Store) OutboxStuck(ctx context.Context) ([]handlers.OutboxItem, error) {
+	var out []handlers.OutboxItem
+	err := s.each(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'sending' ORDER BY id`, nil, func(r *sql.Rows) error {
+		it, err := scanOutbox(r)
+		out = append(out, it)
+		return err
+	})
+	return out, err
+}
+
+// OutboxCounts counts items by state.
+func (s *Store) OutboxCounts(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	err := s.each(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`, nil, func(r *sql.Rows) error {
+		var st string
+		var n int
+		if err := r.Scan(&st, &n); err != nil {
+			return err
+		}
+		out[st] = n
+		return nil
+	})
+	return out, err
+}
+
+// MessageRef returns where a message attest posted lives.
+func (s *Store) MessageRef(ctx context.Context, ref string) (string, string, error) {
+	var ch, ts string
+	err := s.db.QueryRowContext(ctx, `SELECT channel, ts FROM slack_messages WHERE ref = ?`, ref).Scan(&ch, &ts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", fmt.Errorf("store: no message %q: %w", ref, campaign.ErrNotFound)
+	}
+	return ch, ts, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// SnapshotApps returns a snapshot's apps.
+func (s *Store) SnapshotApps(ctx context.Context, snapshotID int64) ([]campaign.App, error) {
+	var out []campaign.App
+	err := s.each(ctx, `SELECT id, name, label, status, sign_on_mode, link_url FROM dir_apps WHERE snapshot_id = ?`, []any{snapshotID},
+		func(r *sql.Rows) error {
+			var a campaign.App
+			if err := r.Scan(&a.ID, &a.Name, &a.Label, &a.Status, &a.SignOnMode, &a.LinkURL); err != nil {
+				return err
+			}
+			out = append(out, a)
+			return nil
+		})
+	return out, err
+}
+
+// SnapshotGroupNames maps a snapshot's group ids to names.
+func (s *Store) SnapshotGroupNames(ctx context.Context, snapshotID int64) (map[string]string, error) {
+	out := map[string]string{}
+	err := s.each(ctx, `SELECT id, name FROM dir_groups WHERE snapshot_id = ?`, []any{snapshotID}, func(r *sql.Rows) error {
+		var id, name string
+		if err := r.Scan(&id, &name); err != nil {
+			return err
+		}
+		out[id] = name
+		return nil
+	})
+	return out, err
+}
+
+// UserUsage returns a user's last sign-in per app id in a snapshot.
+func (s *Store) UserUsage(ctx context.Context, snapshotID int64, userID string) (map[string]time.Time, error) {
+	out := map[string]time.Time{}
+	err := s.each(ctx, `SELECT app_id, last_used FROM dir_app_usage WHERE snapshot_id = ? AND user_id = ?`, []any{snapshotID, userID},
+		func(r *sql.Rows) error {
+			var app string
+			var t int64
+			if err := r.Scan(&app, &t); err != nil {
+				return err
+			}
+			out[app] = fromUnix(t)
+			return nil
+		})
+	return out, err
+}
