@@ -17,9 +17,10 @@ import (
 	"github.com/attestbot/attest/store"
 )
 
-// cmdServe runs the long-lived process: directory syncs on the configured
-// schedule (and one at start when there is no snapshot yet) and the HTTP
-// health endpoints. Slack and the campaign engine join it in later issues.
+// cmdServe runs the long-lived process: the Slack bot (when its tokens are
+// set), directory syncs on the configured schedule (and one at start when
+// there is no snapshot yet), the campaign engine's minute tick and
+// scheduled launches, and the HTTP health endpoints.
 func cmdServe(e *env, args []string) error {
 	fs, c := newFlags(e, "serve", "", false)
 	if err := parse(fs, args); err != nil {
@@ -40,6 +41,15 @@ func cmdServe(e *env, args []string) error {
 	log.Info().Str("version", version).Str("store", cfg.Store.Path).Msg("attest serving")
 
 	srv := &server{cfg: cfg, log: log, st: st, env: e, started: time.Now()}
+	engine := newEngine(cfg, st, log)
+	slackApp, err := startSlack(e.ctx, cfg, log, st, engine)
+	if err != nil {
+		return err
+	}
+	if slackApp != nil {
+		srv.slack = slackApp
+		defer slackApp.wait()
+	}
 	var ln net.Listener
 	if cfg.HTTP.Listen != "" {
 		if ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
@@ -73,7 +83,6 @@ func cmdServe(e *env, args []string) error {
 		}
 		log.Info().Str("schedule", cfg.Okta.SyncSchedule).Msg("directory sync scheduled")
 	}
-	engine := newEngine(cfg, st, log)
 	sched := &campaign.Scheduler{
 		Engine:      engine,
 		Definitions: func() ([]campaign.DefinitionFile, error) { return loadDefinitions(cfg.Campaigns.Dir) },
@@ -118,6 +127,7 @@ type server struct {
 	env     *env
 	started time.Time
 	syncing atomic.Bool
+	slack   *slackApp // nil when Slack is not configured
 }
 
 // sync runs one directory sync unless one is already running.
@@ -129,6 +139,10 @@ func (s *server) sync() {
 	defer s.syncing.Store(false)
 	if _, err := syncOnce(s.env, s.cfg, s.log, s.st); err != nil {
 		s.log.Error().Err(err).Msg("scheduled sync failed")
+		return
+	}
+	if s.slack != nil {
+		s.slack.refreshUsers(s.env.ctx)
 	}
 }
 
@@ -147,6 +161,10 @@ func (s *server) routes() http.Handler {
 		info, err := s.st.LatestSnapshot(r.Context())
 		if err != nil {
 			http.Error(w, "no directory snapshot yet", http.StatusServiceUnavailable)
+			return
+		}
+		if s.slack != nil && !s.slack.bot.Connected() {
+			http.Error(w, "slack socket mode not connected", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintf(w, "ok: snapshot %d from %s\n", info.ID, info.CompletedAt.Format(time.RFC3339))

@@ -49,6 +49,8 @@ type Store interface {
 
 	// Plan returns the stored remediation plan of a campaign.
 	Plan(ctx context.Context, campaignID int64) ([]PlanItem, error)
+	// Approvals returns a campaign's approvals and rejections in order.
+	Approvals(ctx context.Context, campaignID int64) ([]Approval, error)
 	// AddApproval records an approval or rejection and returns all so far.
 	AddApproval(ctx context.Context, campaignID int64, a Approval, ev Event) ([]Approval, error)
 

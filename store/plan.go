@@ -144,3 +144,23 @@ func (s *Store) MarkReminder(ctx context.Context, campaignID int64, person strin
 	}
 	return inserted, nil
 }
+
+// Approvals returns a campaign's approvals and rejections in order.
+func (s *Store) Approvals(ctx context.Context, campaignID int64) ([]campaign.Approval, error) {
+	var out []campaign.Approval
+	err := s.each(ctx, `SELECT approver, decision, at FROM approvals WHERE campaign_id = ?`, []any{campaignID}, func(r *sql.Rows) error {
+		var ap campaign.Approval
+		var at string
+		if err := r.Scan(&ap.Approver, &ap.Decision, &at); err != nil {
+			return err
+		}
+		ap.At = parseTime(at)
+		out = append(out, ap)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: approvals of campaign %d: %w", campaignID, err)
+	}
+	sortApprovals(out)
+	return out, nil
+}

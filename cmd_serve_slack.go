@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/attestbot/attest/bot"
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/config"
+	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/store"
+)
+
+// slackApp is the running Slack side of serve.
+type slackApp struct {
+	handler *handlers.Handler
+	bot     *bot.Bot
+	sender  *bot.Sender
+	log     zerolog.Logger
+	wg      sync.WaitGroup
+}
+
+// startSlack connects the bot when the Slack tokens are configured, and
+// makes the engine notify through Slack. It returns nil without Slack.
+func startSlack(ctx context.Context, cfg *config.Config, log zerolog.Logger, st *store.Store, engine *campaign.Engine) (*slackApp, error) {
+	if err := cfg.RequireSlack(); err != nil {
+		log.Warn().Err(err).Msg("Slack is not configured: notifications are only logged")
+		return nil, nil
+	}
+	api := slack.New(cfg.Slack.BotToken.Reveal(), slack.OptionAppLevelToken(cfg.Slack.AppToken.Reveal()),
+		slack.OptionAPIURL(cfg.Slack.APIURL))
+	h := &handlers.Handler{
+		Engine: engine, Store: st, Campaign: st, API: api, Log: log.With().Str("component", "slack").Logger(),
+		Settings: handlers.Settings{
+			Command: cfg.Slack.Command, ApprovalsChannel: cfg.Slack.ApprovalsChannel,
+			Admins: cfg.Slack.Admins, Approvers: cfg.Slack.Approvers, SignInWindowDays: cfg.Okta.SystemLogDays,
+			Definitions: func() ([]campaign.DefinitionFile, error) { return loadDefinitions(cfg.Campaigns.Dir) },
+		},
+	}
+	engine.Notifier = h
+	engine.IsAdmin, engine.IsApprover = h.EngineChecks()
+	app := &slackApp{
+		handler: h,
+		log:     log,
+		bot:     &bot.Bot{API: api, Client: socketmode.New(api), Handler: h, Log: log.With().Str("component", "socket").Logger()},
+		sender:  &bot.Sender{API: api, Store: st, Log: log.With().Str("component", "outbox").Logger()},
+	}
+	app.wg.Add(2)
+	go func() {
+		defer app.wg.Done()
+		if err := app.bot.Run(ctx); err != nil {
+			log.Error().Err(err).Msg("slack bot stopped")
+			if errors.Is(err, bot.ErrFatal) {
+				log.Error().Msg("fix the Slack credentials and restart attest")
+			}
+		}
+	}()
+	go func() {
+		defer app.wg.Done()
+		_ = app.sender.Run(ctx)
+	}()
+	go app.refreshUsers(ctx)
+	return app, nil
+}
+
+// refreshUsers maps Okta users to Slack users after a sync.
+func (a *slackApp) refreshUsers(ctx context.Context) {
+	start := time.Now()
+	n, unmapped, err := a.handler.RefreshUsers(ctx)
+	if errors.Is(err, campaign.ErrNotFound) {
+		return // no snapshot yet: the first sync maps them
+	}
+	if err != nil {
+		a.log.Error().Err(err).Msg("map Okta users to Slack")
+		return
+	}
+	ev := a.log.Info().Int("mapped", n).Int("unmapped", len(unmapped)).Dur("took", time.Since(start))
+	if len(unmapped) > 0 {
+		ev = ev.Strs("unmapped_sample", unmapped[:min(len(unmapped), 20)])
+	}
+	ev.Msg("Okta users mapped to Slack; unmapped users' cases go to their managers")
+}
+
+// wait blocks until the bot and the sender have stopped.
+func (a *slackApp) wait() { a.wg.Wait() }
