@@ -108,7 +108,7 @@ func (h *Handler) memberPages(ctx context.Context, c *campaign.Campaign, member 
 	out := make([][]slack.Block, 0, pages)
 	for p := 1; p <= pages; p++ {
 		out = append(out, blocks.MemberFormBlocks(blocks.MemberForm{CampaignID: c.ID, Campaign: c.Name, Deadline: c.Stage1Ends,
-			Why: "Your access is being reviewed. Tell us what you still need; your manager confirms next.",
+			Why:          "Your access is being reviewed. Tell us what you still need; your manager confirms next.",
 			Entitlements: blocks.PageSlice(ents, p), Page: p, Pages: pages, ButtonValue: buttonValue("m", c.ID, member, p)}))
 	}
 	return out, nil
