@@ -40,6 +40,8 @@ type Sender struct {
 	PerChannel time.Duration
 	// MaxAttempts bounds tries of one message (default 8).
 	MaxAttempts int
+	// Workers is how many channels are served at once (default 16).
+	Workers int
 
 	once     sync.Once
 	limiter  *rate.Limiter
@@ -62,6 +64,9 @@ func (s *Sender) init() {
 		}
 		if s.MaxAttempts <= 0 {
 			s.MaxAttempts = 8
+		}
+		if s.Workers <= 0 {
+			s.Workers = 16
 		}
 		s.limiter = rate.NewLimiter(rate.Limit(s.Rate), 1)
 		s.channel = map[string]time.Time{}
@@ -108,7 +113,7 @@ func (s *Sender) Sent() int {
 // returns how many it handled.
 func (s *Sender) Tick(ctx context.Context) (int, error) {
 	s.init()
-	items, err := s.Store.ClaimOutbox(ctx, s.Now(), 200)
+	items, err := s.Store.ClaimOutbox(ctx, s.Now(), 50*s.Workers)
 	if err != nil || len(items) == 0 {
 		return 0, err
 	}
@@ -122,7 +127,7 @@ func (s *Sender) Tick(ctx context.Context) (int, error) {
 		byTarget[it.Target] = append(byTarget[it.Target], it)
 	}
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	sem := make(chan struct{}, s.Workers)
 	for _, target := range order {
 		wg.Add(1)
 		sem <- struct{}{}

@@ -20,6 +20,8 @@ type Report struct {
 	Deadline       time.Time        `json:"deadline"`
 	ClosedAt       time.Time        `json:"closed_at,omitempty"`
 	Cases          int              `json:"cases"`
+	Members        int              `json:"members"`
+	MembersDone    int              `json:"members_answered_all"`
 	ByState        map[string]int   `json:"cases_by_state"`
 	PerTeam        []ProgressRow    `json:"progress_per_team"`
 	PerReviewer    []ProgressRow    `json:"progress_per_reviewer"`
@@ -83,6 +85,7 @@ func (e *Engine) Report(ctx context.Context, id int64) (*Report, error) {
 	}
 	teams, reviewers := map[string]*ProgressRow{}, map[string]*ProgressRow{}
 	apps := map[string]*OutcomeRow{}
+	memberOpen := map[string]int{}
 	row := func(m map[string]*ProgressRow, name string) *ProgressRow {
 		if m[name] == nil {
 			m[name] = &ProgressRow{Name: name}
@@ -116,6 +119,11 @@ func (e *Engine) Report(ctx context.Context, id int64) (*Report, error) {
 				p.Escalated++
 			}
 		}
+		if cs.MemberDecision == "" {
+			memberOpen[cs.UserID]++
+		} else if _, ok := memberOpen[cs.UserID]; !ok {
+			memberOpen[cs.UserID] = 0
+		}
 		count(r.ByState, "answered_by_member", cs.MemberDecision != "")
 		count(r.ByState, "confirmed_by_manager", cs.ReviewerDecision != "")
 		count(r.ByState, "escalated", cs.EscalationLevel > 0)
@@ -132,6 +140,12 @@ func (e *Engine) Report(ctx context.Context, id int64) (*Report, error) {
 		count2(&a.Kept, cs.Outcome == OutcomeKept || cs.Outcome == OutcomeNoDecisionKept)
 		count2(&a.Revoked, Revoked(cs.Outcome))
 		count2(&a.NoDecision, cs.Outcome == OutcomeNoDecisionKept || cs.Outcome == OutcomeNoDecisionRevoked)
+	}
+	r.Members = len(memberOpen)
+	for _, n := range memberOpen {
+		if n == 0 {
+			r.MembersDone++
+		}
 	}
 	for _, p := range plan {
 		r.Plan[p.Kind]++

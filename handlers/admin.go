@@ -23,7 +23,7 @@ func (h *Handler) statusView(ctx context.Context, c *campaign.Campaign) (blocks.
 	}
 	s := blocks.Status{CampaignID: c.ID, Campaign: c.Name, State: string(c.State), Deadline: c.Deadline, Updated: h.now(),
 		Stage1Answered: r.ByState["answered_by_member"], Stage1Total: r.Cases, Stage2Decided: r.ByState["confirmed_by_manager"],
-		Revoked: r.ByState["revoked"], Escalations: r.ByState["escalated"]}
+		Revoked: r.ByState["revoked"], Escalations: r.ByState["escalated"], Members: r.Members, MembersAnswered: r.MembersDone}
 	for _, p := range r.PerReviewer {
 		s.Stage2Total += p.Cases
 		if p.Open > 0 && c.State == campaign.StateStage2 && h.now().After(c.Deadline.Add(-24*time.Hour)) {
