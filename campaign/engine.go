@@ -71,8 +71,8 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	cases := e.caseRecords(cs, req.Only)
-	if len(cases) == 0 {
+	total := countCases(cs, req.Only)
+	if total == 0 {
 		return nil, fmt.Errorf("campaign %q selects no access to review in snapshot %d: %w", def.Name, snap.ID, ErrInvalid)
 	}
 	c := &Campaign{Name: def.Name, Description: def.Description, Owner: req.Owner.String(), Definition: def,
@@ -98,13 +98,46 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	if d1 == 0 {
 		c.State, c.Stage1Ends, c.Stage2Started = StateStage2, time.Time{}, now
 	}
-	id, err := e.Store.CreateCampaign(ctx, c, cases, Event{At: now, Type: "campaign.launched", Actor: req.Owner,
-		Detail: map[string]any{"name": c.Name, "cases": len(cases), "snapshot": snap.ID, "snapshot_sha256": snap.Digest,
-			"trigger": req.Trigger, "state": string(c.State)}})
+	// The campaign is created as a draft, its cases are written in slices,
+	// then it opens; a launch that fails half-way leaves a cancelled draft.
+	target := c.State
+	c.State = StateDraft
+	id, err := e.Store.CreateCampaign(ctx, c, nil, Event{At: now, Type: "campaign.created", Actor: req.Owner,
+		Detail: map[string]any{"name": c.Name, "cases": total, "snapshot": snap.ID, "trigger": req.Trigger}})
 	if err != nil {
 		return nil, err
 	}
 	c.ID = id
+	chunk := make([]CaseRecord, 0, min(total, launchChunk))
+	flush := func() error {
+		err := e.Store.AddCases(ctx, id, now, chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	err = e.eachCaseRecord(cs, req.Only, func(r CaseRecord) error {
+		if chunk = append(chunk, r); len(chunk) == launchChunk {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && len(chunk) > 0 {
+		err = flush()
+	}
+	open := *c
+	open.State = target
+	if err == nil {
+		err = e.Store.MoveCampaign(ctx, &open, StateDraft, Event{At: now, CampaignID: id, Type: "campaign.launched", Actor: req.Owner,
+			Detail: map[string]any{"name": c.Name, "cases": total, "snapshot": snap.ID, "snapshot_sha256": snap.Digest,
+				"trigger": req.Trigger, "state": string(target)}})
+	}
+	if err != nil {
+		failed := *c
+		failed.State = StateCancelled
+		_ = e.Store.MoveCampaign(context.WithoutCancel(ctx), &failed, StateDraft, Event{At: now, CampaignID: id,
+			Type: "campaign.cancelled", Actor: System, Detail: map[string]any{"note": "launch failed: " + err.Error()}})
+		return nil, fmt.Errorf("launch campaign %q: %w", c.Name, err)
+	}
+	c = &open
 	if c.State == StateStage1 {
 		e.notifyMembers(ctx, c)
 	} else {
@@ -122,11 +155,15 @@ func (e *Engine) latestSnapshot(ctx context.Context) (*Snapshot, error) {
 	return e.Store.LoadSnapshot(ctx, info.ID)
 }
 
-// caseRecords turns a case set into stored cases, with reviewers chosen so
-// that nobody confirms their own access.
-func (e *Engine) caseRecords(cs *CaseSet, only map[EntitlementKey]bool) []CaseRecord {
+// launchChunk is how many cases are written per transaction at launch:
+// large campaigns are written in slices so memory stays bounded.
+const launchChunk = 50_000
+
+// eachCaseRecord turns a case set into stored cases, one at a time, with
+// reviewers chosen so that nobody confirms their own access. fn returning
+// an error stops the walk with it.
+func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn func(CaseRecord) error) error {
 	s := cs.Index.Snap
-	out := make([]CaseRecord, 0, len(cs.Cases)+len(cs.GroupCases))
 	reviewerOf := func(u int32) string {
 		for m, hops := cs.Index.manager(u), 0; m >= 0 && hops < 50; m, hops = cs.Index.manager(m), hops+1 {
 			if m != u {
@@ -146,8 +183,10 @@ func (e *Engine) caseRecords(cs *CaseSet, only map[EntitlementKey]bool) []CaseRe
 			for _, g := range cs.Via(c) {
 				via = append(via, s.Groups[g].ID)
 			}
-			out = append(out, CaseRecord{UserID: u.ID, Kind: KindApp, EntitlementID: a.ID, Label: a.Label, Direct: c.Direct,
-				ViaGroups: via, Flags: c.Flags, Risk: e.risk(KindApp, a.Label), ManagerID: u.ManagerID, ReviewerID: reviewerOf(c.User)})
+			if err := fn(CaseRecord{UserID: u.ID, Kind: KindApp, EntitlementID: a.ID, Label: a.Label, Direct: c.Direct,
+				ViaGroups: via, Flags: c.Flags, Risk: e.risk(KindApp, a.Label), ManagerID: u.ManagerID, ReviewerID: reviewerOf(c.User)}); err != nil {
+				return err
+			}
 		}
 	}
 	for _, gc := range cs.GroupCases {
@@ -155,10 +194,38 @@ func (e *Engine) caseRecords(cs *CaseSet, only map[EntitlementKey]bool) []CaseRe
 		if only != nil && !only[EntitlementKey{u.ID, KindGroup, g.ID}] {
 			continue
 		}
-		out = append(out, CaseRecord{UserID: u.ID, Kind: KindGroup, EntitlementID: g.ID, Label: g.Name, Direct: true,
-			Flags: gc.Flags, Risk: e.risk(KindGroup, g.Name), ManagerID: u.ManagerID, ReviewerID: reviewerOf(gc.User)})
+		if err := fn(CaseRecord{UserID: u.ID, Kind: KindGroup, EntitlementID: g.ID, Label: g.Name, Direct: true,
+			Flags: gc.Flags, Risk: e.risk(KindGroup, g.Name), ManagerID: u.ManagerID, ReviewerID: reviewerOf(gc.User)}); err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
+}
+
+// countCases counts the cases eachCaseRecord would yield.
+func countCases(cs *CaseSet, only map[EntitlementKey]bool) int {
+	if only == nil {
+		n := len(cs.GroupCases)
+		if cs.Def.Entitlements.ReviewsApps() {
+			n += len(cs.Cases)
+		}
+		return n
+	}
+	n := 0
+	s := cs.Index.Snap
+	if cs.Def.Entitlements.ReviewsApps() {
+		for i := range cs.Cases {
+			if only[EntitlementKey{s.Users[cs.Cases[i].User].ID, KindApp, s.Apps[cs.Cases[i].App].ID}] {
+				n++
+			}
+		}
+	}
+	for _, gc := range cs.GroupCases {
+		if only[EntitlementKey{s.Users[gc.User].ID, KindGroup, s.Groups[gc.Group].ID}] {
+			n++
+		}
+	}
+	return n
 }
 
 func (e *Engine) risk(kind, label string) string {

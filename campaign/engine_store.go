@@ -28,6 +28,8 @@ type Store interface {
 
 	// CreateCampaign stores a campaign with its cases and returns its id.
 	CreateCampaign(ctx context.Context, c *Campaign, cases []CaseRecord, ev Event) (int64, error)
+	// AddCases adds cases to a draft campaign in one transaction.
+	AddCases(ctx context.Context, campaignID int64, createdAt time.Time, cases []CaseRecord) error
 	// GetCampaign returns a campaign, or ErrNotFound.
 	GetCampaign(ctx context.Context, id int64) (*Campaign, error)
 	// ListCampaigns returns campaigns, newest first; states filters when set.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -268,4 +269,13 @@ func writeOutcomes(ctx context.Context, tx *sql.Tx, campaignID int64, outcomes m
 // case of the campaign for each statement instead of n by primary key.
 func outcomeUpdate(n int) string {
 	return `UPDATE cases SET outcome = ? WHERE +campaign_id = ? AND id IN (` + placeholders(n) + `)`
+}
+
+// AddCases adds a slice of cases to a campaign in one transaction, as a
+// large launch writes them: numbered after the highest case id so far.
+func (s *Store) AddCases(ctx context.Context, campaignID int64, createdAt time.Time, cases []campaign.CaseRecord) error {
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return insertCases(ctx, tx, campaignID, createdAt, cases) }); err != nil {
+		return fmt.Errorf("store: add cases to campaign %d: %w", campaignID, err)
+	}
+	return nil
 }

@@ -110,11 +110,12 @@ func (s *Store) Enqueue(ctx context.Context, items ...handlers.OutboxItem) (int,
 			if err != nil {
 				return err
 			}
-			next := it.NextAt
-			if next.IsZero() {
-				next = now
+			// No NextAt: due at once, whatever clock the sender keeps.
+			next := ""
+			if !it.NextAt.IsZero() {
+				next = fmtSortable(it.NextAt)
 			}
-			res, err := stmt.ExecContext(ctx, it.Key, it.Kind, it.Target, it.Ref, it.ThreadRef, string(payload), fmtSortable(next), fmtTime(now))
+			res, err := stmt.ExecContext(ctx, it.Key, it.Kind, it.Target, it.Ref, it.ThreadRef, string(payload), next, fmtTime(now))
 			if err != nil {
 				return err
 			}

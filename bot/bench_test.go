@@ -1,0 +1,142 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+
+	"github.com/attestbot/attest/bot"
+	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/internal/slacktest"
+	"github.com/attestbot/attest/store"
+)
+
+// BenchmarkAckLatency sends 200 interactions at once and reports the
+// latency from Slack writing each envelope to reading its ack.
+//
+//	go test -run '^$' -bench AckLatency -benchtime 1x ./bot/
+func BenchmarkAckLatency(b *testing.B) {
+	r := newRig(b)
+	user := r.slackOf[r.org.Users[3].ID]
+	// A message with a radio button to click on.
+	blocks := slack.NewSectionBlock(slack.NewTextBlockObject("mrkdwn", "*Salesforce*", false, false), nil,
+		slack.NewAccessory(slack.NewRadioButtonsBlockElement("decision",
+			slack.NewOptionBlockObject("keep", slack.NewTextBlockObject("plain_text", "Needed", false, false), nil))))
+	blocks.BlockID = "case:1"
+	ch, ts, err := r.bot.API.PostMessage(user.ID, slack.MsgOptionBlocks(blocks))
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := slacktest.Message{Channel: ch, TS: ts}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ids := make([]string, 200)
+		for j := range ids {
+			payload, err := r.slack.BlockActions(user, msg.Channel, msg.TS, []slacktest.Action{{ActionID: "decision",
+				SelectedOption: &slacktest.SelectOption{Text: "Needed", Value: "keep"}}}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids[j] = r.slack.SendInteraction(payload)
+		}
+		lat := make([]time.Duration, 0, len(ids))
+		for _, id := range ids {
+			ack, ok := r.slack.WaitAck(id, 10*time.Second)
+			if !ok {
+				b.Fatalf("envelope %s not acked", id)
+			}
+			lat = append(lat, ack.Latency)
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+		b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max_ms")
+	}
+}
+
+// BenchmarkFanOut8000 delivers 8,000 member forms through the outbox to the
+// fake Slack limited to `rate` chat.postMessage calls a second, stopping
+// the sender halfway (as a kill would, mid-call) and starting a new one on
+// the same store. It reports the wall time against the floor the limit
+// allows, and counts lost and duplicated messages (both must be 0).
+//
+//	go test -run '^$' -bench FanOut8000 -benchtime 1x ./bot/
+func BenchmarkFanOut8000(b *testing.B) {
+	const n, limit = 8000, 400.0
+	for i := 0; i < b.N; i++ {
+		srv := slacktest.New(slacktest.WithRateLimit("chat.postMessage", limit))
+		ctx := context.Background()
+		st, err := store.Open(ctx, filepath.Join(b.TempDir(), "attest.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		users := make([]handlers.SlackUser, n)
+		items := make([]handlers.OutboxItem, n)
+		form := []byte(`[{"type":"section","text":{"type":"mrkdwn","text":"*Salesforce*: still needed?"}}]`)
+		for j := range users {
+			id := fmt.Sprintf("U%05d", j)
+			srv.AddUser(slacktest.User{ID: id, Name: id, Email: id + "@x.com"})
+			users[j] = handlers.SlackUser{OktaUserID: fmt.Sprintf("00u%05d", j), Email: id + "@x.com", SlackID: id}
+			items[j] = handlers.OutboxItem{Key: fmt.Sprintf("form:%d", j), Kind: handlers.KindPost, Target: "okta:" + users[j].OktaUserID,
+				Ref: fmt.Sprintf("m:1:%s:1", users[j].OktaUserID), Payload: handlers.Payload{Text: "Please review your access", Blocks: form}}
+		}
+		if err := st.ReplaceSlackUsers(ctx, users); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := st.Enqueue(ctx, items...); err != nil {
+			b.Fatal(err)
+		}
+		api := slack.New(slacktest.BotToken, slack.OptionAPIURL(srv.APIURL()))
+		newSender := func() *bot.Sender {
+			return &bot.Sender{API: api, Store: st, Log: zerolog.Nop(), Rate: limit, PerChannel: time.Second}
+		}
+		start := time.Now()
+		run := func(s *bot.Sender, stopAfter int) {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			done := make(chan struct{})
+			go func() { _ = s.Run(ctx); close(done) }()
+			for {
+				counts, _ := st.OutboxCounts(ctx)
+				if counts["sent"] >= stopAfter {
+					cancel() // a kill: calls in flight are cut mid-way
+					<-done
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		run(newSender(), n/2)
+		run(newSender(), n) // a new process: recovers what was in flight
+		wall := time.Since(start)
+		seen := map[string]int{}
+		for _, m := range srv.AllMessages() {
+			seen[m.Channel]++
+		}
+		lost, dup := 0, 0
+		for j := 0; j < n; j++ {
+			ch, ok := srv.DMChannel(fmt.Sprintf("U%05d", j))
+			switch {
+			case !ok || seen[ch] == 0:
+				lost++
+			case seen[ch] > 1:
+				dup += seen[ch] - 1
+			}
+		}
+		floor := float64(n) / limit
+		b.ReportMetric(wall.Seconds(), "wall_s")
+		b.ReportMetric(floor, "floor_s")
+		b.ReportMetric(wall.Seconds()/floor, "x_floor")
+		b.ReportMetric(float64(lost), "lost")
+		b.ReportMetric(float64(dup), "duplicated")
+		b.ReportMetric(float64(srv.Counts()["429"]), "429s")
+		st.Close()
+		srv.Close()
+	}
+}

@@ -1,0 +1,215 @@
+package bot_test
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slacktest"
+)
+
+// TestCampaignThroughSlack drives a whole campaign through the fake Slack:
+// a refused and an accepted slash command, member answers (and a click on
+// someone else's form), manager answers, one escalation, close, approvals
+// refused for a non-approver and for the launcher, and the approval.
+func TestCampaignThroughSlack(t *testing.T) {
+	r := newRig(t)
+	outsider := r.slackOf[r.org.Users[len(r.org.Users)-1].ID]
+	if got := r.slash(outsider, "start quarterly"); !strings.Contains(got, "Only IAM admins") {
+		t.Fatalf("non-admin start: %q", got)
+	}
+	if got := r.slash(r.admin, "start quarterly"); !strings.Contains(got, "Launched campaign 1") {
+		t.Fatalf("admin start: %q", got)
+	}
+	cases, err := r.st.Cases(r.ctx, 1, campaign.CaseQuery{})
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("cases: %d, %v", len(cases), err)
+	}
+	byUser := map[string][]campaign.CaseRecord{}
+	for _, c := range cases {
+		byUser[c.UserID] = append(byUser[c.UserID], c)
+	}
+	// m answers; m2's manager will stay silent and be escalated.
+	var m, m2 string
+	users := make([]string, 0, len(byUser))
+	for u := range byUser {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	hasDirect := func(cs []campaign.CaseRecord) bool {
+		for _, c := range cs {
+			if c.Direct && c.Kind == campaign.KindApp {
+				return true
+			}
+		}
+		return false
+	}
+	for _, u := range users {
+		cs := byUser[u]
+		mgr, err := r.st.FindUser(r.ctx, 1, cs[0].ReviewerID)
+		if cs[0].ReviewerID == "" || err != nil || mgr.ManagerID == "" || cs[0].ReviewerID == r.org.Users[1].ID {
+			continue
+		}
+		switch {
+		case m == "" && hasDirect(cs) && len(cs) >= 2:
+			m = u
+		case m != "" && m2 == "" && cs[0].ReviewerID != byUser[m][0].ReviewerID:
+			m2 = u
+		}
+	}
+	if m == "" || m2 == "" {
+		t.Fatal("the synthetic org lacks two members with different managers")
+	}
+	r.eventually("member form delivered", func() bool { return len(r.dm(m)) > 0 })
+	form := r.dm(m)[0]
+	ids := caseIDs(form)
+	if len(ids) == 0 || !strings.Contains(string(form.Blocks), "Submit") || !strings.Contains(string(form.Blocks), `"unsure"`) {
+		t.Fatalf("member form: %s", form.Blocks)
+	}
+	// Someone else clicking m's Submit is refused and changes nothing.
+	r.click(outsider, form, "member_submit", map[string]string{ids[0]: "revoke"})
+	r.eventually("refusal shown", func() bool { return len(r.ephemeralTo(outsider.ID)) > 0 })
+	if got, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{UserID: m}); got[0].MemberDecision != "" {
+		t.Fatal("an outsider's click was recorded")
+	}
+	// Revoke a direct assignment (its removal is an Okta operation), keep
+	// the rest.
+	direct := map[string]bool{}
+	for _, c := range byUser[m] {
+		direct["case:"+itoa(c.ID)] = c.Direct && c.Kind == campaign.KindApp
+	}
+	choices := map[string]string{}
+	revoked := false
+	for _, id := range ids {
+		choices[id] = "keep"
+		if direct[id] && !revoked {
+			choices[id], revoked = "revoke", true
+		}
+	}
+	if !revoked {
+		t.Fatal("m's first form page has no direct assignment")
+	}
+	r.click(r.slackOf[m], form, "member_submit", choices)
+	r.eventually("form replaced by the answers", func() bool {
+		msgs := r.dm(m)
+		return len(msgs) > 0 && msgs[0].Edited > 0 && strings.Contains(string(msgs[0].Blocks), "Edit answers")
+	})
+	got, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{UserID: m})
+	answered := 0
+	for _, c := range got {
+		if c.MemberDecision != "" {
+			answered++
+		}
+	}
+	if answered != len(ids) {
+		t.Fatalf("answers recorded = %d, want %d", answered, len(ids))
+	}
+
+	// Stage 2: the deadline passes; managers get forms.
+	r.clock.Advance(7*24*time.Hour + time.Minute)
+	if err := r.eng.Tick(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	mgr := byUser[m][0].ReviewerID
+	mine := map[string]bool{}
+	for _, c := range byUser[m] {
+		mine["case:"+itoa(c.ID)] = true
+	}
+	// The manager gets one form per member: find m's.
+	var rform slacktest.Message
+	r.eventually("reviewer form for m delivered", func() bool {
+		for _, f := range reviewerForms(r.dm(mgr), "reviewer_submit") {
+			if ids := caseIDs(f); len(ids) > 0 && mine[ids[0]] {
+				rform = f
+				return true
+			}
+		}
+		return false
+	})
+	rids := caseIDs(rform)
+	rchoices := map[string]string{}
+	for _, id := range rids {
+		rchoices[id] = "revoke"
+	}
+	r.click(r.slackOf[mgr], rform, "reviewer_submit", rchoices)
+	r.eventually("reviewer decisions recorded", func() bool {
+		cs, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{UserID: m})
+		for _, c := range cs {
+			if c.NeedsReviewer(&campaign.Definition{}) && c.ReviewerDecision == "" {
+				return false
+			}
+		}
+		return true
+	})
+
+	// m2's manager stays silent: after the delay the cases go up a level.
+	r.clock.Advance(2*24*time.Hour + time.Minute)
+	if err := r.eng.Tick(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	esc, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{UserID: m2})
+	if esc[0].EscalationLevel != 1 || esc[0].ReviewerID == byUser[m2][0].ReviewerID {
+		t.Fatalf("m2's cases not escalated: %+v", esc[0])
+	}
+	r.eventually("escalated form delivered", func() bool { return len(reviewerForms(r.dm(esc[0].ReviewerID), "reviewer_submit")) > 0 })
+
+	// Close, then the approval message and its guarded buttons.
+	if got := r.slash(r.admin, "close 1"); !strings.Contains(got, "is closed") {
+		t.Fatalf("close: %q", got)
+	}
+	r.eventually("plan posted", func() bool { return len(reviewerForms(r.slack.Messages(approvals), "plan_approve")) > 0 })
+	approval := reviewerForms(r.slack.Messages(approvals), "plan_approve")[0]
+	if !strings.Contains(string(approval.Blocks), "Approve") || !strings.Contains(string(approval.Blocks), "Reject") {
+		t.Fatalf("approval message: %s", approval.Blocks)
+	}
+	r.click(outsider, approval, "plan_approve", nil)
+	r.eventually("non-approver refused", func() bool { return len(r.ephemeralTo(outsider.ID)) > 1 })
+	r.click(r.admin, approval, "plan_approve", nil)
+	r.eventually("launcher refused", func() bool {
+		for _, e := range r.ephemeralTo(r.admin.ID) {
+			if strings.Contains(e, "may not approve") {
+				return true
+			}
+		}
+		return false
+	})
+	if c, _ := r.st.GetCampaign(r.ctx, 1); c.State != campaign.StateClosed {
+		t.Fatalf("state after refused approvals = %s", c.State)
+	}
+	r.click(r.approver, approval, "plan_approve", nil)
+	r.eventually("approved", func() bool { c, _ := r.st.GetCampaign(r.ctx, 1); return c.State == campaign.StateApproved })
+	r.eventually("approval message updated", func() bool {
+		for _, msg := range r.slack.Messages(approvals) {
+			if msg.TS == approval.TS {
+				return msg.Edited > 0 && !strings.Contains(string(msg.Blocks), "plan_approve")
+			}
+		}
+		return false
+	})
+	events, _ := r.st.Events(r.ctx, 1)
+	var approvedBy string
+	for _, e := range events {
+		if e.Type == "plan.approved" {
+			approvedBy = e.Actor.SlackUserID
+		}
+	}
+	if approvedBy != r.approver.ID {
+		t.Fatalf("approval evidence names %q, want the approver's Slack id %s", approvedBy, r.approver.ID)
+	}
+}
+
+// reviewerForms keeps the messages that carry a given button.
+func reviewerForms(msgs []slacktest.Message, action string) []slacktest.Message {
+	var out []slacktest.Message
+	for _, m := range msgs {
+		if strings.Contains(string(m.Blocks), `"`+action+`"`) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

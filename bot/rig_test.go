@@ -1,0 +1,191 @@
+package bot_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/attestbot/attest/bot"
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/internal/oktatest"
+	"github.com/attestbot/attest/internal/slacktest"
+	"github.com/attestbot/attest/store"
+)
+
+// clock is a settable fake clock for the engine.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+// rig is the whole Slack side of attest against the fake Slack: a store
+// holding a synthetic org, the engine on a fake clock, the handlers, the
+// Socket Mode bot and the outbox sender.
+type rig struct {
+	t        testing.TB
+	ctx      context.Context
+	slack    *slacktest.Server
+	st       *store.Store
+	eng      *campaign.Engine
+	h        *handlers.Handler
+	bot      *bot.Bot
+	clock    *clock
+	org      *oktatest.Org
+	slackOf  map[string]slacktest.User // by Okta user id
+	admin    slacktest.User
+	approver slacktest.User
+}
+
+const approvals = "CAPPROVALS"
+
+const rigDefinition = `name: Quarterly
+owner: %s
+escalation: {after: 2d}
+stages: {self_attestation: {duration: 7d}, manager: {duration: 7d}}
+`
+
+func newRig(t testing.TB) *rig {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	org := oktatest.Generate(oktatest.Params{Seed: 5, Users: 60, Apps: 8, Groups: 12})
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "attest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := org.Snapshot()
+	if _, err := st.SaveSnapshot(ctx, snap, campaign.Count(snap)); err != nil {
+		t.Fatal(err)
+	}
+	srv := slacktest.New()
+	srv.AddChannel(approvals, "iam-approvals")
+	r := &rig{t: t, ctx: ctx, slack: srv, st: st, org: org, clock: &clock{now: org.Now}, slackOf: map[string]slacktest.User{}}
+	st.Now = r.clock.Now // the store stamps reassignments with the engine's clock
+	for i, u := range org.Users {
+		su := slacktest.User{ID: fmt.Sprintf("U%05d", i), Name: strings.Split(u.Login, "@")[0], RealName: u.DisplayName(), Email: u.Email}
+		srv.AddUser(su)
+		r.slackOf[u.ID] = su
+	}
+	r.admin, r.approver = r.slackOf[org.Users[1].ID], r.slackOf[org.Users[2].ID]
+	def := fmt.Sprintf(rigDefinition, org.Users[1].Email)
+	parsed, err := campaign.ParseDefinition("q.yaml", []byte(def))
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := slack.New(slacktest.BotToken, slack.OptionAppLevelToken(slacktest.AppToken), slack.OptionAPIURL(srv.APIURL()))
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	r.eng = &campaign.Engine{Store: st, Now: r.clock.Now}
+	r.h = &handlers.Handler{Engine: r.eng, Store: st, Campaign: st, API: api, Log: log, Now: r.clock.Now,
+		Settings: handlers.Settings{Command: "/access-review", ApprovalsChannel: approvals,
+			Admins: []string{r.admin.ID}, Approvers: []string{r.approver.ID, r.admin.ID}, SignInWindowDays: 90,
+			Definitions: func() ([]campaign.DefinitionFile, error) {
+				return []campaign.DefinitionFile{{Path: "campaigns/quarterly.yaml", YAML: def, Def: parsed}}, nil
+			}}}
+	r.eng.Notifier = r.h
+	r.eng.OnNotifyError = func(n campaign.Notification, err error) { t.Errorf("notification %s to %s: %v", n.Kind, n.To, err) }
+	r.eng.IsAdmin, r.eng.IsApprover = r.h.EngineChecks()
+	if _, unmapped, err := r.h.RefreshUsers(ctx); err != nil || len(unmapped) > 0 && len(unmapped) == len(org.Users) {
+		t.Fatalf("map users: %v (unmapped %v)", err, unmapped)
+	}
+	r.bot = &bot.Bot{API: api, Client: socketmode.New(api), Handler: r.h, Log: log}
+	sender := &bot.Sender{API: api, Store: st, Log: log, Rate: 500, PerChannel: time.Millisecond}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = r.bot.Run(ctx) }()
+	go func() { defer wg.Done(); _ = sender.Run(ctx) }()
+	t.Cleanup(func() { cancel(); wg.Wait(); st.Close(); srv.Close() })
+	r.eventually("socket mode connects", func() bool { return r.bot.Connected() })
+	return r
+}
+
+// eventually polls cond for up to 10 s.
+func (r *rig) eventually(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.t.Fatalf("timed out waiting until %s", what)
+}
+
+// slash sends a command and returns the text of its ack payload.
+func (r *rig) slash(user slacktest.User, text string) string {
+	r.t.Helper()
+	id := r.slack.SendSlashCommand(slacktest.SlashCommand{Command: "/access-review", Text: text, UserID: user.ID, UserName: user.Name, ChannelID: approvals})
+	ack, ok := r.slack.WaitAck(id, 10*time.Second)
+	if !ok {
+		r.t.Fatalf("no ack for %q", text)
+	}
+	var p struct {
+		Text string `json:"text"`
+	}
+	_ = json.Unmarshal(ack.Payload, &p)
+	return p.Text
+}
+
+// dm returns the messages in a user's DM with the bot.
+func (r *rig) dm(oktaID string) []slacktest.Message {
+	ch, ok := r.slack.DMChannel(r.slackOf[oktaID].ID)
+	if !ok {
+		return nil
+	}
+	return r.slack.Messages(ch)
+}
+
+// caseIDs lists the case block ids of a message's blocks.
+func caseIDs(m slacktest.Message) []string {
+	var blks []struct {
+		BlockID string `json:"block_id"`
+	}
+	_ = json.Unmarshal(m.Blocks, &blks)
+	var out []string
+	for _, b := range blks {
+		if strings.HasPrefix(b.BlockID, "case:") {
+			out = append(out, b.BlockID)
+		}
+	}
+	return out
+}
+
+// click presses a button on a message with the given radio choices.
+func (r *rig) click(user slacktest.User, m slacktest.Message, actionID string, choices map[string]string) {
+	r.t.Helper()
+	state := map[string]map[string]slacktest.StateValue{}
+	for blockID, v := range choices {
+		state[blockID] = map[string]slacktest.StateValue{"decision": {Type: "radio_buttons", SelectedOption: &slacktest.SelectOption{Text: v, Value: v}}}
+	}
+	payload, err := r.slack.BlockActions(user, m.Channel, m.TS, []slacktest.Action{{ActionID: actionID}}, state)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	id := r.slack.SendInteraction(payload)
+	if _, ok := r.slack.WaitAck(id, 10*time.Second); !ok {
+		r.t.Fatalf("no ack for %s", actionID)
+	}
+}
+
+// ephemeralTo returns the ephemeral texts a Slack user got.
+func (r *rig) ephemeralTo(slackID string) []string {
+	var out []string
+	for _, e := range r.slack.Ephemerals() {
+		if e.User == slackID {
+			out = append(out, e.Text)
+		}
+	}
+	return out
+}
