@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +87,17 @@ func (a *slackApp) refreshUsers(ctx context.Context) {
 		ev = ev.Strs("unmapped_sample", unmapped[:min(len(unmapped), 20)])
 	}
 	ev.Msg("Okta users mapped to Slack; unmapped users' cases go to their managers")
+	if len(unmapped) > 0 {
+		list := unmapped
+		if len(list) > 50 {
+			list = list[:50]
+		}
+		text := fmt.Sprintf("%d active Okta users have no Slack account with their email; their cases go to their managers: %s",
+			len(unmapped), strings.Join(list, ", "))
+		if err := a.handler.NotifyIAM(ctx, "unmapped:"+time.Now().UTC().Format("2006-01-02"), text); err != nil {
+			a.log.Error().Err(err).Msg("tell the IAM team about unmapped users")
+		}
+	}
 }
 
 // wait blocks until the bot and the sender have stopped.

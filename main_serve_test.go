@@ -84,6 +84,9 @@ func TestServeSyncsAndAnswersHealth(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "snapshot 1") {
 		t.Fatalf("/readyz = %d %q; log: %s", code, body, stderr.String())
 	}
+	for !strings.Contains(stderr.String(), "sync done") && time.Now().Before(deadline.Add(20*time.Second)) {
+		time.Sleep(20 * time.Millisecond) // the snapshot is saved just before the log line
+	}
 	if !strings.Contains(stderr.String(), "sync done") {
 		t.Errorf("no sync logged: %s", stderr.String())
 	}

@@ -200,6 +200,14 @@ func (h *Handler) postThread(ctx context.Context, c *campaign.Campaign, key, tex
 	return err
 }
 
+// NotifyIAM queues a message for the IAM team in the approvals channel.
+func (h *Handler) NotifyIAM(ctx context.Context, key, text string) error {
+	if h.Settings.ApprovalsChannel == "" {
+		return nil
+	}
+	return h.post(ctx, "", key, text)
+}
+
 // DM queues a plain text direct message to a Slack user.
 func (h *Handler) DM(ctx context.Context, slackID, key, text string) {
 	if _, err := h.Store.Enqueue(ctx, OutboxItem{Key: key, Kind: KindPost, Target: slackID, Payload: Payload{Text: text}}); err != nil {

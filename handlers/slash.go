@@ -137,6 +137,10 @@ func (h *Handler) openLaunchModal(ctx context.Context, trigger, selected, errTex
 // ViewSubmission handles a modal's submit. It returns field errors to show
 // in the modal (the ack carries them), or nil to close it.
 func (h *Handler) ViewSubmission(ctx context.Context, cb slack.InteractionCallback) map[string]string {
+	// A redelivered submission (same trigger) must not launch twice.
+	if first, err := h.Store.MarkHandled(ctx, "view:"+cb.View.ID+":"+cb.TriggerID, h.now()); err != nil || !first {
+		return nil
+	}
 	actor, err := h.actor(ctx, cb.User.ID, cb.User.TeamID)
 	if err != nil {
 		return map[string]string{firstBlock(cb): userMessage(err)}

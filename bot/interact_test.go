@@ -1,0 +1,145 @@
+package bot_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slacktest"
+)
+
+// A redelivered slash command (new envelope id, same payload) launches
+// once; so does a double-delivered modal submission.
+func TestRedeliveryChangesNothingTwice(t *testing.T) {
+	r := newRig(t)
+	id := r.slack.SendSlashCommand(slacktest.SlashCommand{Command: "/access-review", Text: "start quarterly",
+		UserID: r.admin.ID, UserName: r.admin.Name, ChannelID: approvals})
+	if _, ok := r.slack.WaitAck(id, 10*time.Second); !ok {
+		t.Fatal("no ack")
+	}
+	again := r.slack.Redeliver(id)
+	if again == id {
+		t.Fatal("redelivery must carry a new envelope id")
+	}
+	if _, ok := r.slack.WaitAck(again, 10*time.Second); !ok {
+		t.Fatal("redelivery not acked")
+	}
+	list, err := r.st.ListCampaigns(r.ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("campaigns after a redelivered start = %d, %v; want 1", len(list), err)
+	}
+}
+
+// `start` alone opens the launch modal; submitting it launches the chosen
+// definition and DMs the launcher.
+func TestLaunchModal(t *testing.T) {
+	r := newRig(t)
+	if got := r.slash(r.admin, "start"); got != "" {
+		t.Fatalf("start should answer with the modal, not text: %q", got)
+	}
+	views := r.slack.Views()
+	if len(views) != 1 || views[0].Kind != "modal" || !strings.Contains(string(views[0].JSON), "Quarterly") {
+		t.Fatalf("views = %+v", views)
+	}
+	payload, err := r.slack.ViewSubmission(r.admin, views[0].ViewID, map[string]map[string]slacktest.StateValue{
+		"definition": {"definition": {Type: "static_select", SelectedOption: &slacktest.SelectOption{Text: "Quarterly", Value: "Quarterly"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), 10*time.Second); !ok {
+		t.Fatal("submission not acked")
+	}
+	r.eventually("campaign launched", func() bool {
+		list, _ := r.st.ListCampaigns(r.ctx)
+		return len(list) == 1 && list[0].State == campaign.StateStage1 && list[0].Trigger == "slack"
+	})
+	r.eventually("launcher told", func() bool {
+		for _, m := range r.dm(r.org.Users[1].ID) {
+			if strings.Contains(m.Text, "Launched campaign") {
+				return true
+			}
+		}
+		return false
+	})
+	// A submission by someone who is not an admin is refused in the modal.
+	payload, _ = r.slack.ViewSubmission(r.approver, views[0].ViewID, map[string]map[string]slacktest.StateValue{
+		"definition": {"definition": {Type: "static_select", SelectedOption: &slacktest.SelectOption{Text: "Quarterly", Value: "Quarterly"}}},
+	})
+	ack, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), 10*time.Second)
+	if !ok || !strings.Contains(string(ack.Payload), "errors") {
+		t.Fatalf("non-admin submission ack = %s", ack.Payload)
+	}
+}
+
+// App Home: a member with open cases sees them; an admin also sees the
+// campaigns with their progress.
+func TestAppHome(t *testing.T) {
+	r := newRig(t)
+	r.slash(r.admin, "start quarterly")
+	cases, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{})
+	member := r.slackOf[cases[0].UserID]
+	for _, u := range []slacktest.User{member, r.admin} {
+		id := r.slack.SendEvent(map[string]any{"type": "app_home_opened", "user": u.ID, "channel": "D0", "tab": "home",
+			"event_ts": "1700000000.000100"})
+		if _, ok := r.slack.WaitAck(id, 10*time.Second); !ok {
+			t.Fatal("event not acked")
+		}
+	}
+	r.eventually("both homes published", func() bool { return homes(r, member.ID) > 0 && homes(r, r.admin.ID) > 0 })
+	for _, v := range r.slack.Views() {
+		body := string(v.JSON)
+		switch v.UserID {
+		case member.ID:
+			if !strings.Contains(body, "open_review") || !strings.Contains(body, "Quarterly") {
+				t.Errorf("member home lacks the pending review: %s", body)
+			}
+		case r.admin.ID:
+			if !strings.Contains(body, "campaign_close") {
+				t.Errorf("admin home lacks the campaign controls: %s", body)
+			}
+		}
+	}
+}
+
+func homes(r *rig, user string) int {
+	n := 0
+	for _, v := range r.slack.Views() {
+		if v.Kind == "home" && v.UserID == user {
+			n++
+		}
+	}
+	return n
+}
+
+// A click on a form after its stage closed answers with a note and marks
+// the form closed.
+func TestClosedFormAnswersClearly(t *testing.T) {
+	r := newRig(t)
+	r.slash(r.admin, "start quarterly")
+	cases, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{})
+	m := cases[0].UserID
+	r.eventually("form delivered", func() bool { return len(r.dm(m)) > 0 })
+	form := r.dm(m)[0]
+	if got := r.slash(r.admin, "close 1"); !strings.Contains(got, "Campaign 1 is") {
+		t.Fatalf("close: %q", got)
+	}
+	ids := caseIDs(form)
+	r.click(r.slackOf[m], form, "member_submit", map[string]string{ids[0]: "keep"})
+	r.eventually("closed note", func() bool { return len(r.ephemeralTo(r.slackOf[m].ID)) > 0 })
+	r.eventually("form marked closed", func() bool {
+		for _, msg := range r.dm(m) {
+			if msg.TS == form.TS && msg.Edited > 0 {
+				var blocks []map[string]any
+				_ = json.Unmarshal(msg.Blocks, &blocks)
+				return !strings.Contains(string(msg.Blocks), "member_submit")
+			}
+		}
+		return false
+	})
+	if c, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{ID: cases[0].ID}); c[0].MemberDecision != "" {
+		t.Fatal("an answer after close was recorded")
+	}
+}
