@@ -43,6 +43,25 @@ func TestLaunchModal(t *testing.T) {
 	if len(views) != 1 || views[0].Kind != "modal" || !strings.Contains(string(views[0].JSON), "Quarterly") {
 		t.Fatalf("views = %+v", views)
 	}
+	// Picking a definition updates the modal with a preview of the counts.
+	viewJSON, _ := r.slack.ViewJSON(views[0].ViewID)
+	var view map[string]any
+	_ = json.Unmarshal(viewJSON, &view)
+	pick := map[string]any{"type": "block_actions", "trigger_id": "1.2.preview",
+		"user":      map[string]any{"id": r.admin.ID, "username": r.admin.Name, "team_id": "T0FAKE"},
+		"team":      map[string]any{"id": "T0FAKE"},
+		"container": map[string]any{"type": "view", "view_id": views[0].ViewID},
+		"view":      view,
+		"actions": []map[string]any{{"action_id": "definition", "block_id": "definition", "type": "static_select",
+			"selected_option": map[string]any{"text": map[string]any{"type": "plain_text", "text": "Quarterly"}, "value": "Quarterly"},
+			"action_ts": "1700000000.000200"}}}
+	if _, ok := r.slack.WaitAck(r.slack.SendInteraction(pick), 10*time.Second); !ok {
+		t.Fatal("pick not acked")
+	}
+	r.eventually("preview shown", func() bool {
+		v, _ := r.slack.ViewJSON(views[0].ViewID)
+		return strings.Contains(string(v), "Preview:")
+	})
 	payload, err := r.slack.ViewSubmission(r.admin, views[0].ViewID, map[string]map[string]slacktest.StateValue{
 		"definition": {"definition": {Type: "static_select", SelectedOption: &slacktest.SelectOption{Text: "Quarterly", Value: "Quarterly"}}},
 	})

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -18,6 +19,9 @@ import (
 
 	"github.com/attestbot/attest/handlers"
 )
+
+// maxAck keeps acknowledgements under Slack's silent 20 KB limit.
+const maxAck = 16 << 10
 
 // fatalErrors stop the bot: retrying cannot fix them.
 var fatalErrors = []string{"invalid_auth", "token_revoked", "missing_scope", "link_disabled", "account_inactive", "not_allowed_token_type"}
@@ -182,6 +186,11 @@ func replyPayload(r handlers.Reply) any {
 	p := map[string]any{"response_type": "ephemeral", "text": r.Text}
 	if len(r.Blocks) > 0 {
 		p["blocks"] = r.Blocks
+		// Slack drops acks of 20 KB or more without a word: fall back to
+		// the text alone well before that.
+		if raw, err := json.Marshal(p); err != nil || len(raw) > maxAck {
+			delete(p, "blocks")
+		}
 	}
 	return p
 }

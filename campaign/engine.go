@@ -146,6 +146,20 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	return c, nil
 }
 
+// Preview summarises what launching def now would review, without
+// launching anything.
+func (e *Engine) Preview(ctx context.Context, def *Definition) (*PlanSummary, error) {
+	snap, err := e.latestSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := BuildCases(NewIndex(snap), def, e.now())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return Summarize(cs), nil
+}
+
 // latestSnapshot loads the newest snapshot whole.
 func (e *Engine) latestSnapshot(ctx context.Context) (*Snapshot, error) {
 	info, err := e.Store.LatestSnapshot(ctx)

@@ -124,6 +124,10 @@ func (h *Handler) RefreshUsers(ctx context.Context) (mapped int, unmapped []stri
 			}
 		}
 	}
+	// users.lookupByEmail is Tier 3 (about 50 a minute): look up a bounded
+	// number of stragglers per refresh; the rest wait for the next one.
+	const maxLookups = 100
+	lookups := 0
 	var out []SlackUser
 	for _, u := range snap.Users {
 		if u.Inactive() {
@@ -137,7 +141,8 @@ func (h *Handler) RefreshUsers(ctx context.Context) (mapped int, unmapped []stri
 				break
 			}
 		}
-		if !found && u.Email != "" {
+		if !found && u.Email != "" && lookups < maxLookups {
+			lookups++
 			if x, err := h.API.GetUserByEmailContext(ctx, u.Email); err == nil && x != nil && !x.Deleted {
 				su, found = *x, true
 			}

@@ -21,8 +21,12 @@ func (h *Handler) BlockActions(ctx context.Context, cb slack.InteractionCallback
 		return
 	}
 	act := cb.ActionCallback.BlockActions[0]
-	if act.ActionID == blocks.ActionDecision || act.ActionID == blocks.ActionComment {
+	if act.ActionID == blocks.ActionDecision || act.ActionID == blocks.ActionComment || act.ActionID == blocks.ActionDeadline {
 		return // a selection inside a form: nothing to do until Submit
+	}
+	if act.ActionID == blocks.ActionDefinition && cb.View.CallbackID == blocks.CallbackLaunch {
+		h.previewLaunch(ctx, cb, act.SelectedOption.Value)
+		return
 	}
 	if first, err := h.Store.MarkHandled(ctx, "act:"+cb.TriggerID+":"+act.ActionID, h.now()); err != nil || !first {
 		return

@@ -183,3 +183,26 @@ func firstBlock(cb slack.InteractionCallback) string {
 	}
 	return ""
 }
+
+// previewLaunch updates the launch modal with what the chosen definition
+// would cover in the latest snapshot, before anything is launched.
+func (h *Handler) previewLaunch(ctx context.Context, cb slack.InteractionCallback, name string) {
+	if ok, err := h.IsAdmin(ctx, cb.User.ID); err != nil || !ok {
+		return
+	}
+	m := blocks.LaunchModal{Selected: name}
+	defs, _ := h.Settings.Definitions()
+	for _, d := range defs {
+		m.Definitions = append(m.Definitions, d.Def.Name)
+	}
+	if d, err := h.definition(name); err != nil {
+		m.Error = userMessage(err)
+	} else if p, err := h.Engine.Preview(ctx, d.Def); err != nil {
+		m.Error = userMessage(err)
+	} else {
+		m.Preview = &blocks.Preview{Cases: p.Cases, Members: p.Members, Reviewers: len(p.Reviewers), Apps: p.Apps, Flags: p.Flags}
+	}
+	if _, err := h.API.UpdateViewContext(ctx, blocks.LaunchModalView(m), "", cb.View.Hash, cb.View.ID); err != nil {
+		h.Log.Warn().Err(err).Msg("update launch preview")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -153,8 +154,8 @@ func (st *state) postChannel(cfg config, id string) (*channel, *apiError) {
 }
 
 // nextTS returns a message timestamp after every one given before.
-func (st *state) nextTS(s *Server) string {
-	us := max(s.now().UnixMicro(), st.lastTS+1)
+func (st *state) nextTS(now time.Time) string {
+	us := max(now.UnixMicro(), st.lastTS+1)
 	st.lastTS = us
 	return fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
 }
@@ -173,7 +174,7 @@ func (s *Server) chatPostMessage(r *request) (map[string]any, *apiError) {
 		return nil, fail("no_text")
 	}
 	m := &Message{
-		Channel: ch.id, TS: s.st.nextTS(s), ThreadTS: r.str("thread_ts"), Text: c.text,
+		Channel: ch.id, TS: s.st.nextTS(s.now()), ThreadTS: r.str("thread_ts"), Text: c.text,
 		Blocks: c.blocks, Attachments: c.attachments, Metadata: c.metadata,
 		User: BotUserID, BotID: BotID,
 		UnfurlLinks: boolParam(r, "unfurl_links"), UnfurlMedia: boolParam(r, "unfurl_media"),
@@ -237,7 +238,7 @@ func (s *Server) chatPostEphemeral(r *request) (map[string]any, *apiError) {
 	if c.empty() {
 		return nil, fail("no_text")
 	}
-	ts := s.st.nextTS(s)
+	ts := s.st.nextTS(s.now())
 	s.st.ephemerals = append(s.st.ephemerals, Ephemeral{
 		Channel: ch.id, User: user, TS: ts, ThreadTS: r.str("thread_ts"), Text: c.text, Blocks: c.blocks,
 	})

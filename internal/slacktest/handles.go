@@ -159,7 +159,7 @@ func (s *Server) applyResponse(ru *responseURL, r *request) *apiError {
 		m.Edited++
 		return nil
 	}
-	ts := s.st.nextTS(s)
+	ts := s.st.nextTS(s.now())
 	if r.str("response_type") == "in_channel" {
 		ch.messages = append(ch.messages, &Message{
 			Channel: ch.id, TS: ts, ThreadTS: r.str("thread_ts"), Text: c.text, Blocks: c.blocks,

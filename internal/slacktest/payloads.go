@@ -131,7 +131,8 @@ func (s *Server) BlockActions(user User, channel, messageTS string, actions []Ac
 	var message map[string]any
 	ephemeral := false
 	if m := s.st.message(channel, messageTS); m != nil {
-		message = m.wire()
+		cm := copyMessage(m)
+		message = cm.wire()
 		_ = json.Unmarshal(m.Blocks, &blocks)
 	} else {
 		for _, e := range s.st.ephemerals {

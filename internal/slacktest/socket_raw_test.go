@@ -212,7 +212,7 @@ func TestDisconnectFrame(t *testing.T) {
 }
 
 func TestAutomaticRedelivery(t *testing.T) {
-	const timeout = 200 * time.Millisecond
+	const timeout = 300 * time.Millisecond
 	tests := []struct {
 		name    string
 		ackOn   int // the delivery acked, from 0; -1 for none
