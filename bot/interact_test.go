@@ -54,7 +54,7 @@ func TestLaunchModal(t *testing.T) {
 		"view":      view,
 		"actions": []map[string]any{{"action_id": "definition", "block_id": "definition", "type": "static_select",
 			"selected_option": map[string]any{"text": map[string]any{"type": "plain_text", "text": "Quarterly"}, "value": "Quarterly"},
-			"action_ts": "1700000000.000200"}}}
+			"action_ts":       "1700000000.000200"}}}
 	if _, ok := r.slack.WaitAck(r.slack.SendInteraction(pick), 10*time.Second); !ok {
 		t.Fatal("pick not acked")
 	}
