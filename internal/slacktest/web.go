@@ -37,6 +37,7 @@ var methods = map[string]method{
 	"chat.update":                  {botTokenKind, (*Server).chatUpdate},
 	"chat.postEphemeral":           {botTokenKind, (*Server).chatPostEphemeral},
 	"conversations.open":           {botTokenKind, (*Server).conversationsOpen},
+	"conversations.history":        {botTokenKind, (*Server).conversationsHistory},
 	"users.list":                   {botTokenKind, (*Server).usersList},
 	"users.info":                   {botTokenKind, (*Server).usersInfo},
 	"users.lookupByEmail":          {botTokenKind, (*Server).usersLookupByEmail},

@@ -1,0 +1,130 @@
+package bot_test
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+
+	"github.com/attestbot/attest/bot"
+	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/internal/slacktest"
+	"github.com/attestbot/attest/store"
+)
+
+func senderRig(t *testing.T, opts ...slacktest.Option) (*slacktest.Server, *store.Store, *bot.Sender) {
+	t.Helper()
+	srv := slacktest.New(opts...)
+	t.Cleanup(srv.Close)
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "attest.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv.AddUser(slacktest.User{ID: "U1", Name: "ann", Email: "ann@x.com"})
+	srv.AddChannel("C1", "iam")
+	if err := st.ReplaceSlackUsers(context.Background(), []handlers.SlackUser{{OktaUserID: "00u1", Email: "ann@x.com", SlackID: "U1"}}); err != nil {
+		t.Fatal(err)
+	}
+	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(srv.APIURL()))
+	return srv, st, &bot.Sender{API: api, Store: st, Log: zerolog.Nop(), PerChannel: time.Millisecond, Rate: 1000}
+}
+
+// drain runs Tick until nothing is due.
+func drain(t *testing.T, s *bot.Sender) {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		n, err := s.Tick(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// A message Slack accepted just before a crash (its outcome never
+// recorded) is found by its key in the channel history, not sent again; one
+// that never reached Slack is sent.
+func TestRecoverSendsNothingTwice(t *testing.T) {
+	ctx := context.Background()
+	srv, st, s := senderRig(t)
+	items := []handlers.OutboxItem{
+		{Key: "form:delivered", Kind: handlers.KindPost, Target: "okta:00u1", Ref: "m:1", Payload: handlers.Payload{Text: "first"}},
+		{Key: "form:lost", Kind: handlers.KindPost, Target: "okta:00u1", Ref: "m:2", Payload: handlers.Payload{Text: "second"}},
+	}
+	if _, err := st.Enqueue(ctx, items...); err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := st.ClaimOutbox(ctx, time.Now(), 10)
+	if err != nil || len(claimed) != 2 {
+		t.Fatalf("claim: %v %v", claimed, err)
+	}
+	// The crashed process got the first message to Slack, with its key.
+	if _, _, err := s.API.PostMessage("U1", slack.MsgOptionText("first", false), slack.MsgOptionMetadata(slack.SlackMetadata{
+		EventType: "attest_outbox", EventPayload: map[string]any{"key": "form:delivered"}})); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Recover(ctx); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, s)
+	dm, _ := srv.DMChannel("U1")
+	msgs := srv.Messages(dm)
+	if len(msgs) != 2 {
+		t.Fatalf("messages in the DM = %d, want 2 (one each)", len(msgs))
+	}
+	if ch, ts, err := st.MessageRef(ctx, "m:1"); err != nil || ch != dm || ts != msgs[0].TS {
+		t.Fatalf("recovered ref = %s %s %v; want %s %s", ch, ts, err, dm, msgs[0].TS)
+	}
+}
+
+// Rate limits pause and retry; 5xx answers are retried with backoff;
+// permanent errors fail that message only.
+func TestSenderRetriesAndFailures(t *testing.T) {
+	ctx := context.Background()
+	srv, st, s := senderRig(t)
+	srv.FailHTTP("chat.postMessage", http.StatusTooManyRequests, 1)
+	srv.FailHTTP("chat.update", http.StatusServiceUnavailable, 1)
+	if _, err := st.Enqueue(ctx,
+		handlers.OutboxItem{Key: "a", Kind: handlers.KindPost, Target: "C1", Ref: "r:a", Payload: handlers.Payload{Text: "a"}},
+		handlers.OutboxItem{Key: "bad", Kind: handlers.KindPost, Target: "okta:00u-unknown", Payload: handlers.Payload{Text: "x"}},
+	); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		drain(t, s)
+		if c, _ := st.OutboxCounts(ctx); c["sent"] == 1 && c["failed"] == 1 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := st.Enqueue(ctx, handlers.OutboxItem{Key: "u", Kind: handlers.KindUpdate, Target: "C1", Ref: "r:a",
+		Payload: handlers.Payload{Text: "a2", Blocks: []byte(`[{"type":"section","text":{"type":"mrkdwn","text":"updated"}}]`)}}); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(deadline) {
+		drain(t, s)
+		if c, _ := st.OutboxCounts(ctx); c["sent"] == 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	counts, _ := st.OutboxCounts(ctx)
+	if counts["sent"] != 2 || counts["failed"] != 1 {
+		t.Fatalf("outbox = %v; want 2 sent (after a 429 and a 503) and 1 failed", counts)
+	}
+	msgs := srv.Messages("C1")
+	if len(msgs) != 1 || msgs[0].Edited != 1 || string(msgs[0].Blocks) == "" {
+		t.Fatalf("channel = %+v", msgs)
+	}
+	if srv.Counts()["429"] != 1 || srv.Counts()["5xx"] != 1 {
+		t.Fatalf("fake saw %v", srv.Counts())
+	}
+}
