@@ -116,11 +116,15 @@ func BenchmarkEngine(b *testing.B) {
 				runtime.GC()
 				stop := heap.Sample()
 				start := time.Now()
+				launchHeap := 0.0
 				c, err := eng.Launch(ctx, campaign.LaunchRequest{Definition: def, YAML: yaml, Owner: campaign.System, Trigger: "bench"})
 				if err != nil {
 					b.Fatal(err)
 				}
 				launch := time.Since(start)
+				launchHeap = stop()
+				runtime.GC()
+				stop = heap.Sample()
 				now = c.Stage1Ends.Add(time.Minute)
 				notes = 0
 				start = time.Now()
@@ -128,6 +132,9 @@ func BenchmarkEngine(b *testing.B) {
 					b.Fatal(err)
 				}
 				transition := time.Since(start)
+				stage2Heap := stop()
+				runtime.GC()
+				stop = heap.Sample()
 				start = time.Now()
 				_, plan, err := eng.Close(ctx, c.ID, campaign.System)
 				if err != nil {
@@ -140,7 +147,9 @@ func BenchmarkEngine(b *testing.B) {
 				b.ReportMetric(closing.Seconds(), "s/close")
 				b.ReportMetric(float64(p.Total), "cases")
 				b.ReportMetric(float64(len(plan)), "plan_items")
-				b.ReportMetric(stop(), "peak_heap_MiB")
+				b.ReportMetric(launchHeap, "launch_heap_MiB")
+				b.ReportMetric(stage2Heap, "stage2_heap_MiB")
+				b.ReportMetric(stop(), "close_heap_MiB")
 				b.Logf("%s: %d cases; launch %s, stage 2 %s (%d reviewer notices), close %s (%d plan items)",
 					sz.name, p.Total, launch, transition, notes, closing, len(plan))
 				now = now.Add(time.Hour)
