@@ -24,6 +24,14 @@ func TestCampaignThroughSlack(t *testing.T) {
 	if got := r.slash(r.admin, "start quarterly"); !strings.Contains(got, "Launched campaign 1") {
 		t.Fatalf("admin start: %q", got)
 	}
+	r.eventually("launcher told the forms are delivered", func() bool {
+		for _, m := range r.dm(r.org.Users[1].ID) {
+			if strings.Contains(m.Text, "forms delivered") && strings.Contains(m.Text, "(100%)") {
+				return true
+			}
+		}
+		return false
+	})
 	cases, err := r.st.Cases(r.ctx, 1, campaign.CaseQuery{})
 	if err != nil || len(cases) == 0 {
 		t.Fatalf("cases: %d, %v", len(cases), err)

@@ -200,3 +200,55 @@ func (h *Handler) submitDelegate(ctx context.Context, cb slack.InteractionCallba
 	_ = h.post(ctx, actor.UserID, "delegated:"+cb.View.ID, fmt.Sprintf("Delegated %d case(s) to <@%s>.", n, to))
 	return nil
 }
+
+// watchDelivery follows the delivery of a new campaign's forms and tells
+// the launcher how far it got (at 25% steps and when done), with the rate
+// and the time left; the same numbers go to the log.
+func (h *Handler) watchDelivery(ctx context.Context, c *campaign.Campaign, launcher string) {
+	prefix := "post:m:" + strconv.FormatInt(c.ID, 10) + ":"
+	if c.State == campaign.StateStage2 {
+		prefix = "post:r:" + strconv.FormatInt(c.ID, 10) + ":"
+	}
+	start := time.Now()
+	told, polls := -1, 0
+	for {
+		counts, err := h.Store.OutboxProgress(ctx, prefix)
+		if err != nil {
+			h.Log.Warn().Err(err).Msg("delivery progress")
+			return
+		}
+		total := counts["pending"] + counts["sending"] + counts["sent"] + counts["failed"]
+		done := counts["sent"] + counts["failed"]
+		if total == 0 {
+			return
+		}
+		step := 100 * done / total / 25 * 25
+		elapsed := time.Since(start)
+		rate := float64(done) / max(elapsed.Seconds(), 0.001)
+		left := time.Duration(float64(total-done)/max(rate, 0.001)) * time.Second
+		polls++
+		if polls%10 == 1 || done == total {
+			h.Log.Info().Int64("campaign", c.ID).Int("sent", counts["sent"]).Int("failed", counts["failed"]).Int("total", total).
+				Float64("per_second", rate).Dur("eta", left.Round(time.Second)).Msg("delivering forms")
+		}
+		if step > told {
+			told = step
+			text := fmt.Sprintf("Campaign %d (%s): forms delivered %d of %d (%d%%)", c.ID, c.Name, done, total, 100*done/total)
+			if done < total {
+				text += fmt.Sprintf(", about %s left", left.Round(time.Second))
+			}
+			if counts["failed"] > 0 {
+				text += fmt.Sprintf("; %d could not be delivered (see the log)", counts["failed"])
+			}
+			_ = h.post(ctx, launcher, "delivery:"+strconv.FormatInt(c.ID, 10)+":"+strconv.Itoa(step), text+".")
+		}
+		if done == total {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}

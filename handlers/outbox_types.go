@@ -60,6 +60,8 @@ type OutboxStore interface {
 	OutboxStuck(ctx context.Context) ([]OutboxItem, error)
 	// OutboxCounts counts items by state.
 	OutboxCounts(ctx context.Context) (map[string]int, error)
+	// OutboxProgress counts, by state, the items whose key has a prefix.
+	OutboxProgress(ctx context.Context, prefix string) (map[string]int, error)
 	// MessageRef returns where a stored message lives, or ErrNotFound.
 	MessageRef(ctx context.Context, ref string) (channel, ts string, err error)
 	// DMChannel returns the cached DM channel and Slack id of an Okta user.

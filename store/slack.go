@@ -292,3 +292,19 @@ func (s *Store) UserUsage(ctx context.Context, snapshotID int64, userID string) 
 		})
 	return out, err
 }
+
+// OutboxProgress counts the items whose key starts with prefix, by state.
+func (s *Store) OutboxProgress(ctx context.Context, prefix string) (map[string]int, error) {
+	out := map[string]int{}
+	err := s.each(ctx, `SELECT state, COUNT(*) FROM outbox WHERE key >= ? AND key < ? GROUP BY state`,
+		[]any{prefix, prefix + "\uffff"}, func(r *sql.Rows) error {
+			var st string
+			var n int
+			if err := r.Scan(&st, &n); err != nil {
+				return err
+			}
+			out[st] = n
+			return nil
+		})
+	return out, err
+}
