@@ -1,11 +1,18 @@
 package bot_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/attestbot/attest/bot"
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/slacktest"
 )
@@ -161,4 +168,76 @@ func TestClosedFormAnswersClearly(t *testing.T) {
 	if c, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{ID: cases[0].ID}); c[0].MemberDecision != "" {
 		t.Fatal("an answer after close was recorded")
 	}
+}
+
+// Credentials Slack refuses stop the bot with a clear error instead of a
+// reconnect loop.
+func TestFatalCredentialsStopTheBot(t *testing.T) {
+	srv := slacktest.New()
+	defer srv.Close()
+	api := slack.New(slacktest.BotToken, slack.OptionAppLevelToken("xapp-wrong"), slack.OptionAPIURL(srv.APIURL()))
+	b := &bot.Bot{API: api, Client: socketmode.New(api), Log: zerolog.Nop()}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := b.Run(ctx)
+	if !errors.Is(err, bot.ErrFatal) || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") {
+		t.Fatalf("Run = %v, want ErrFatal naming the tokens", err)
+	}
+}
+
+// A manager hands a member's review to a peer through the Delegate modal;
+// the peer gets the form and the manager no longer decides those cases.
+func TestDelegateThroughModal(t *testing.T) {
+	r := newRig(t)
+	r.slash(r.admin, "start quarterly")
+	r.clock.Advance(7*24*time.Hour + time.Minute)
+	if err := r.eng.Tick(r.ctx); err != nil {
+		t.Fatal(err)
+	}
+	cases, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{})
+	var cs campaign.CaseRecord
+	for _, c := range cases {
+		if c.ReviewerID != "" {
+			cs = c
+			break
+		}
+	}
+	mgr := cs.ReviewerID
+	var form slacktest.Message
+	r.eventually("reviewer form", func() bool {
+		for _, f := range reviewerForms(r.dm(mgr), "delegate") {
+			for _, id := range caseIDs(f) {
+				if id == "case:"+itoa(cs.ID) {
+					form = f
+					return true
+				}
+			}
+		}
+		return false
+	})
+	r.click(r.slackOf[mgr], form, "delegate", nil)
+	r.eventually("delegate modal", func() bool { return len(r.slack.Views()) > 0 })
+	view := r.slack.Views()[0]
+	// The peer: any other mapped user who is neither the manager nor the member.
+	var peer string
+	for _, u := range r.org.Users {
+		if u.ID != mgr && u.ID != cs.UserID && u.Status == "ACTIVE" {
+			peer = u.ID
+			break
+		}
+	}
+	payload, err := r.slack.ViewSubmission(r.slackOf[mgr], view.ViewID, map[string]map[string]slacktest.StateValue{
+		"delegate_to": {"user": {Type: "users_select", SelectedUser: r.slackOf[peer].ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), 10*time.Second)
+	if !ok || strings.Contains(string(ack.Payload), "errors") {
+		t.Fatalf("delegate submission ack = %s", ack.Payload)
+	}
+	got, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{ID: cs.ID})
+	if got[0].ReviewerID != peer || got[0].DelegatedBy != mgr {
+		t.Fatalf("case after delegation = reviewer %s delegated by %s", got[0].ReviewerID, got[0].DelegatedBy)
+	}
+	r.eventually("peer gets the form", func() bool { return len(reviewerForms(r.dm(peer), "reviewer_submit")) > 0 })
 }
