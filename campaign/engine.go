@@ -26,6 +26,10 @@ type Engine struct {
 	// IsAdmin and IsApprover, when set, also grant those rights; they are
 	// asked at the moment of the action (Slack user group membership).
 	IsAdmin, IsApprover func(ctx context.Context, a Actor) bool
+	// MaxOperations and MaxGroupShare are the blast-radius limits: a plan
+	// beyond them needs one more approval than its definition asks.
+	MaxOperations int
+	MaxGroupShare float64
 	// HistoryRetention bounds how long certification history is kept
 	// (default 3 years); Tick prunes what is older.
 	HistoryRetention time.Duration

@@ -198,17 +198,21 @@ func (e *Engine) decidePlan(ctx context.Context, id int64, actor Actor, decision
 			approvals++
 		}
 	}
+	required, err := e.RequiredApprovals(ctx, c)
+	if err != nil {
+		return c, approvals, err
+	}
 	next := *c
 	switch {
 	case decision == "reject":
 		next.State = StateRejected
-	case approvals >= c.Definition.Approval.Required:
+	case approvals >= required:
 		next.State = StateApproved
 	default:
 		return c, approvals, nil
 	}
 	err = e.Store.MoveCampaign(ctx, &next, StateClosed, Event{At: now, CampaignID: c.ID, Type: "campaign." + string(next.State),
-		Actor: actor, Detail: map[string]any{"approvals": approvals, "required": c.Definition.Approval.Required}})
+		Actor: actor, Detail: map[string]any{"approvals": approvals, "required": required}})
 	if errors.Is(err, ErrConflict) {
 		cur, _ := e.Store.GetCampaign(ctx, c.ID)
 		return cur, approvals, nil
@@ -244,4 +248,25 @@ func (e *Engine) Cancel(ctx context.Context, id int64, actor Actor, reason strin
 	}
 	e.notify(ctx, Notification{Kind: NoteCancelled, CampaignID: c.ID, Campaign: c.Name, Text: reason})
 	return &next, nil
+}
+
+// RequiredApprovals is how many approvals a closed campaign's plan needs:
+// the definition's number, plus one when the plan's blast radius is large.
+func (e *Engine) RequiredApprovals(ctx context.Context, c *Campaign) (int, error) {
+	required := c.Definition.Approval.Required
+	if e.MaxOperations <= 0 && e.MaxGroupShare <= 0 {
+		return required, nil
+	}
+	plan, err := e.Store.Plan(ctx, c.ID)
+	if err != nil {
+		return 0, err
+	}
+	why, err := BlastRadius(ctx, e.Store, c, plan, e.MaxOperations, e.MaxGroupShare)
+	if err != nil {
+		return 0, err
+	}
+	if why != "" {
+		required++
+	}
+	return required, nil
 }

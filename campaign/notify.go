@@ -16,6 +16,7 @@ const (
 	NoteApproved     = "approved"      // the plan has all its approvals
 	NoteRejected     = "rejected"
 	NoteCancelled    = "cancelled"
+	NoteRemediated   = "remediated" // the executor finished a plan
 )
 
 // Notification is one message for one person ("" = the IAM team).

@@ -137,12 +137,14 @@ func (s *Server) registerRoutes() {
 	s.handle("GET", "/api/v1/groups/rules/{id}", s.getRule)
 	s.handle("GET", "/api/v1/groups/{id}", s.getGroup)
 	s.handle("GET", "/api/v1/groups/{id}/users", s.listGroupMembers)
+	s.handle("DELETE", "/api/v1/groups/{id}/users/{userId}", s.removeGroupMember)
 	s.handle("GET", "/api/v1/groups/{id}/apps", s.listGroupApps)
 
 	s.handle("GET", "/api/v1/apps", s.listApps)
 	s.handle("GET", "/api/v1/apps/{id}", s.getApp)
 	s.handle("GET", "/api/v1/apps/{id}/users", s.listAppUsers)
 	s.handle("GET", "/api/v1/apps/{id}/users/{userId}", s.getAppUser)
+	s.handle("DELETE", "/api/v1/apps/{id}/users/{userId}", s.unassignAppUser)
 	s.handle("GET", "/api/v1/apps/{id}/groups", s.listAppGroups)
 
 	s.handle("GET", "/api/v1/logs", s.listLogs)

@@ -1,0 +1,206 @@
+package campaign
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Run executes a remediating campaign's pending operations until none is
+// left, then reads every removal back and moves the campaign to done. Jobs
+// left running by a stopped executor (past the lease) are settled first by
+// reading Okta: a removal that happened is recorded, never sent twice.
+func (x *Executor) Run(ctx context.Context, id int64) (RunSummary, error) {
+	if x.Lease <= 0 {
+		x.Lease = 2 * time.Minute
+	}
+	if x.MaxAttempts <= 0 {
+		x.MaxAttempts = 5
+	}
+	if x.Backoff == nil {
+		x.Backoff = func(n int) time.Duration { return time.Duration(1<<min(n, 5)) * time.Second }
+	}
+	c, err := x.Store.GetCampaign(ctx, id)
+	if err != nil {
+		return RunSummary{}, err
+	}
+	if c.State != StateRemediating {
+		return RunSummary{}, fmt.Errorf("campaign %d is %s, not remediating: %w", id, c.State, ErrConflict)
+	}
+	if err := x.recover(ctx, c); err != nil {
+		return RunSummary{}, err
+	}
+	for ctx.Err() == nil {
+		op, err := x.Ops.ClaimOperation(ctx, id, x.Worker, x.now())
+		if err != nil {
+			return RunSummary{}, err
+		}
+		if op == nil {
+			break
+		}
+		x.execute(ctx, c, op)
+	}
+	if err := ctx.Err(); err != nil {
+		return RunSummary{}, err
+	}
+	return x.finish(ctx, c)
+}
+
+// recover settles jobs whose executor stopped mid-way.
+func (x *Executor) recover(ctx context.Context, c *Campaign) error {
+	stuck, err := x.Ops.StuckOperations(ctx, c.ID, x.now().Add(-x.Lease))
+	if err != nil {
+		return err
+	}
+	for i := range stuck {
+		op := &stuck[i]
+		present, err := x.present(ctx, op)
+		if err != nil {
+			return fmt.Errorf("re-check operation %d after a restart: %w", op.Seq, err)
+		}
+		if present {
+			if err := x.Ops.ReleaseOperation(ctx, c.ID, op.Seq, op.ClaimedBy); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := x.finishOp(ctx, c, op, OpDone, ResultRemoved, nil, "confirmed removed after a restart"); err != nil &&
+			!errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
+	return nil
+}
+
+// present reads Okta: does the access the job removes still exist?
+func (x *Executor) present(ctx context.Context, op *Operation) (bool, error) {
+	if op.Kind == OpRemoveMembership {
+		return x.Okta.HasMembership(ctx, op.UserID, op.GroupID)
+	}
+	scope, found, err := x.Okta.AppAssignment(ctx, op.AppID, op.UserID)
+	return found && scope == ScopeUser, err
+}
+
+// execute performs one claimed job.
+func (x *Executor) execute(ctx context.Context, c *Campaign, op *Operation) {
+	if yes, why := x.protected(ctx, c, op); yes {
+		_ = x.finishOp(ctx, c, op, OpSkipped, ResultProtected, nil, why+": attest never changes it")
+		return
+	}
+	// Check against Okta now: access that changed since the snapshot is
+	// reported, not removed blindly.
+	switch op.Kind {
+	case OpRemoveMembership:
+		in, err := x.Okta.HasMembership(ctx, op.UserID, op.GroupID)
+		if err != nil {
+			x.retryOrFail(ctx, c, op, err)
+			return
+		}
+		if !in {
+			_ = x.finishOp(ctx, c, op, OpDone, ResultAlreadyGone, nil, "")
+			return
+		}
+	case OpUnassignApp:
+		scope, found, err := x.Okta.AppAssignment(ctx, op.AppID, op.UserID)
+		if err != nil {
+			x.retryOrFail(ctx, c, op, err)
+			return
+		}
+		if !found {
+			_ = x.finishOp(ctx, c, op, OpDone, ResultAlreadyGone, nil, "")
+			return
+		}
+		if scope != ScopeUser {
+			_ = x.finishOp(ctx, c, op, OpSkipped, ResultChanged, nil, "the app is now granted only through groups")
+			return
+		}
+	default:
+		_ = x.finishOp(ctx, c, op, OpFailed, ResultFailed, fmt.Errorf("unknown operation %q: %w", op.Kind, ErrInvalid), "")
+		return
+	}
+	if x.DryRun {
+		_ = x.finishOp(ctx, c, op, OpDone, ResultWouldRemove, nil, "dry run: not removed")
+		return
+	}
+	var err error
+	if op.Kind == OpRemoveMembership {
+		err = x.Okta.RemoveMembership(ctx, op.UserID, op.GroupID)
+	} else {
+		err = x.Okta.UnassignApp(ctx, op.UserID, op.AppID)
+	}
+	switch {
+	case ctx.Err() != nil:
+		// Stopping: the write may or may not have happened. The job stays
+		// claimed; the next run re-reads Okta before anything else.
+		return
+	case err == nil:
+		_ = x.finishOp(ctx, c, op, OpDone, ResultRemoved, nil, "")
+	case errors.Is(err, ErrNotFound):
+		_ = x.finishOp(ctx, c, op, OpDone, ResultAlreadyGone, nil, "")
+	case errors.Is(err, ErrTransient):
+		// The write may have reached Okta: read before sending it again.
+		if present, rerr := x.present(ctx, op); rerr == nil && !present {
+			_ = x.finishOp(ctx, c, op, OpDone, ResultRemoved, nil, "removed (confirmed by re-reading after an error)")
+			return
+		}
+		x.retryOrFail(ctx, c, op, err)
+	default:
+		_ = x.finishOp(ctx, c, op, OpFailed, ResultFailed, err, "")
+	}
+}
+
+// retryOrFail releases a job for another try after a backoff, or fails it
+// once it has used its attempts.
+func (x *Executor) retryOrFail(ctx context.Context, c *Campaign, op *Operation, err error) {
+	if ctx.Err() != nil {
+		return // stopping: the next run takes the job over
+	}
+	if !errors.Is(err, ErrTransient) || op.Attempts >= x.MaxAttempts {
+		_ = x.finishOp(ctx, c, op, OpFailed, ResultFailed, err, "")
+		return
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(x.Backoff(op.Attempts)):
+	}
+	_ = x.Ops.ReleaseOperation(context.WithoutCancel(ctx), c.ID, op.Seq, x.Worker)
+}
+
+// finishOp records a job's outcome with its evidence.
+func (x *Executor) finishOp(ctx context.Context, c *Campaign, op *Operation, state, result string, err error, note string) error {
+	op.State, op.Result, op.FinishedAt = state, result, x.now()
+	if err != nil {
+		op.ErrorCode, op.ErrorSummary = errorCode(err)
+	}
+	detail := map[string]any{"seq": op.Seq, "kind": op.Kind, "user": op.UserID, "group": op.GroupID, "app": op.AppID,
+		"result": result, "dry_run": x.DryRun}
+	if note != "" {
+		detail["note"] = note
+	}
+	if err != nil {
+		detail["error"] = err.Error()
+	}
+	return x.Ops.FinishOperation(context.WithoutCancel(ctx), op, Event{At: op.FinishedAt, CampaignID: c.ID,
+		Type: "operation." + state, Actor: Actor{Via: "executor", UserID: x.Worker}, Detail: detail})
+}
+
+// errorCode pulls Okta's "(E0000006)" code, and the summary before it, out
+// of an error message.
+func errorCode(err error) (string, string) {
+	msg := err.Error()
+	i := strings.LastIndex(msg, " (E")
+	if i < 0 {
+		return "", msg
+	}
+	j := strings.Index(msg[i:], ")")
+	if j < 0 {
+		return "", msg
+	}
+	start := strings.LastIndex(msg[:i], ": ") + 2
+	if start < 2 {
+		start = 0
+	}
+	return msg[i+2 : i+j], msg[start:i]
+}

@@ -1,0 +1,82 @@
+package campaign
+
+import (
+	"context"
+	"time"
+)
+
+// Operation states and results.
+const (
+	OpPending = "pending"
+	OpRunning = "running"
+	OpDone    = "done"
+	OpFailed  = "failed"
+	OpSkipped = "skipped"
+
+	ResultRemoved     = "removed"
+	ResultAlreadyGone = "already_gone"
+	ResultChanged     = "changed"   // access changed since the snapshot: not touched
+	ResultProtected   = "protected" // a protected group or user: never touched
+	ResultWouldRemove = "would_remove"
+	ResultFailed      = "failed"
+
+	VerifiedGone     = "gone"
+	VerifiedCameBack = "came_back"
+)
+
+// Operation is one Okta write of an approved plan, as a durable job.
+type Operation struct {
+	CampaignID   int64
+	Seq          int
+	Kind         string // OpRemoveMembership or OpUnassignApp
+	UserID       string
+	GroupID      string
+	AppID        string
+	CaseIDs      []int64
+	State        string
+	Result       string
+	Attempts     int
+	ErrorCode    string
+	ErrorSummary string
+	ClaimedBy    string
+	ClaimedAt    time.Time
+	FinishedAt   time.Time
+	Verified     string
+}
+
+// Revoker performs and checks Okta removals. Reads are fresh (never the
+// snapshot). A write returns ErrNotFound when the access is already gone,
+// ErrTransient when it may or may not have happened, and ErrInvalid or
+// ErrForbidden when Okta refused it for good.
+type Revoker interface {
+	HasMembership(ctx context.Context, userID, groupID string) (bool, error)
+	AppAssignment(ctx context.Context, appID, userID string) (scope string, found bool, err error)
+	RemoveMembership(ctx context.Context, userID, groupID string) error
+	UnassignApp(ctx context.Context, userID, appID string) error
+}
+
+// OperationStore keeps the executor's jobs.
+type OperationStore interface {
+	// QueueOperations copies a plan's operations as pending jobs; jobs
+	// already queued are kept as they are. It returns how many are new.
+	QueueOperations(ctx context.Context, campaignID int64, plan []PlanItem) (int, error)
+	// ClaimOperation moves the next pending job to running for worker
+	// (compare-and-swap) and returns it, or nil when none is pending.
+	ClaimOperation(ctx context.Context, campaignID int64, worker string, now time.Time) (*Operation, error)
+	// FinishOperation records a claimed job's outcome and its audit event;
+	// ErrConflict if worker no longer holds it.
+	FinishOperation(ctx context.Context, op *Operation, ev Event) error
+	// ReleaseOperation puts a running job back to pending.
+	ReleaseOperation(ctx context.Context, campaignID int64, seq int, worker string) error
+	// StuckOperations returns jobs running since before `before` (their
+	// worker stopped).
+	StuckOperations(ctx context.Context, campaignID int64, before time.Time) ([]Operation, error)
+	// Operations returns every job of a campaign in order.
+	Operations(ctx context.Context, campaignID int64) ([]Operation, error)
+	// RetryFailed puts failed jobs back to pending and returns how many.
+	RetryFailed(ctx context.Context, campaignID int64, ev Event) (int, error)
+	// SetVerified records the read-back after the run.
+	SetVerified(ctx context.Context, campaignID int64, seq int, verified string) error
+	// SnapshotGroup returns a group as the campaign's snapshot saw it.
+	SnapshotGroup(ctx context.Context, snapshotID int64, groupID string) (Group, error)
+}

@@ -1,0 +1,83 @@
+package oktatest
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+)
+
+// The write endpoints the remediation executor calls. Like Okta, a
+// removal answers 204 with no body; a membership Okta cannot change by hand
+// (the built-in Everyone group, a group mastered in AD) answers 403, and
+// unassigning an app a user holds only through groups answers 400.
+
+// removeGroupMember serves DELETE /api/v1/groups/{id}/users/{userId}.
+func (s *Server) removeGroupMember(w http.ResponseWriter, _ *http.Request, params map[string]string) {
+	gid, uid := params["id"], params["userId"]
+	err := s.Update(func(o *Org) error {
+		g := o.Group(gid)
+		if g == nil {
+			return errNotFound(gid, "UserGroup")
+		}
+		if o.User(uid) == nil {
+			return errNotFound(uid, "User")
+		}
+		if g.Type == "BUILT_IN" || g.Type == "APP_GROUP" {
+			return &apiError{http.StatusForbidden, CodeForbidden, "You do not have permission to perform the requested action"}
+		}
+		// Okta answers 204 whether or not the user was a member.
+		_ = o.RemoveGroupMember(gid, uid)
+		return nil
+	})
+	s.writeDeleteResult(w, err)
+}
+
+// unassignAppUser serves DELETE /api/v1/apps/{id}/users/{userId}.
+func (s *Server) unassignAppUser(w http.ResponseWriter, _ *http.Request, params map[string]string) {
+	aid, uid := params["id"], params["userId"]
+	err := s.Update(func(o *Org) error {
+		if o.App(aid) == nil {
+			return errNotFound(aid, "AppInstance")
+		}
+		if slices.Contains(o.AppDirect[aid], uid) {
+			return o.RemoveAssignment(aid, uid)
+		}
+		for _, au := range o.AppUsers(aid) {
+			if au.UserID == uid {
+				return badRequest("User " + uid + " cannot be unassigned from app " + aid +
+					" while their group memberships grant them access")
+			}
+		}
+		return errNotFound(uid, "AppUser")
+	})
+	s.writeDeleteResult(w, err)
+}
+
+func errNotFound(id, kind string) error { return notFound(id, kind) }
+
+// Error makes apiError usable as an error inside Update.
+func (e *apiError) Error() string { return e.code + ": " + e.summary }
+
+func (s *Server) writeDeleteResult(w http.ResponseWriter, err error) {
+	var ae *apiError
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.As(err, &ae):
+		s.writeError(w, *ae)
+	default:
+		s.writeError(w, errorFor(http.StatusInternalServerError))
+	}
+}
+
+// Deletes counts the DELETE requests that changed something (answered
+// 204); tests prove exactly-once removal with it.
+func (s *Server) Deletes() int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Method == http.MethodDelete && r.Status == http.StatusNoContent {
+			n++
+		}
+	}
+	return n
+}
