@@ -34,6 +34,8 @@ var campaignCommands = []struct {
 	{"reject", "ID", "reject a closed campaign's removal plan", (*campaignCmd).reject},
 	{"cancel", "ID", "cancel a campaign before approval", (*campaignCmd).cancel},
 	{"report", "ID", "write a campaign's report (--format json|csv|md)", (*campaignCmd).report},
+	{"execute", "ID", "carry out an approved campaign's plan now (--dry-run)", (*campaignCmd).execute},
+	{"retry", "ID", "requeue a campaign's failed operations (approvers)", (*campaignCmd).retry},
 	{"next-due", "FILE", "list when access in a recertification definition is due", (*campaignCmd).nextDue},
 	{"tick", "", "apply what is due now: stage ends, escalations, reminders", (*campaignCmd).tick},
 }
@@ -116,6 +118,8 @@ func newEngine(cfg *config.Config, st *store.Store, log zerolog.Logger) *campaig
 	return &campaign.Engine{
 		Store:            st,
 		HistoryRetention: cfg.Campaigns.HistoryRetention.Duration(),
+		MaxOperations:    cfg.Remediation.MaxOperations,
+		MaxGroupShare:    cfg.Remediation.MaxGroupShare,
 		Now:              time.Now,
 		Risk: func(kind, label string) string {
 			return risk[strings.ToLower(label)]

@@ -93,9 +93,20 @@ func cmdServe(e *env, args []string) error {
 			log.Error().Err(err).Str("definition", d.Path).Msg("scheduled launch failed")
 		},
 	}
+	var executor *campaign.Executor
+	if cfg.RequireOkta() == nil {
+		if executor, err = newExecutor(e.ctx, cfg, st, log, engine.Notifier); err != nil {
+			return err
+		}
+	}
 	runLoop(e.ctx, time.Minute, func(ctx context.Context) {
 		if err := engine.Tick(ctx); err != nil {
 			log.Error().Err(err).Msg("campaign tick")
+		}
+		if executor != nil {
+			if err := executor.Tick(ctx); err != nil {
+				log.Error().Err(err).Msg("remediation")
+			}
 		}
 		if err := sched.Tick(ctx, srv.started); err != nil {
 			log.Error().Err(err).Msg("schedule tick")

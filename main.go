@@ -51,6 +51,7 @@ func commands() []command {
 		{"sync", "read the Okta directory into a new snapshot", cmdSync},
 		{"plan", "show what a campaign definition would cover (FILE)", cmdPlan},
 		{"campaign", "start, list, show, answer, delegate, close, approve, reject, cancel, report, next-due, tick", cmdCampaign},
+		{"audit", "verify or prune the tamper-evident audit log", cmdAudit},
 		{"check-config", "validate the configuration and print it without secrets", cmdCheckConfig},
 		{"version", "print the version", cmdVersion},
 	}

@@ -87,8 +87,17 @@ func TestCampaignCLI(t *testing.T) {
 	}
 	var rep campaign.Report
 	c.json(&rep, "campaign", "report", id)
-	if rep.State != campaign.StateApproved || rep.ByState["revoked"] != 1 || rep.ByState["confirmed_by_manager"] != 1 {
+	if rep.State != campaign.StateApproved && rep.State != campaign.StateDone || rep.ByState["revoked"] != 1 || rep.ByState["confirmed_by_manager"] != 1 {
 		t.Fatalf("report = state %s by-state %v", rep.State, rep.ByState)
+	}
+	// The approved plan is carried out: the direct assignment goes.
+	var sum campaign.RunSummary
+	c.json(&sum, "campaign", "execute", id)
+	if !sum.Done || sum.ByResult[campaign.ResultRemoved] != 1 || srv.Deletes() != 1 {
+		t.Fatalf("execute = %+v, DELETEs %d", sum, srv.Deletes())
+	}
+	if code, _, errs := c.run("campaign", "retry", id, "--as", member); code != 1 || !strings.Contains(errs, "not an approver") {
+		t.Fatalf("member retrying: exit %d %q", code, errs)
 	}
 	md := c.ok("campaign", "report", id, "--format", "md")
 	for _, want := range []string{"# Access review", "Progress per reviewer", "Outcomes per entitlement", "Remediation plan", rep.SnapshotDigest} {

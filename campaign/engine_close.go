@@ -270,3 +270,23 @@ func (e *Engine) RequiredApprovals(ctx context.Context, c *Campaign) (int, error
 	}
 	return required, nil
 }
+
+// RetryFailed puts a campaign's failed operations back in the queue. Only
+// its approvers may.
+func (e *Engine) RetryFailed(ctx context.Context, id int64, actor Actor) (int, error) {
+	c, err := e.Store.GetCampaign(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if a, err := e.resolve(ctx, c, actor); err == nil {
+		actor = a
+	}
+	if !e.mayApprove(ctx, c, actor) {
+		return 0, fmt.Errorf("%s is not an approver of campaign %d: %w", actor, c.ID, ErrForbidden)
+	}
+	ops, ok := e.Store.(OperationStore)
+	if !ok {
+		return 0, fmt.Errorf("this store keeps no operations: %w", ErrInvalid)
+	}
+	return ops.RetryFailed(ctx, id, Event{At: e.now(), CampaignID: id, Type: "operation.retry_requested", Actor: actor})
+}

@@ -36,6 +36,9 @@ type Executor struct {
 	Lease time.Duration
 	// MaxAttempts bounds the tries of one operation (default 5).
 	MaxAttempts int
+	// Workers is how many operations run at once (default 4); the Okta
+	// client's pacer keeps them under the rate limits.
+	Workers int
 	// Backoff is the wait before retrying a transient failure.
 	Backoff  func(attempt int) time.Duration
 	Notifier Notifier

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // finish reads every removal back (access that came back through a group
@@ -55,10 +56,47 @@ func (x *Executor) finish(ctx context.Context, c *Campaign) (RunSummary, error) 
 	}
 	sum.Done = true
 	if err == nil && x.Notifier != nil {
-		text := fmt.Sprintf("Remediation finished: %v; %d failed, %d came back", sum.ByResult, sum.Failed, sum.CameBack)
-		if nerr := x.Notifier.Notify(ctx, Notification{Kind: NoteRemediated, CampaignID: c.ID, Campaign: c.Name, Text: text}); nerr != nil {
-			_ = nerr // delivery problems never block a run
-		}
+		// Delivery problems are the notifier's to report; they never block a run.
+		_ = x.Notifier.Notify(ctx, Notification{Kind: NoteRemediated, CampaignID: c.ID, Campaign: c.Name, Text: runReport(sum, ops)})
 	}
 	return sum, nil
+}
+
+// runReport is the people-facing summary of a run: counts by result, then
+// every failed, skipped or returned operation with its reason.
+func runReport(sum RunSummary, ops []Operation) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Remediation finished: %d operations", sum.Operations)
+	for _, r := range []string{ResultRemoved, ResultAlreadyGone, ResultWouldRemove, ResultChanged, ResultProtected, ResultFailed} {
+		if n := sum.ByResult[r]; n > 0 {
+			fmt.Fprintf(&b, ", %d %s", n, strings.ReplaceAll(r, "_", " "))
+		}
+	}
+	if sum.CameBack > 0 {
+		fmt.Fprintf(&b, "; %d came back after removal (a group rule or provisioning source re-grants them)", sum.CameBack)
+	}
+	b.WriteString(".")
+	listed := 0
+	for _, op := range ops {
+		if op.State == OpDone && op.Verified != VerifiedCameBack {
+			continue
+		}
+		if listed == 20 {
+			b.WriteString("\n…")
+			break
+		}
+		listed++
+		target := op.GroupID
+		if op.Kind == OpUnassignApp {
+			target = op.AppID
+		}
+		fmt.Fprintf(&b, "\n#%d %s %s %s: %s", op.Seq, op.Kind, op.UserID, target, op.Result)
+		if op.Verified == VerifiedCameBack {
+			b.WriteString(" (came back)")
+		}
+		if op.ErrorCode != "" || op.ErrorSummary != "" {
+			fmt.Fprintf(&b, " — %s %s", op.ErrorCode, op.ErrorSummary)
+		}
+	}
+	return b.String()
 }

@@ -32,18 +32,35 @@ func (x *Executor) Run(ctx context.Context, id int64) (RunSummary, error) {
 	if err := x.recover(ctx, c); err != nil {
 		return RunSummary{}, err
 	}
-	for ctx.Err() == nil {
-		op, err := x.Ops.ClaimOperation(ctx, id, x.Worker, x.now())
-		if err != nil {
-			return RunSummary{}, err
+	workers := x.Workers
+	if workers <= 0 {
+		workers = 4
+	}
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for ctx.Err() == nil {
+				op, err := x.Ops.ClaimOperation(ctx, id, x.Worker, x.now())
+				if err != nil || op == nil {
+					errs <- err
+					return
+				}
+				x.execute(ctx, c, op)
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
 		}
-		if op == nil {
-			break
-		}
-		x.execute(ctx, c, op)
 	}
 	if err := ctx.Err(); err != nil {
 		return RunSummary{}, err
+	}
+	if first != nil {
+		return RunSummary{}, first
 	}
 	return x.finish(ctx, c)
 }

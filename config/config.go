@@ -17,6 +17,8 @@
 //	SERVICENOW_INSTANCE     servicenow.url when SERVICENOW_URL is unset ("acme" -> https://acme.service-now.com)
 //	SERVICENOW_USERNAME     servicenow.username
 //	SERVICENOW_PASSWORD     servicenow.password
+//	SERVICENOW_CLIENT_ID    servicenow.client_id (OAuth instead of username and password)
+//	SERVICENOW_CLIENT_SECRET servicenow.client_secret
 //
 // The config file's own path (--config or ATTEST_CONFIG) is the caller's
 // business: Load takes the path it is given.
@@ -80,6 +82,8 @@ type Config struct {
 	Campaigns  CampaignsConfig  `yaml:"campaigns" json:"campaigns"`
 	HTTP       HTTPConfig       `yaml:"http" json:"http"`
 	Risk       RiskConfig       `yaml:"risk" json:"risk"`
+	// Remediation guards the removals made after approval.
+	Remediation RemediationConfig `yaml:"remediation" json:"remediation"`
 
 	// src remembers where values came from, so errors can point at a file
 	// line or an environment variable. It never holds a secret.
@@ -125,6 +129,9 @@ type OktaConfig struct {
 	OrgURL string `yaml:"org_url" json:"org_url"`
 	// APIToken is an SSWS API token.
 	APIToken Secret `yaml:"api_token" json:"api_token"`
+	// WriteAPIToken, when set, is used for removals instead of APIToken,
+	// so the sync token can stay read-only.
+	WriteAPIToken Secret `yaml:"write_api_token" json:"write_api_token"`
 	// ManagerAttribute is the user profile attribute that holds the manager.
 	ManagerAttribute string `yaml:"manager_attribute" json:"manager_attribute"`
 	// Concurrency is the number of requests in flight, 1..75.
@@ -162,11 +169,27 @@ type ServiceNowConfig struct {
 	Username string `yaml:"username" json:"username"`
 	// Password is the integration user's password.
 	Password Secret `yaml:"password" json:"password"`
+	// ClientID and ClientSecret select OAuth client credentials instead
+	// of the username and password.
+	ClientID     string `yaml:"client_id" json:"client_id"`
+	ClientSecret Secret `yaml:"client_secret" json:"client_secret"`
+	// Table is the table tickets are filed in: incident or sc_task.
+	Table string `yaml:"table" json:"table"`
+	// AssignmentGroup is the group (sys_id or name) tickets are assigned
+	// to; empty leaves it to the instance's assignment rules.
+	AssignmentGroup string `yaml:"assignment_group" json:"assignment_group"`
+	// CallerID is the user (sys_id or user name) tickets are raised for;
+	// empty means the integration user.
+	CallerID string `yaml:"caller_id" json:"caller_id"`
+	// CloseCode and CloseNotes are set when a ticket is resolved; the
+	// close code choices vary by instance.
+	CloseCode  string `yaml:"close_code" json:"close_code"`
+	CloseNotes string `yaml:"close_notes" json:"close_notes"`
 }
 
 // Enabled reports whether ServiceNow is configured at all.
 func (s ServiceNowConfig) Enabled() bool {
-	return s.URL != "" || s.Username != "" || s.Password.IsSet()
+	return s.URL != "" || s.Username != "" || s.Password.IsSet() || s.UsesOAuth()
 }
 
 // CampaignsConfig locates campaign definition files.
@@ -206,8 +229,10 @@ func Default() *Config {
 			SystemLogDays:     DefaultSystemLogDays,
 			SyncSchedule:      DefaultSyncSchedule,
 		},
-		Campaigns: CampaignsConfig{Dir: DefaultCampaignsDir, HistoryRetention: DefaultHistoryRetention},
-		HTTP:      HTTPConfig{Listen: DefaultHTTPListen},
+		Campaigns:   CampaignsConfig{Dir: DefaultCampaignsDir, HistoryRetention: DefaultHistoryRetention},
+		HTTP:        HTTPConfig{Listen: DefaultHTTPListen},
+		ServiceNow:  defaultServiceNow(),
+		Remediation: RemediationConfig{MaxOperations: DefaultMaxOperations, MaxGroupShare: DefaultMaxGroupShare},
 	}
 }
 

@@ -140,7 +140,7 @@ func (p *problems) err(c *Config) error {
 func (c *Config) secretValues() []string {
 	var out []string
 	for _, s := range []Secret{c.Slack.AppToken, c.Slack.BotToken, c.Okta.APIToken,
-		c.Okta.EventHook.Secret, c.ServiceNow.Password} {
+		c.Okta.EventHook.Secret, c.ServiceNow.Password, c.ServiceNow.ClientSecret} {
 		if s.IsSet() {
 			out = append(out, s.Reveal())
 		}

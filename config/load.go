@@ -81,6 +81,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 		}
 	}
 	secret("okta.api_token", EnvOktaAPIToken, &c.Okta.APIToken)
+	secret("okta.write_api_token", EnvOktaWriteToken, &c.Okta.WriteAPIToken)
 	secret("okta.event_hook.secret", EnvOktaEventHook, &c.Okta.EventHook.Secret)
 
 	if !str("servicenow.url", EnvServiceNowURL, &c.ServiceNow.URL) {
@@ -91,6 +92,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	}
 	str("servicenow.username", EnvServiceNowUsername, &c.ServiceNow.Username)
 	secret("servicenow.password", EnvServiceNowPassword, &c.ServiceNow.Password)
+	str("servicenow.client_id", EnvServiceNowClientID, &c.ServiceNow.ClientID)
+	secret("servicenow.client_secret", EnvServiceNowClientSecret, &c.ServiceNow.ClientSecret)
 }
 
 // domainURL turns OKTA_DOMAIN into a URL: a bare host gets https://, a full
@@ -120,6 +123,7 @@ func instanceURL(v string) string {
 func (c *Config) normalize() {
 	c.Okta.OrgURL = strings.TrimRight(strings.TrimSpace(c.Okta.OrgURL), "/")
 	c.ServiceNow.URL = strings.TrimRight(strings.TrimSpace(c.ServiceNow.URL), "/")
+	c.normalizeServiceNow()
 	c.Slack.APIURL = strings.TrimSpace(c.Slack.APIURL)
 	if c.Slack.APIURL != "" && !strings.HasSuffix(c.Slack.APIURL, "/") {
 		c.Slack.APIURL += "/"

@@ -23,6 +23,7 @@ func (c *Config) Validate() error {
 	c.validateOkta(&p)
 	c.validateServiceNow(&p)
 	c.validateRisk(&p)
+	c.validateRemediation(&p)
 	return p.err(c)
 }
 
@@ -166,12 +167,8 @@ func (c *Config) validateServiceNow(p *problems) {
 	} else {
 		checkURL(p, "servicenow.url", s.URL, true)
 	}
-	if s.Username == "" {
-		p.add("servicenow.username", "not set; set %s or servicenow.username to the integration user", EnvServiceNowUsername)
-	}
-	if !s.Password.IsSet() {
-		p.add("servicenow.password", "not set; set %s to the integration user's password", EnvServiceNowPassword)
-	}
+	c.validateServiceNowAuth(p)
+	c.validateServiceNowTickets(p)
 }
 
 func (c *Config) validateRisk(p *problems) {

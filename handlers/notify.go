@@ -49,6 +49,11 @@ func (h *Handler) Notify(ctx context.Context, n campaign.Notification) error {
 			return err
 		}
 		return h.postThread(ctx, c, "decided:"+stamp, fmt.Sprintf("Plan %s by %s.", c.State, n.Text))
+	case campaign.NoteRemediated:
+		if err := h.refreshApproval(ctx, c, "remediated:"+stamp); err != nil {
+			return err
+		}
+		return h.postThread(ctx, c, "remediated:"+stamp, n.Text)
 	case campaign.NoteCancelled:
 		return h.post(ctx, "", "cancelled:"+strconv.FormatInt(c.ID, 10), fmt.Sprintf("Campaign %d (%s) was cancelled: %s", c.ID, c.Name, n.Text))
 	}

@@ -37,6 +37,9 @@ func (h *Handler) Slash(ctx context.Context, cmd slack.SlashCommand) Reply {
 	if sub == "" || sub == "help" {
 		return Reply{Text: "How to use " + h.Settings.Command, Blocks: blocks.HelpBlocks(h.Settings.Command)}
 	}
+	if sub == "retry" {
+		return h.retry(ctx, cmd, args)
+	}
 	switch sub {
 	case "start", "status", "remind", "close", "report":
 	default:
@@ -206,4 +209,25 @@ func (h *Handler) previewLaunch(ctx context.Context, cb slack.InteractionCallbac
 	if _, err := h.API.UpdateViewContext(ctx, blocks.LaunchModalView(m), "", cb.View.Hash, cb.View.ID); err != nil {
 		h.Log.Warn().Err(err).Msg("update launch preview")
 	}
+}
+
+// retry requeues a campaign's failed removals: `retry ID`, approvers only
+// (the engine checks, asking Slack for group membership now).
+func (h *Handler) retry(ctx context.Context, cmd slack.SlashCommand, args []string) Reply {
+	if len(args) != 1 {
+		return Reply{Text: fmt.Sprintf("Usage: %s retry ID", h.Settings.Command)}
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
+	if err != nil {
+		return Reply{Text: fmt.Sprintf("%q is not a campaign id.", args[0])}
+	}
+	actor, err := h.actor(ctx, cmd.UserID, cmd.TeamID)
+	if err != nil {
+		return Reply{Text: userMessage(err)}
+	}
+	n, err := h.Engine.RetryFailed(ctx, id, actor)
+	if err != nil {
+		return Reply{Text: userMessage(err)}
+	}
+	return Reply{Text: fmt.Sprintf("Requeued %d failed removal(s) of campaign %d; the executor picks them up within a minute.", n, id)}
 }

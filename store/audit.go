@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,20 +52,41 @@ func (s *Store) AppendEvent(ctx context.Context, ev campaign.Event) error {
 	return nil
 }
 
+// Slack evidence the handlers put in an event's Detail. appendEvents also
+// copies them, when they are strings, to columns of their own; they stay in
+// the detail too, and both are covered by the entry's hash.
+const (
+	detailActionTS = "slack_action_ts"
+	detailPayload  = "payload_sha256"
+)
+
 // appendEvents inserts audit events inside tx, batched so that an
-// escalation of tens of thousands of cases stays one quick transaction.
+// escalation of tens of thousands of cases stays one quick transaction,
+// each event hashed and chained to the one before (audit_chain.go).
+//
+// Reading the chain's head and appending after it is race-free because tx
+// is a write transaction from its first statement: Open sets
+// _txlock=immediate, so inTx begins with BEGIN IMMEDIATE and holds SQLite's
+// one write lock before the head is read. A deferred transaction could not
+// fork the chain either: its ids (the head's plus one) would collide with
+// a concurrent writer's on the primary key, or SQLite would refuse the
+// stale write with SQLITE_BUSY_SNAPSHOT.
 func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events ...campaign.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
+	id, prev, err := chainHead(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("audit log head: %w", err)
+	}
 	now := s.Now()
-	ins := newBulk(ctx, tx, "INSERT", "audit_log", "at", "campaign_id", "case_id", "type", "actor", "actor_id",
-		"actor_via", "slack_user", "slack_team", "detail")
+	ins := newBulk(ctx, tx, "INSERT", "audit_log", append(append([]string{"id"}, chainColumnNames...), "hash")...)
+	var h chainHasher
+	fields := make([]string, 0, len(chainColumnNames))
 	for i := range events {
 		ev := &events[i]
 		detail := []byte("{}")
 		if len(ev.Detail) > 0 {
-			var err error
 			if detail, err = json.Marshal(ev.Detail); err != nil {
 				return fmt.Errorf("event %s detail: %w", ev.Type, err)
 			}
@@ -73,12 +96,95 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events ...campaign
 			at = now
 		}
 		a := ev.Actor
-		ins.add(fmtTime(at), ev.CampaignID, ev.CaseID, ev.Type, a.Email, a.UserID, a.Via, a.SlackUserID, a.SlackTeamID, string(detail))
+		actionTS, _ := ev.Detail[detailActionTS].(string)
+		payload, _ := ev.Detail[detailPayload].(string)
+		id++
+		fields = append(fields[:0], fmtTime(at), strconv.FormatInt(ev.CampaignID, 10), strconv.FormatInt(ev.CaseID, 10),
+			ev.Type, a.Email, a.UserID, a.Via, a.SlackUserID, a.SlackTeamID, string(detail), payload, actionTS, prev)
+		hash := string(entryHash(&h, id, fields))
+		ins.add(id, fields[0], ev.CampaignID, ev.CaseID, ev.Type, a.Email, a.UserID, a.Via, a.SlackUserID, a.SlackTeamID,
+			fields[9], payload, actionTS, prev, hash)
+		prev = hash
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	return nil
+}
+
+// chainHead returns the id and hash the next entry follows: the newest
+// entry's or, when a prune left none after it, the newest checkpoint's;
+// zero and "" for an empty log.
+func chainHead(ctx context.Context, tx *sql.Tx) (int64, string, error) {
+	var id int64
+	var hash string
+	err := tx.QueryRowContext(ctx, `SELECT id, hash FROM (
+			SELECT * FROM (SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1)
+			UNION ALL
+			SELECT * FROM (SELECT last_id, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1))
+		ORDER BY id DESC LIMIT 1`).Scan(&id, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	return id, hash, err
+}
+
+// auditNoDelete is migration 0002's trigger, recreated after a prune.
+const auditNoDelete = `CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`
+
+// PruneAudit removes the audit entries older than before and, in the same
+// transaction, records in their place a checkpoint signed with key, from
+// which the remaining chain verifies. It removes the longest run of
+// entries, from the first in id order, older than before: the chain can
+// only lose its start, so an old entry after a newer one waits for a later
+// prune. It checks what it removes first and refuses if that does not
+// verify, since the checkpoint vouches for it. With nothing to remove it
+// returns 0 and a zero Checkpoint. It returns an error wrapping
+// ErrNoAuditKey if key is empty, or one naming the first bad entry or
+// checkpoint, or a failed write; then nothing is removed.
+func (s *Store) PruneAudit(ctx context.Context, before time.Time, key []byte) (int64, Checkpoint, error) {
+	if len(key) == 0 {
+		return 0, Checkpoint{}, fmt.Errorf("store: prune audit log: %w", ErrNoAuditKey)
+	}
+	var removed int64
+	var cp Checkpoint
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		v, err := newChainVerifier(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		if removed, err = v.verifyBefore(ctx, tx, before); err != nil || removed == 0 {
+			return err
+		}
+		at := fmtTime(s.Now())
+		cp = Checkpoint{At: parseTime(at), LastID: v.report.LastID, LastHash: string(v.prev), EntriesRemoved: removed}
+		cp.Signature = signCheckpoint(key, cp.LastID, cp.LastHash, removed, at)
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER audit_log_no_delete`); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE id <= ?`, cp.LastID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != removed {
+			return fmt.Errorf("deleted %d entries, want %d: %v", n, removed, err)
+		}
+		if _, err := tx.ExecContext(ctx, auditNoDelete); err != nil {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (at, last_id, last_hash, entries_removed, signature)
+			VALUES (?, ?, ?, ?, ?)`, at, cp.LastID, cp.LastHash, removed, cp.Signature)
+		if err != nil {
+			return err
+		}
+		cp.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, Checkpoint{}, fmt.Errorf("store: prune audit log before %s: %w", before.Format(time.DateOnly), err)
+	}
+	return removed, cp, nil
 }
 
 // Events returns a campaign's audit events in the order they were
