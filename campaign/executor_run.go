@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,35 +33,16 @@ func (x *Executor) Run(ctx context.Context, id int64) (RunSummary, error) {
 	if err := x.recover(ctx, c); err != nil {
 		return RunSummary{}, err
 	}
-	workers := x.Workers
-	if workers <= 0 {
-		workers = 4
-	}
-	errs := make(chan error, workers)
-	for w := 0; w < workers; w++ {
-		go func() {
-			for ctx.Err() == nil {
-				op, err := x.Ops.ClaimOperation(ctx, id, x.Worker, x.now())
-				if err != nil || op == nil {
-					errs <- err
-					return
-				}
-				x.execute(ctx, c, op)
-			}
-			errs <- nil
-		}()
-	}
-	var first error
-	for w := 0; w < workers; w++ {
-		if err := <-errs; err != nil && first == nil {
-			first = err
+	// Jobs released for a retry go back to pending: pass again until a
+	// pass finds nothing to do.
+	for {
+		n, err := x.runJobs(ctx, c)
+		if err != nil {
+			return RunSummary{}, err
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return RunSummary{}, err
-	}
-	if first != nil {
-		return RunSummary{}, first
+		if n == 0 {
+			break
+		}
 	}
 	return x.finish(ctx, c)
 }
@@ -185,7 +167,8 @@ func (x *Executor) retryOrFail(ctx context.Context, c *Campaign, op *Operation, 
 	_ = x.Ops.ReleaseOperation(context.WithoutCancel(ctx), c.ID, op.Seq, x.Worker)
 }
 
-// finishOp records a job's outcome with its evidence.
+// finishOp records a job's outcome with its evidence, through the run's
+// batching finisher when one is running, else at once.
 func (x *Executor) finishOp(ctx context.Context, c *Campaign, op *Operation, state, result string, err error, note string) error {
 	op.State, op.Result, op.FinishedAt = state, result, x.now()
 	if err != nil {
@@ -199,8 +182,16 @@ func (x *Executor) finishOp(ctx context.Context, c *Campaign, op *Operation, sta
 	if err != nil {
 		detail["error"] = err.Error()
 	}
-	return x.Ops.FinishOperation(context.WithoutCancel(ctx), op, Event{At: op.FinishedAt, CampaignID: c.ID,
-		Type: "operation." + state, Actor: Actor{Via: "executor", UserID: x.Worker}, Detail: detail})
+	ev := Event{At: op.FinishedAt, CampaignID: c.ID, Type: "operation." + state, Actor: Actor{Via: "executor", UserID: x.Worker}, Detail: detail}
+	if sink, ok := ctx.Value(sinkKey{}).(chan<- finished); ok {
+		sink <- finished{op, ev}
+		return nil
+	}
+	lost, ferr := x.Ops.FinishOperations(context.WithoutCancel(ctx), []*Operation{op}, []Event{ev})
+	if ferr == nil && len(lost) > 0 {
+		return fmt.Errorf("operation %d was taken over by another executor: %w", op.Seq, ErrConflict)
+	}
+	return ferr
 }
 
 // errorCode pulls Okta's "(E0000006)" code, and the summary before it, out
@@ -220,4 +211,96 @@ func errorCode(err error) (string, string) {
 		start = 0
 	}
 	return msg[i+2 : i+j], msg[start:i]
+}
+
+// sinkKey carries the run's finisher channel in the context.
+type sinkKey struct{}
+
+// finished is one outcome waiting to be written.
+type finished struct {
+	op *Operation
+	ev Event
+}
+
+// runJobs claims jobs in batches, runs them on the workers, and writes their
+// outcomes in batches: a few write transactions per hundred operations
+// instead of several per operation.
+func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
+	workers := x.Workers
+	if workers <= 0 {
+		workers = 4
+	}
+	jobs := make(chan *Operation, 2*workers)
+	results := make(chan finished, 4*workers)
+	wctx := context.WithValue(ctx, sinkKey{}, (chan<- finished)(results))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for op := range jobs {
+				x.execute(wctx, c, op)
+			}
+		}()
+	}
+	// The finisher writes outcomes in batches of up to 100, or every 200 ms.
+	ferr := make(chan error, 1)
+	go func() {
+		var ops []*Operation
+		var evs []Event
+		var first error
+		flush := func() {
+			if len(ops) == 0 {
+				return
+			}
+			if _, err := x.Ops.FinishOperations(context.WithoutCancel(ctx), ops, evs); err != nil && first == nil {
+				first = err
+			}
+			ops, evs = ops[:0], evs[:0]
+		}
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case r, ok := <-results:
+				if !ok {
+					flush()
+					ferr <- first
+					return
+				}
+				ops, evs = append(ops, r.op), append(evs, r.ev)
+				if len(ops) >= 100 {
+					flush()
+				}
+			case <-tick.C:
+				flush()
+			}
+		}
+	}()
+	var claimErr error
+	claimed := 0
+	for ctx.Err() == nil {
+		batch, err := x.Ops.ClaimOperations(ctx, c.ID, x.Worker, x.now(), 4*workers)
+		if err != nil {
+			claimErr = err
+			break
+		}
+		if len(batch) == 0 {
+			break
+		}
+		claimed += len(batch)
+		for i := range batch {
+			jobs <- &batch[i]
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	close(results)
+	if err := <-ferr; err != nil {
+		return claimed, err
+	}
+	if claimErr != nil {
+		return claimed, claimErr
+	}
+	return claimed, ctx.Err()
 }

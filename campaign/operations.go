@@ -60,12 +60,13 @@ type OperationStore interface {
 	// QueueOperations copies a plan's operations as pending jobs; jobs
 	// already queued are kept as they are. It returns how many are new.
 	QueueOperations(ctx context.Context, campaignID int64, plan []PlanItem) (int, error)
-	// ClaimOperation moves the next pending job to running for worker
-	// (compare-and-swap) and returns it, or nil when none is pending.
-	ClaimOperation(ctx context.Context, campaignID int64, worker string, now time.Time) (*Operation, error)
-	// FinishOperation records a claimed job's outcome and its audit event;
-	// ErrConflict if worker no longer holds it.
-	FinishOperation(ctx context.Context, op *Operation, ev Event) error
+	// ClaimOperations moves up to limit pending jobs to running for worker
+	// in one transaction and returns them; none left: an empty slice.
+	ClaimOperations(ctx context.Context, campaignID int64, worker string, now time.Time, limit int) ([]Operation, error)
+	// FinishOperations records claimed jobs' outcomes with their audit
+	// events in one transaction; a job its worker no longer holds is left
+	// alone (another executor took it over) and reported by seq.
+	FinishOperations(ctx context.Context, ops []*Operation, events []Event) (lost []int, err error)
 	// ReleaseOperation puts a running job back to pending.
 	ReleaseOperation(ctx context.Context, campaignID int64, seq int, worker string) error
 	// StuckOperations returns jobs running since before `before` (their

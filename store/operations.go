@@ -74,53 +74,80 @@ func scanOp(r interface{ Scan(...any) error }) (campaign.Operation, error) {
 	return op, err
 }
 
-// ClaimOperation takes the next pending job with a compare-and-swap
-// update, so two executors never run the same job.
-func (s *Store) ClaimOperation(ctx context.Context, campaignID int64, worker string, now time.Time) (*campaign.Operation, error) {
-	for {
-		var seq int
-		err := s.db.QueryRowContext(ctx, `SELECT seq FROM operations WHERE campaign_id = ? AND state = 'pending' ORDER BY seq LIMIT 1`,
-			campaignID).Scan(&seq)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("store: claim operation: %w", err)
-		}
-		res, err := s.db.ExecContext(ctx, `UPDATE operations SET state = 'running', claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-			WHERE campaign_id = ? AND seq = ? AND state = 'pending'`, worker, fmtSortable(now), campaignID, seq)
-		if err != nil {
-			return nil, fmt.Errorf("store: claim operation: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue // another executor took it first
-		}
-		op, err := scanOp(s.db.QueryRowContext(ctx, `SELECT `+opColumns+` FROM operations WHERE campaign_id = ? AND seq = ?`, campaignID, seq))
-		if err != nil {
-			return nil, fmt.Errorf("store: claim operation: %w", err)
-		}
-		return &op, nil
-	}
-}
-
-// FinishOperation records a running job's outcome and its audit event.
-func (s *Store) FinishOperation(ctx context.Context, op *campaign.Operation, ev campaign.Event) error {
+// ClaimOperations takes up to limit pending jobs in one transaction (the
+// transaction holds SQLite's write lock, so two executors never take the
+// same job).
+func (s *Store) ClaimOperations(ctx context.Context, campaignID int64, worker string, now time.Time, limit int) ([]campaign.Operation, error) {
+	var out []campaign.Operation
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE operations SET state = ?, result = ?, error_code = ?, error_summary = ?, finished_at = ?
-			WHERE campaign_id = ? AND seq = ? AND state = 'running' AND claimed_by = ?`,
-			op.State, op.Result, op.ErrorCode, truncate(op.ErrorSummary, 500), fmtTime(op.FinishedAt), op.CampaignID, op.Seq, op.ClaimedBy)
+		rows, err := tx.QueryContext(ctx, `SELECT `+opColumns+` FROM operations WHERE campaign_id = ? AND state = 'pending'
+			ORDER BY seq LIMIT ?`, campaignID, limit)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("operation %d of campaign %d is no longer held by %s: %w", op.Seq, op.CampaignID, op.ClaimedBy, campaign.ErrConflict)
+		for rows.Next() {
+			op, err := scanOp(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, op)
 		}
-		return s.appendEvents(ctx, tx, withCampaign(ev, op.CampaignID))
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `UPDATE operations SET state = 'running', claimed_by = ?, claimed_at = ?, attempts = attempts + 1
+			WHERE campaign_id = ? AND seq = ? AND state = 'pending'`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		at := fmtSortable(now)
+		for i := range out {
+			if _, err := stmt.ExecContext(ctx, worker, at, campaignID, out[i].Seq); err != nil {
+				return err
+			}
+			out[i].State, out[i].ClaimedBy, out[i].ClaimedAt, out[i].Attempts = campaign.OpRunning, worker, now, out[i].Attempts+1
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: finish operation: %w", err)
+		return nil, fmt.Errorf("store: claim operations: %w", err)
 	}
-	return nil
+	return out, nil
+}
+
+// FinishOperations records outcomes and their audit events together.
+func (s *Store) FinishOperations(ctx context.Context, ops []*campaign.Operation, events []campaign.Event) ([]int, error) {
+	var lost []int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		lost = lost[:0]
+		stmt, err := tx.PrepareContext(ctx, `UPDATE operations SET state = ?, result = ?, error_code = ?, error_summary = ?, finished_at = ?
+			WHERE campaign_id = ? AND seq = ? AND state = 'running' AND claimed_by = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		var keep []campaign.Event
+		for i, op := range ops {
+			res, err := stmt.ExecContext(ctx, op.State, op.Result, op.ErrorCode, truncate(op.ErrorSummary, 500), fmtTime(op.FinishedAt),
+				op.CampaignID, op.Seq, op.ClaimedBy)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				lost = append(lost, op.Seq)
+				continue
+			}
+			keep = append(keep, withCampaign(events[i], op.CampaignID))
+		}
+		return s.appendEvents(ctx, tx, keep...)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: finish operations: %w", err)
+	}
+	return lost, nil
 }
 
 // ReleaseOperation puts a running job back to pending.
