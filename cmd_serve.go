@@ -50,6 +50,9 @@ func cmdServe(e *env, args []string) error {
 		srv.slack = slackApp
 		defer slackApp.wait()
 	}
+	if err := startServiceNow(e.ctx, cfg, log, st, engine); err != nil {
+		return err
+	}
 	var ln net.Listener
 	if cfg.HTTP.Listen != "" {
 		if ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {

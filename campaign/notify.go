@@ -48,3 +48,21 @@ type NotifierFunc func(ctx context.Context, n Notification) error
 
 // Notify calls f.
 func (f NotifierFunc) Notify(ctx context.Context, n Notification) error { return f(ctx, n) }
+
+// Notifiers delivers each notification to every notifier in turn; the
+// first error is returned after all have been tried.
+type Notifiers []Notifier
+
+// Notify calls every notifier.
+func (ns Notifiers) Notify(ctx context.Context, n Notification) error {
+	var first error
+	for _, x := range ns {
+		if x == nil {
+			continue
+		}
+		if err := x.Notify(ctx, n); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

@@ -185,6 +185,9 @@ type ServiceNowConfig struct {
 	// close code choices vary by instance.
 	CloseCode  string `yaml:"close_code" json:"close_code"`
 	CloseNotes string `yaml:"close_notes" json:"close_notes"`
+	// ReviewTickets files one ticket per manager when manager
+	// confirmation starts, resolved when the campaign closes.
+	ReviewTickets bool `yaml:"review_tickets" json:"review_tickets"`
 }
 
 // Enabled reports whether ServiceNow is configured at all.
