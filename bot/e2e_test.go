@@ -202,6 +202,9 @@ func TestCampaignThroughSlack(t *testing.T) {
 	for _, e := range events {
 		if e.Type == "plan.approved" {
 			approvedBy = e.Actor.SlackUserID
+			if sha, _ := e.Detail["payload_sha256"].(string); len(sha) != 64 || e.Detail["slack_action_ts"] == nil {
+				t.Fatalf("approval evidence lacks the payload hash or action ts: %v", e.Detail)
+			}
 		}
 	}
 	if approvedBy != r.approver.ID {

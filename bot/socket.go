@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -208,7 +210,8 @@ func (b *Bot) interactive(ctx context.Context, req *socketmode.Request, cb slack
 		b.ack(req, nil)
 	case slack.InteractionTypeBlockActions:
 		b.ack(req, nil)
-		b.async(ctx, "block_actions", func(ctx context.Context) { b.Handler.BlockActions(ctx, cb) })
+		sum := sha256.Sum256(req.Payload)
+		b.async(ctx, "block_actions", func(ctx context.Context) { b.Handler.BlockActions(ctx, cb, hex.EncodeToString(sum[:])) })
 	default:
 		b.ack(req, nil)
 	}

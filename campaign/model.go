@@ -140,6 +140,10 @@ type Actor struct {
 	Via         string // cli, slack, schedule, system
 	SlackUserID string
 	SlackTeamID string
+	// SlackActionTS and PayloadSHA256 are the evidence of a Slack click:
+	// the action's timestamp and the SHA-256 of the payload received.
+	SlackActionTS string
+	PayloadSHA256 string
 }
 
 // String names the actor for logs and evidence.

@@ -16,7 +16,7 @@ import (
 // BlockActions handles a click, after the envelope was acknowledged. Each
 // interaction is handled once (a redelivered envelope carries the same
 // trigger id); unknown actions are dropped and logged.
-func (h *Handler) BlockActions(ctx context.Context, cb slack.InteractionCallback) {
+func (h *Handler) BlockActions(ctx context.Context, cb slack.InteractionCallback, payloadSHA string) {
 	if len(cb.ActionCallback.BlockActions) == 0 {
 		return
 	}
@@ -33,6 +33,7 @@ func (h *Handler) BlockActions(ctx context.Context, cb slack.InteractionCallback
 	}
 	log := h.Log.With().Str("action", act.ActionID).Str("slack_user", cb.User.ID).Logger()
 	actor, err := h.actor(ctx, cb.User.ID, cb.User.TeamID)
+	actor.SlackActionTS, actor.PayloadSHA256 = act.ActionTs, payloadSHA
 	if err != nil {
 		log.Warn().Err(err).Msg("click by an unmapped user refused")
 		h.ephemeral(ctx, cb, userMessage(err))

@@ -85,6 +85,20 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events ...campaign
 	fields := make([]string, 0, len(chainColumnNames))
 	for i := range events {
 		ev := &events[i]
+		if ev.Actor.SlackActionTS != "" || ev.Actor.PayloadSHA256 != "" {
+			// A Slack click's evidence rides in the detail, hashed with it.
+			d := make(map[string]any, len(ev.Detail)+2)
+			for k, v := range ev.Detail {
+				d[k] = v
+			}
+			if ev.Actor.SlackActionTS != "" {
+				d[detailActionTS] = ev.Actor.SlackActionTS
+			}
+			if ev.Actor.PayloadSHA256 != "" {
+				d[detailPayload] = ev.Actor.PayloadSHA256
+			}
+			ev.Detail = d
+		}
 		detail := []byte("{}")
 		if len(ev.Detail) > 0 {
 			if detail, err = json.Marshal(ev.Detail); err != nil {
