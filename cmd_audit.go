@@ -26,6 +26,7 @@ var auditCommands = []struct {
 	run                 func(ac *auditCmd, fs *flag.FlagSet, args []string) error
 }{
 	{"verify", "", "check the audit log's hash chain and checkpoints; exit 1 if tampered", (*auditCmd).verify},
+	{"export", "", "write a campaign's evidence (--campaign ID --format csv|json --out DIR)", (*auditCmd).export},
 	{"prune", "", "remove old entries (--before DATE or --older-than, default " + defaultAuditRetention + ") behind a signed checkpoint", (*auditCmd).prune},
 }
 

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/store"
 )
 
 // TestCampaignCLI runs a whole campaign through the CLI against a synced
@@ -98,6 +103,48 @@ func TestCampaignCLI(t *testing.T) {
 	}
 	if code, _, errs := c.run("campaign", "retry", id, "--as", member); code != 1 || !strings.Contains(errs, "not an approver") {
 		t.Fatalf("member retrying: exit %d %q", code, errs)
+	}
+	// Evidence: the export round-trips every decision; the chain verifies.
+	var files struct {
+		Files []string `json:"files"`
+	}
+	c.json(&files, "audit", "export", "--campaign", id, "--format", "json", "--out", c.dir)
+	raw, err := os.ReadFile(files.Files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev evidence
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := store.Open(context.Background(), c.env["ATTEST_DB"])
+	defer stored.Close()
+	want, _ := stored.Cases(context.Background(), started.ID, campaign.CaseQuery{})
+	if len(ev.Cases) != len(want) || len(ev.Operations) == 0 || len(ev.Approvals) != 1 || len(ev.Events) == 0 {
+		t.Fatalf("evidence: %d cases (want %d), %d operations, %d approvals, %d events", len(ev.Cases), len(want),
+			len(ev.Operations), len(ev.Approvals), len(ev.Events))
+	}
+	for i := range want {
+		got := ev.Cases[i]
+		if got.ID != want[i].ID || got.ReviewerDecision != want[i].ReviewerDecision || got.DecidedBy != want[i].DecidedBy ||
+			got.ReviewerComment != want[i].ReviewerComment || got.Outcome != want[i].Outcome || !got.ReviewerAt.Equal(want[i].ReviewerAt) {
+			t.Fatalf("case %d exported as %+v, stored as %+v", want[i].ID, got, want[i])
+		}
+	}
+	var csvFiles struct {
+		Files []string `json:"files"`
+	}
+	c.json(&csvFiles, "audit", "export", "--campaign", id, "--out", filepath.Join(c.dir, "csv"))
+	if len(csvFiles.Files) != 5 {
+		t.Fatalf("csv export files = %v", csvFiles.Files)
+	}
+	var verify struct {
+		OK      bool `json:"ok"`
+		Entries int  `json:"entries"`
+	}
+	c.json(&verify, "audit", "verify")
+	if !verify.OK || verify.Entries == 0 {
+		t.Fatalf("audit verify = %+v", verify)
 	}
 	md := c.ok("campaign", "report", id, "--format", "md")
 	for _, want := range []string{"# Access review", "Progress per reviewer", "Outcomes per entitlement", "Remediation plan", rep.SnapshotDigest} {
