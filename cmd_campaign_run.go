@@ -94,10 +94,34 @@ func (cc *campaignCmd) show(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return friendly(err)
 	}
-	if cc.c.json {
-		return writeJSON(cc.e.stdout, r)
+	tickets, err := cc.st.TicketsOf(cc.e.ctx, id)
+	if err != nil {
+		return err
 	}
-	return r.WriteMarkdown(cc.e.stdout)
+	ops, err := cc.st.Operations(cc.e.ctx, id)
+	if err != nil {
+		return err
+	}
+	if cc.c.json {
+		return writeJSON(cc.e.stdout, map[string]any{"report": r, "tickets": tickets, "operations": ops})
+	}
+	if err := r.WriteMarkdown(cc.e.stdout); err != nil {
+		return err
+	}
+	if len(ops) > 0 {
+		counts := map[string]int{}
+		for _, o := range ops {
+			counts[o.State+"/"+o.Result]++
+		}
+		fmt.Fprintf(cc.e.stdout, "\n## Removals\n\n%d operations: %v\n", len(ops), counts)
+	}
+	if len(tickets) > 0 {
+		fmt.Fprint(cc.e.stdout, "\n## ServiceNow tickets\n\n| ticket | action | state | number | last error |\n|---|---|---|---|---|\n")
+		for _, t := range tickets {
+			fmt.Fprintf(cc.e.stdout, "| %s | %s | %s | %s | %s |\n", t.Ref, t.Action, t.State, t.Number, t.LastError)
+		}
+	}
+	return nil
 }
 
 func (cc *campaignCmd) report(fs *flag.FlagSet, args []string) error {
