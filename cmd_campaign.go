@@ -15,6 +15,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
+	"github.com/attestbot/attest/okta"
 	"github.com/attestbot/attest/store"
 )
 
@@ -99,6 +100,13 @@ func (cc *campaignCmd) open() error {
 		return err
 	}
 	cc.engine = newEngine(cc.cfg, cc.st, cc.log)
+	if cc.cfg.Remediation.StepUp && cc.cfg.RequireOkta() == nil {
+		x, err := newExecutor(cc.e.ctx, cc.cfg, cc.st, cc.log, nil)
+		if err != nil {
+			return err
+		}
+		cc.engine.StepUp = stepUp(x.Okta.(*okta.Client))
+	}
 	return nil
 }
 

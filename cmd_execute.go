@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -81,4 +82,11 @@ func (cc *campaignCmd) retry(fs *flag.FlagSet, args []string) error {
 	}
 	_, err = fmt.Fprintf(cc.e.stdout, "Requeued %d failed operations of campaign %d.\n", n, id)
 	return err
+}
+
+// stepUp makes approvals wait for an Okta Verify push the approver accepts.
+func stepUp(c *okta.Client) func(ctx context.Context, a campaign.Actor) error {
+	return func(ctx context.Context, a campaign.Actor) error {
+		return c.StepUp(ctx, a.UserID, 90*time.Second, 2*time.Second)
+	}
 }

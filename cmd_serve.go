@@ -14,6 +14,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
+	"github.com/attestbot/attest/okta"
 	"github.com/attestbot/attest/store"
 )
 
@@ -100,6 +101,9 @@ func cmdServe(e *env, args []string) error {
 	if cfg.RequireOkta() == nil {
 		if executor, err = newExecutor(e.ctx, cfg, st, log, engine.Notifier); err != nil {
 			return err
+		}
+		if cfg.Remediation.StepUp {
+			engine.StepUp = stepUp(executor.Okta.(*okta.Client))
 		}
 	}
 	runLoop(e.ctx, time.Minute, func(ctx context.Context) {

@@ -30,6 +30,10 @@ type Engine struct {
 	// beyond them needs one more approval than its definition asks.
 	MaxOperations int
 	MaxGroupShare float64
+	// StepUp, when set, must succeed (an Okta Verify push the approver
+	// accepts) before an approval counts, so a hijacked Slack session
+	// cannot approve removals.
+	StepUp func(ctx context.Context, a Actor) error
 	// HistoryRetention bounds how long certification history is kept
 	// (default 3 years); Tick prunes what is older.
 	HistoryRetention time.Duration

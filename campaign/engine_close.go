@@ -186,6 +186,13 @@ func (e *Engine) decidePlan(ctx context.Context, id int64, actor Actor, decision
 	if strings.EqualFold(actor.Email, c.Owner) {
 		return c, 0, fmt.Errorf("%s launched campaign %d and may not %s its plan: %w", actor, c.ID, decision, ErrForbidden)
 	}
+	if decision == "approve" && e.StepUp != nil {
+		if err := e.StepUp(ctx, actor); err != nil {
+			_ = e.Store.AppendEvent(ctx, Event{At: e.now(), CampaignID: c.ID, Type: "plan.step_up_failed", Actor: actor,
+				Detail: map[string]any{"error": err.Error()}})
+			return c, 0, fmt.Errorf("the approval needs the Okta Verify push accepted: %w", err)
+		}
+	}
 	now := e.now()
 	all, err := e.Store.AddApproval(ctx, c.ID, Approval{Approver: actor.String(), Decision: decision, At: now},
 		Event{At: now, CampaignID: c.ID, Type: "plan." + decision + "d", Actor: actor})

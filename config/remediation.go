@@ -18,6 +18,9 @@ type RemediationConfig struct {
 	// touched, even by a tampered plan.
 	ProtectedGroups []string `yaml:"protected_groups" json:"protected_groups"`
 	ProtectedUsers  []string `yaml:"protected_users" json:"protected_users"`
+	// StepUp makes an approval count only after the approver accepts an
+	// Okta Verify push that attest sends (off by default).
+	StepUp bool `yaml:"step_up" json:"step_up"`
 }
 
 // Default remediation guards.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -348,5 +349,41 @@ func TestTwoExecutorsRaceOnOnePlan(t *testing.T) {
 	wg.Wait()
 	if r.srv.Deletes() != r.ops() || r.remaining() != 0 {
 		t.Fatalf("DELETEs %d, want %d; remaining %d", r.srv.Deletes(), r.ops(), r.remaining())
+	}
+}
+
+// Step-up: an approval counts only after the approver accepts the Okta
+// Verify push; a rejected push leaves the plan unapproved and says why.
+func TestApprovalStepUp(t *testing.T) {
+	for _, answer := range []string{"SUCCESS", "REJECTED"} {
+		t.Run(answer, func(t *testing.T) {
+			ctx := context.Background()
+			r := newExecRig(t, -1) // closed, not approved yet
+			approver := r.org.Users[1]
+			r.srv.SetPushAnswer(approver.ID, answer)
+			eng := &campaign.Engine{Store: r.st, Now: func() time.Time { return refNow },
+				StepUp: func(ctx context.Context, a campaign.Actor) error {
+					return r.c.StepUp(ctx, a.UserID, 5*time.Second, 10*time.Millisecond)
+				}}
+			c, _, err := eng.Approve(ctx, r.id, campaign.Actor{Email: approver.Email})
+			if r.srv.PushesSent() != 1 {
+				t.Fatalf("pushes sent = %d", r.srv.PushesSent())
+			}
+			switch answer {
+			case "SUCCESS":
+				if err != nil || c.State != campaign.StateApproved {
+					t.Fatalf("accepted push: %v, %v", c, err)
+				}
+			default:
+				if !errors.Is(err, campaign.ErrForbidden) || !strings.Contains(err.Error(), "REJECTED") {
+					t.Fatalf("rejected push: %v", err)
+				}
+				got, _ := r.st.GetCampaign(ctx, r.id)
+				approvals, _ := r.st.Approvals(ctx, r.id)
+				if got.State != campaign.StateClosed || len(approvals) != 0 {
+					t.Fatalf("after a rejected push: %s with %d approvals", got.State, len(approvals))
+				}
+			}
+		})
 	}
 }

@@ -14,7 +14,10 @@ import (
 // removeGroupMember serves DELETE /api/v1/groups/{id}/users/{userId}.
 func (s *Server) removeGroupMember(w http.ResponseWriter, _ *http.Request, params map[string]string) {
 	gid, uid := params["id"], params["userId"]
-	err := s.Update(func(o *Org) error {
+	x := s.view()
+	g, okG := x.groupAt[gid]
+	p, okU := x.userAt[uid]
+	err := s.mutate(func(o *Org) error {
 		g := o.Group(gid)
 		if g == nil {
 			return errNotFound(gid, "UserGroup")
@@ -28,6 +31,11 @@ func (s *Server) removeGroupMember(w http.ResponseWriter, _ *http.Request, param
 		// Okta answers 204 whether or not the user was a member.
 		_ = o.RemoveGroupMember(gid, uid)
 		return nil
+	}, func(x *index) *index {
+		if !okG || !okU {
+			return nil
+		}
+		return x.withoutMember(g, p)
 	})
 	s.writeDeleteResult(w, err)
 }
@@ -35,7 +43,10 @@ func (s *Server) removeGroupMember(w http.ResponseWriter, _ *http.Request, param
 // unassignAppUser serves DELETE /api/v1/apps/{id}/users/{userId}.
 func (s *Server) unassignAppUser(w http.ResponseWriter, _ *http.Request, params map[string]string) {
 	aid, uid := params["id"], params["userId"]
-	err := s.Update(func(o *Org) error {
+	x := s.view()
+	a, okA := x.appAt[aid]
+	p, okU := x.userAt[uid]
+	err := s.mutate(func(o *Org) error {
 		if o.App(aid) == nil {
 			return errNotFound(aid, "AppInstance")
 		}
@@ -49,8 +60,25 @@ func (s *Server) unassignAppUser(w http.ResponseWriter, _ *http.Request, params 
 			}
 		}
 		return errNotFound(uid, "AppUser")
+	}, func(x *index) *index {
+		if !okA || !okU {
+			return nil
+		}
+		return x.withoutDirect(a, p)
 	})
 	s.writeDeleteResult(w, err)
+}
+
+// mutate changes the org and patches the index to match; a patch that
+// returns nil drops the index to be rebuilt. A failed fn changed nothing.
+func (s *Server) mutate(fn func(o *Org) error, patch func(x *index) *index) error {
+	s.dataMu.Lock()
+	defer s.dataMu.Unlock()
+	err := fn(s.org)
+	if s.idx != nil && err == nil {
+		s.idx = patch(s.idx) // nil: rebuilt on the next request
+	}
+	return err
 }
 
 func errNotFound(id, kind string) error { return notFound(id, kind) }

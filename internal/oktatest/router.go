@@ -131,6 +131,9 @@ func (s *Server) registerRoutes() {
 	s.handle("GET", "/api/v1/users", s.listUsers)
 	s.handle("GET", "/api/v1/users/{id}", s.getUser)
 	s.handle("GET", "/api/v1/users/{id}/groups", s.listUserGroups)
+	s.handle("GET", "/api/v1/users/{id}/factors", s.listFactors)
+	s.handle("POST", "/api/v1/users/{id}/factors/{factorId}/verify", s.verifyFactor)
+	s.handle("GET", "/api/v1/users/{id}/factors/{factorId}/transactions/{tx}", s.factorTransaction)
 
 	s.handle("GET", "/api/v1/groups", s.listGroups)
 	s.handle("GET", "/api/v1/groups/rules", s.listRules)

@@ -34,6 +34,8 @@ type Server struct {
 	reqsEpoch int // bumped by ResetStats, so late answers do not land in a new list
 	stats     Stats
 
+	push pushes // Okta Verify pushes (factors.go)
+
 	inFlight atomic.Int64
 	seq      atomic.Uint64 // error and request ids
 }
