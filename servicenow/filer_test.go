@@ -101,6 +101,19 @@ func TestTicketLifecycleThroughAnOutage(t *testing.T) {
 	if remediation != 1 || review != reviews || resolved != reviews {
 		t.Fatalf("records: %d remediation (want 1), %d review (want %d), %d resolved", remediation, review, reviews, resolved)
 	}
+	events, _ := st.Events(ctx, c.ID)
+	created, resolvedEv := 0, 0
+	for _, e := range events {
+		switch e.Type {
+		case "ticket.create":
+			created++
+		case "ticket.resolve":
+			resolvedEv++
+		}
+	}
+	if created != reviews+1 || resolvedEv != reviews {
+		t.Fatalf("audit events: %d ticket.create (want %d), %d ticket.resolve (want %d)", created, reviews+1, resolvedEv, reviews)
+	}
 	jobs, _ = st.TicketsOf(ctx, c.ID)
 	for _, j := range jobs {
 		if j.State != servicenow.JobDone {

@@ -106,12 +106,18 @@ func (s *Store) TicketDone(ctx context.Context, id int64, sysID, number string) 
 	now := fmtTime(s.Now())
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var ref, action, table string
-		if err := tx.QueryRowContext(ctx, `SELECT ref, action, table_name FROM tickets WHERE id = ?`, id).
-			Scan(&ref, &action, &table); err != nil {
+		var campaignID int64
+		if err := tx.QueryRowContext(ctx, `SELECT ref, action, table_name, campaign_id FROM tickets WHERE id = ?`, id).
+			Scan(&ref, &action, &table, &campaignID); err != nil {
 			return s.ticketMissing(id, err)
 		}
 		if err := s.moveTicket(ctx, tx, id, `state = 'done', sys_id = ?, number = ?, done_at = ?, last_error = ''`,
 			[]any{sysID, number, now}, "'sending'"); err != nil {
+			return err
+		}
+		// Tickets created, updated and resolved are part of the evidence.
+		if err := s.appendEvents(ctx, tx, campaign.Event{At: s.Now(), CampaignID: campaignID, Type: "ticket." + action,
+			Actor: campaign.Actor{Via: "servicenow"}, Detail: map[string]any{"ref": ref, "number": number, "sys_id": sysID}}); err != nil {
 			return err
 		}
 		if action != servicenow.ActionCreate {
