@@ -12,6 +12,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
+	"github.com/attestbot/attest/internal/progress"
 	"github.com/attestbot/attest/okta"
 	"github.com/attestbot/attest/store"
 )
@@ -30,7 +31,7 @@ func newExecutor(ctx context.Context, cfg *config.Config, st *store.Store, log z
 	}
 	host, _ := os.Hostname()
 	return &campaign.Executor{
-		Store: st, Ops: st, Okta: client, Notifier: n,
+		Store: st, Ops: st, Okta: client, Notifier: n, Progress: progress.New(log, "remediation").Update,
 		Worker:          host + ":" + strconv.Itoa(os.Getpid()),
 		DryRun:          cfg.Remediation.DryRun,
 		ProtectedGroups: cfg.Remediation.ProtectedGroups,

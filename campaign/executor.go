@@ -42,6 +42,8 @@ type Executor struct {
 	// Backoff is the wait before retrying a transient failure.
 	Backoff  func(attempt int) time.Duration
 	Notifier Notifier
+	// Progress, when set, hears how many of a run's jobs are finished.
+	Progress func(Progress)
 }
 
 func (x *Executor) now() time.Time {

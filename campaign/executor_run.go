@@ -243,12 +243,16 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 			}
 		}()
 	}
-	// The finisher writes outcomes in batches of up to 100, or every 200 ms.
+	// The finisher writes outcomes in batches of up to 100, or every 200 ms,
+	// and reports progress: to Progress at each batch, to the notifier at
+	// each quarter of the run.
+	total := x.openJobs(ctx, c.ID)
 	ferr := make(chan error, 1)
 	go func() {
 		var ops []*Operation
 		var evs []Event
 		var first error
+		done, quarter := 0, 0
 		flush := func() {
 			if len(ops) == 0 {
 				return
@@ -256,7 +260,16 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 			if _, err := x.Ops.FinishOperations(context.WithoutCancel(ctx), ops, evs); err != nil && first == nil {
 				first = err
 			}
+			done += len(ops)
 			ops, evs = ops[:0], evs[:0]
+			if x.Progress != nil {
+				x.Progress(Progress{Phase: "removals", Done: done, Total: total})
+			}
+			if q := 4 * done / max(total, 1); q > quarter && q < 4 && x.Notifier != nil {
+				quarter = q
+				_ = x.Notifier.Notify(context.WithoutCancel(ctx), Notification{Kind: NoteRemediating, CampaignID: c.ID, Campaign: c.Name,
+					Answered: done, Total: total, Text: fmt.Sprintf("Removals in progress: %d of %d done.", done, total)})
+			}
 		}
 		tick := time.NewTicker(200 * time.Millisecond)
 		defer tick.Stop()
@@ -303,4 +316,19 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 		return claimed, claimErr
 	}
 	return claimed, ctx.Err()
+}
+
+// openJobs counts a campaign's pending and running jobs, for progress.
+func (x *Executor) openJobs(ctx context.Context, id int64) int {
+	ops, err := x.Ops.Operations(ctx, id)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, op := range ops {
+		if op.State == OpPending || op.State == OpRunning {
+			n++
+		}
+	}
+	return n
 }

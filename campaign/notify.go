@@ -16,7 +16,8 @@ const (
 	NoteApproved     = "approved"      // the plan has all its approvals
 	NoteRejected     = "rejected"
 	NoteCancelled    = "cancelled"
-	NoteRemediated   = "remediated" // the executor finished a plan
+	NoteRemediated   = "remediated"  // the executor finished a plan
+	NoteRemediating  = "remediating" // how far a run got (each quarter)
 )
 
 // Notification is one message for one person ("" = the IAM team).

@@ -49,6 +49,8 @@ func (h *Handler) Notify(ctx context.Context, n campaign.Notification) error {
 			return err
 		}
 		return h.postThread(ctx, c, "decided:"+stamp, fmt.Sprintf("Plan %s by %s.", c.State, n.Text))
+	case campaign.NoteRemediating:
+		return h.postThread(ctx, c, "remediating:"+strconv.Itoa(n.Answered), n.Text)
 	case campaign.NoteRemediated:
 		if err := h.refreshApproval(ctx, c, "remediated:"+stamp); err != nil {
 			return err
