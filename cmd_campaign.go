@@ -101,7 +101,7 @@ func (cc *campaignCmd) open() error {
 	}
 	cc.engine = newEngine(cc.cfg, cc.st, cc.log)
 	if cc.cfg.Remediation.StepUp && cc.cfg.RequireOkta() == nil {
-		x, err := newExecutor(cc.e.ctx, cc.cfg, cc.st, cc.log, nil)
+		x, err := newExecutor(cc.e, cc.cfg, cc.st, cc.log, nil)
 		if err != nil {
 			return err
 		}

@@ -19,11 +19,12 @@ import (
 
 // newExecutor builds the remediation executor with its own Okta client on
 // the write token (okta.write_api_token, else okta.api_token).
-func newExecutor(ctx context.Context, cfg *config.Config, st *store.Store, log zerolog.Logger, n campaign.Notifier) (*campaign.Executor, error) {
+func newExecutor(e *env, cfg *config.Config, st *store.Store, log zerolog.Logger, n campaign.Notifier) (*campaign.Executor, error) {
+	ctx := e.ctx
 	if err := cfg.RequireOkta(); err != nil {
 		return nil, err
 	}
-	o := oktaOptions(cfg, log)
+	o := e.oktaOptions(cfg, log)
 	o.Token = cfg.Okta.WriteToken().Reveal()
 	client, err := okta.New(ctx, o)
 	if err != nil {
@@ -48,7 +49,7 @@ func (cc *campaignCmd) execute(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	x, err := newExecutor(cc.e.ctx, cc.cfg, cc.st, cc.log, cc.engine.Notifier)
+	x, err := newExecutor(cc.e, cc.cfg, cc.st, cc.log, cc.engine.Notifier)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
+	"github.com/attestbot/attest/internal/metrics"
 	"github.com/attestbot/attest/okta"
 	"github.com/attestbot/attest/store"
 )
@@ -41,9 +42,10 @@ func cmdServe(e *env, args []string) error {
 	defer st.Close()
 	log.Info().Str("version", version).Str("store", cfg.Store.Path).Msg("attest serving")
 
+	e.metrics = metrics.New(st.ReadGauges)
 	srv := &server{cfg: cfg, log: log, st: st, env: e, started: time.Now()}
 	engine := newEngine(cfg, st, log)
-	slackApp, err := startSlack(e.ctx, cfg, log, st, engine)
+	slackApp, err := startSlack(e.ctx, cfg, log, st, engine, e.metrics)
 	if err != nil {
 		return err
 	}
@@ -99,7 +101,7 @@ func cmdServe(e *env, args []string) error {
 	}
 	var executor *campaign.Executor
 	if cfg.RequireOkta() == nil {
-		if executor, err = newExecutor(e.ctx, cfg, st, log, engine.Notifier); err != nil {
+		if executor, err = newExecutor(e, cfg, st, log, engine.Notifier); err != nil {
 			return err
 		}
 		if cfg.Remediation.StepUp {
@@ -170,6 +172,9 @@ func (s *server) routes() http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
 	})
+	if s.env.metrics != nil {
+		mux.Handle("GET /metrics", s.env.metrics.Handler())
+	}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		if _, err := s.st.SchemaVersion(r.Context()); err != nil {
@@ -185,7 +190,26 @@ func (s *server) routes() http.Handler {
 			http.Error(w, "slack socket mode not connected", http.StatusServiceUnavailable)
 			return
 		}
+		// A snapshot older than two sync intervals (and at least a day and
+		// a half) means syncs are failing.
+		if age := time.Since(info.CompletedAt); age > s.maxSnapshotAge() {
+			http.Error(w, fmt.Sprintf("last directory sync was %s ago", age.Round(time.Minute)), http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintf(w, "ok: snapshot %d from %s\n", info.ID, info.CompletedAt.Format(time.RFC3339))
 	})
 	return mux
+}
+
+// maxSnapshotAge is how old the latest snapshot may be before /readyz
+// fails: twice the sync interval, at least 36 hours.
+func (s *server) maxSnapshotAge() time.Duration {
+	limit := 36 * time.Hour
+	if sched, err := cron.ParseStandard(s.cfg.Okta.SyncSchedule); err == nil {
+		first := sched.Next(time.Now())
+		if gap := 2 * sched.Next(first).Sub(first); gap > limit {
+			limit = gap
+		}
+	}
+	return limit
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
 	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/internal/metrics"
 	"github.com/attestbot/attest/store"
 )
 
@@ -30,7 +31,7 @@ type slackApp struct {
 
 // startSlack connects the bot when the Slack tokens are configured, and
 // makes the engine notify through Slack. It returns nil without Slack.
-func startSlack(ctx context.Context, cfg *config.Config, log zerolog.Logger, st *store.Store, engine *campaign.Engine) (*slackApp, error) {
+func startSlack(ctx context.Context, cfg *config.Config, log zerolog.Logger, st *store.Store, engine *campaign.Engine, m *metrics.Metrics) (*slackApp, error) {
 	if err := cfg.RequireSlack(); err != nil {
 		log.Warn().Err(err).Msg("Slack is not configured: notifications are only logged")
 		return nil, nil
@@ -51,7 +52,7 @@ func startSlack(ctx context.Context, cfg *config.Config, log zerolog.Logger, st 
 		handler: h,
 		log:     log,
 		bot:     &bot.Bot{API: api, Client: socketmode.New(api), Handler: h, Log: log.With().Str("component", "socket").Logger()},
-		sender:  &bot.Sender{API: api, Store: st, Log: log.With().Str("component", "outbox").Logger()},
+		sender:  &bot.Sender{API: api, Store: st, Log: log.With().Str("component", "outbox").Logger(), Observe: observeSlack(m)},
 	}
 	app.wg.Add(2)
 	go func() {
@@ -102,3 +103,11 @@ func (a *slackApp) refreshUsers(ctx context.Context) {
 
 // wait blocks until the bot and the sender have stopped.
 func (a *slackApp) wait() { a.wg.Wait() }
+
+// observeSlack counts Slack calls for /metrics.
+func observeSlack(m *metrics.Metrics) func(string) {
+	if m == nil {
+		return nil
+	}
+	return func(outcome string) { m.APICalls.WithLabelValues("slack", outcome).Inc() }
+}

@@ -66,7 +66,7 @@ func syncOnce(e *env, cfg *config.Config, log zerolog.Logger, st *store.Store) (
 			return nil, fmt.Errorf("%s: %w", cfg.Okta.HRCSV, err)
 		}
 	}
-	client, err := okta.New(e.ctx, oktaOptions(cfg, log))
+	client, err := okta.New(e.ctx, e.oktaOptions(cfg, log))
 	if err != nil {
 		return nil, err
 	}
@@ -92,8 +92,13 @@ func syncOnce(e *env, cfg *config.Config, log zerolog.Logger, st *store.Store) (
 	return res, nil
 }
 
-func oktaOptions(cfg *config.Config, log zerolog.Logger) okta.Options {
+func (e *env) oktaOptions(cfg *config.Config, log zerolog.Logger) okta.Options {
+	var observe func(int)
+	if m := e.metrics; m != nil {
+		observe = func(status int) { m.APICalls.WithLabelValues("okta", outcome(status)).Inc() }
+	}
 	return okta.Options{
+		Observe:          observe,
 		OrgURL:           cfg.Okta.OrgURL,
 		Token:            cfg.Okta.APIToken.Reveal(),
 		Concurrency:      cfg.Okta.Concurrency,
@@ -138,4 +143,15 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// outcome names an HTTP status for the API call metrics.
+func outcome(status int) string {
+	switch {
+	case status == 429:
+		return "rate_limited"
+	case status >= 200 && status < 400:
+		return "ok"
+	}
+	return "error"
 }

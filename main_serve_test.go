@@ -84,6 +84,12 @@ func TestServeSyncsAndAnswersHealth(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "snapshot 1") {
 		t.Fatalf("/readyz = %d %q; log: %s", code, body, stderr.String())
 	}
+	code, body = get("/metrics")
+	for _, want := range []string{"attest_store_up 1", "attest_snapshot_age_seconds", `attest_api_calls_total{outcome="ok",service="okta"}`} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("/metrics (%d) lacks %q", code, want)
+		}
+	}
 	for !strings.Contains(stderr.String(), "sync done") && time.Now().Before(deadline.Add(20*time.Second)) {
 		time.Sleep(20 * time.Millisecond) // the snapshot is saved just before the log line
 	}

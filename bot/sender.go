@@ -42,6 +42,9 @@ type Sender struct {
 	MaxAttempts int
 	// Workers is how many channels are served at once (default 16).
 	Workers int
+	// Observe, when set, hears the outcome of every Slack call: "ok",
+	// "rate_limited" or "error", for metrics.
+	Observe func(outcome string)
 
 	once     sync.Once
 	limiter  *rate.Limiter
@@ -161,6 +164,17 @@ func (s *Sender) deliver(ctx context.Context, it handlers.OutboxItem) {
 		return
 	}
 	channel, ts, err := s.call(ctx, it)
+	if s.Observe != nil {
+		var rl *slack.RateLimitedError
+		switch {
+		case err == nil:
+			s.Observe("ok")
+		case errors.As(err, &rl):
+			s.Observe("rate_limited")
+		default:
+			s.Observe("error")
+		}
+	}
 	if err == nil {
 		if err := s.Store.OutboxSent(context.Background(), it.ID, channel, ts); err != nil {
 			s.Log.Error().Err(err).Int64("outbox", it.ID).Msg("record sent message")

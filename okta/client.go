@@ -37,6 +37,9 @@ type Options struct {
 	ManagerAttribute string
 	// Transport replaces the HTTP transport under the pacer (tests).
 	Transport http.RoundTripper
+	// Observe, when set, hears every answer's status (0: no answer), for
+	// metrics.
+	Observe func(status int)
 	Logger    zerolog.Logger
 }
 
@@ -95,6 +98,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		base = t
 	}
 	p := newPacer(base, o.Concurrency, o.MaxRetries, o.Headroom, o.Logger)
+	p.observe = o.Observe
 	hc := &http.Client{Transport: p}
 	// Every option is passed explicitly: the SDK otherwise also reads
 	// ~/.okta/okta.yaml, .okta.yaml and OKTA_CLIENT_* variables, and caches

@@ -34,6 +34,7 @@ type pacer struct {
 	buckets map[string]*bucket
 
 	calls, tooMany, retries atomic.Int64
+	observe                 func(status int)
 }
 
 func newPacer(base http.RoundTripper, concurrency, maxRetries int, headroom float64, log zerolog.Logger) *pacer {
@@ -100,6 +101,13 @@ func (p *pacer) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp, err := p.base.RoundTrip(attemptReq)
 		<-p.slots
 		p.calls.Add(1)
+		if p.observe != nil {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			p.observe(status)
+		}
 		if err != nil {
 			b.release(nil, 0)
 			if !safe || !retryableNetErr(ctx, err) || nFail >= p.maxRetries {
