@@ -40,7 +40,7 @@ type Options struct {
 	// Observe, when set, hears every answer's status (0: no answer), for
 	// metrics.
 	Observe func(status int)
-	Logger    zerolog.Logger
+	Logger  zerolog.Logger
 }
 
 // Client reads an Okta org. It is safe for concurrent use.
