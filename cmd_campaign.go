@@ -119,9 +119,12 @@ func (cc *campaignCmd) close() {
 // newEngine wires the campaign engine to the store, the configured risk
 // ratings and a Notifier that logs (Slack delivers them in serve).
 func newEngine(cfg *config.Config, st *store.Store, log zerolog.Logger) *campaign.Engine {
-	risk := map[string]string{}
-	for label, lvl := range cfg.Risk.Apps {
-		risk[strings.ToLower(label)] = string(lvl)
+	rules := campaign.RiskRules{Apps: map[string]string{}, Groups: map[string]string{}}
+	for k, lvl := range cfg.Risk.Apps {
+		rules.Apps[k] = string(lvl)
+	}
+	for k, lvl := range cfg.Risk.Groups {
+		rules.Groups[k] = string(lvl)
 	}
 	return &campaign.Engine{
 		Store:            st,
@@ -129,9 +132,7 @@ func newEngine(cfg *config.Config, st *store.Store, log zerolog.Logger) *campaig
 		MaxOperations:    cfg.Remediation.MaxOperations,
 		MaxGroupShare:    cfg.Remediation.MaxGroupShare,
 		Now:              time.Now,
-		Risk: func(kind, label string) string {
-			return risk[strings.ToLower(label)]
-		},
+		Risk:             rules.Level,
 		Notifier: campaign.NotifierFunc(func(ctx context.Context, n campaign.Notification) error {
 			log.Info().Str("notification", n.Kind).Int64("campaign", n.CampaignID).Str("to", orIAM(n.To)).
 				Int("open", n.Open).Strs("members", n.Members).Str("text", n.Text).Msg("notify")

@@ -148,6 +148,9 @@ type Scope struct {
 	// ExcludeOrphaned leaves suspended and deprovisioned accounts out.
 	ExcludeOrphaned bool      `yaml:"exclude_orphaned,omitempty"`
 	Apps            AppFilter `yaml:"apps,omitempty"`
+	// Risk, when set, keeps only entitlements rated at one of these
+	// levels (config risk.apps / risk.groups), e.g. [critical].
+	Risk []string `yaml:"risk,omitempty"`
 }
 
 // AppFilter selects apps by label or Okta id.
@@ -284,6 +287,11 @@ func (d *Definition) Validate() error {
 	}
 	if d.Approval.Required < 0 {
 		errs = append(errs, fmt.Errorf("approval.required: %d is negative; use 1 or more", d.Approval.Required))
+	}
+	for _, lvl := range d.Scope.Risk {
+		if !contains([]string{"low", "medium", "high", "critical"}, strings.ToLower(lvl)) {
+			errs = append(errs, fmt.Errorf("scope.risk: %q is not low, medium, high or critical", lvl))
+		}
 	}
 	for _, lvl := range d.Decisions.RequireCommentFor {
 		if !contains([]string{"low", "medium", "high", "critical"}, strings.ToLower(lvl)) {

@@ -17,9 +17,9 @@ type Engine struct {
 	Store    Store
 	Notifier Notifier
 	Now      func() time.Time
-	// Risk rates an entitlement (kind, label): low, medium, high, critical
-	// or "" when unrated.
-	Risk func(kind, label string) string
+	// Risk rates an entitlement (kind, Okta id, label): low, medium,
+	// high, critical or "" when unrated (see RiskRules).
+	Risk func(kind, id, label string) string
 	// Admins may launch, close and cancel any campaign; Approvers may
 	// approve any plan (both by email), in addition to the definition's.
 	Admins, Approvers []string
@@ -79,7 +79,7 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	total := countCases(cs, req.Only)
+	total := e.countCases(cs, req.Only)
 	if total == 0 {
 		return nil, fmt.Errorf("campaign %q selects no access to review in snapshot %d: %w", def.Name, snap.ID, ErrInvalid)
 	}
@@ -185,6 +185,17 @@ const launchChunk = 50_000
 // reviewers chosen so that nobody confirms their own access. fn returning
 // an error stops the walk with it.
 func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn func(CaseRecord) error) error {
+	if levels := cs.Def.Scope.Risk; len(levels) > 0 {
+		inner := fn
+		fn = func(r CaseRecord) error {
+			for _, l := range levels {
+				if strings.EqualFold(l, r.Risk) {
+					return inner(r)
+				}
+			}
+			return nil
+		}
+	}
 	s := cs.Index.Snap
 	reviewerOf := func(u int32) string {
 		for m, hops := cs.Index.manager(u), 0; m >= 0 && hops < 50; m, hops = cs.Index.manager(m), hops+1 {
@@ -206,7 +217,7 @@ func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn fu
 				via = append(via, s.Groups[g].ID)
 			}
 			if err := fn(CaseRecord{UserID: u.ID, Kind: KindApp, EntitlementID: a.ID, Label: a.Label, Direct: c.Direct,
-				ViaGroups: via, Flags: c.Flags, Risk: e.risk(KindApp, a.Label), ManagerID: u.ManagerID, ReviewerID: reviewerOf(c.User)}); err != nil {
+				ViaGroups: via, Flags: c.Flags, Risk: e.risk(KindApp, a.ID, a.Label), ManagerID: u.ManagerID, ReviewerID: reviewerOf(c.User)}); err != nil {
 				return err
 			}
 		}
@@ -217,7 +228,7 @@ func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn fu
 			continue
 		}
 		if err := fn(CaseRecord{UserID: u.ID, Kind: KindGroup, EntitlementID: g.ID, Label: g.Name, Direct: true,
-			Flags: gc.Flags, Risk: e.risk(KindGroup, g.Name), ManagerID: u.ManagerID, ReviewerID: reviewerOf(gc.User)}); err != nil {
+			Flags: gc.Flags, Risk: e.risk(KindGroup, g.ID, g.Name), ManagerID: u.ManagerID, ReviewerID: reviewerOf(gc.User)}); err != nil {
 			return err
 		}
 	}
@@ -225,36 +236,17 @@ func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn fu
 }
 
 // countCases counts the cases eachCaseRecord would yield.
-func countCases(cs *CaseSet, only map[EntitlementKey]bool) int {
-	if only == nil {
-		n := len(cs.GroupCases)
-		if cs.Def.Entitlements.ReviewsApps() {
-			n += len(cs.Cases)
-		}
-		return n
-	}
+func (e *Engine) countCases(cs *CaseSet, only map[EntitlementKey]bool) int {
 	n := 0
-	s := cs.Index.Snap
-	if cs.Def.Entitlements.ReviewsApps() {
-		for i := range cs.Cases {
-			if only[EntitlementKey{s.Users[cs.Cases[i].User].ID, KindApp, s.Apps[cs.Cases[i].App].ID}] {
-				n++
-			}
-		}
-	}
-	for _, gc := range cs.GroupCases {
-		if only[EntitlementKey{s.Users[gc.User].ID, KindGroup, s.Groups[gc.Group].ID}] {
-			n++
-		}
-	}
+	_ = e.eachCaseRecord(cs, only, func(CaseRecord) error { n++; return nil })
 	return n
 }
 
-func (e *Engine) risk(kind, label string) string {
+func (e *Engine) risk(kind, id, label string) string {
 	if e.Risk == nil {
 		return ""
 	}
-	return e.Risk(kind, label)
+	return e.Risk(kind, id, label)
 }
 
 // Get returns a campaign.

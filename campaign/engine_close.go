@@ -261,12 +261,17 @@ func (e *Engine) Cancel(ctx context.Context, id int64, actor Actor, reason strin
 // the definition's number, plus one when the plan's blast radius is large.
 func (e *Engine) RequiredApprovals(ctx context.Context, c *Campaign) (int, error) {
 	required := c.Definition.Approval.Required
-	if e.MaxOperations <= 0 && e.MaxGroupShare <= 0 {
-		return required, nil
-	}
 	plan, err := e.Store.Plan(ctx, c.ID)
 	if err != nil {
 		return 0, err
+	}
+	if critical, err := e.removesCritical(ctx, c.ID, plan); err != nil {
+		return 0, err
+	} else if critical {
+		required++ // removing critical access takes one more pair of eyes
+	}
+	if e.MaxOperations <= 0 && e.MaxGroupShare <= 0 {
+		return required, nil
 	}
 	why, err := BlastRadius(ctx, e.Store, c, plan, e.MaxOperations, e.MaxGroupShare)
 	if err != nil {
@@ -296,4 +301,30 @@ func (e *Engine) RetryFailed(ctx context.Context, id int64, actor Actor) (int, e
 		return 0, fmt.Errorf("this store keeps no operations: %w", ErrInvalid)
 	}
 	return ops.RetryFailed(ctx, id, Event{At: e.now(), CampaignID: id, Type: "operation.retry_requested", Actor: actor})
+}
+
+// removesCritical reports whether a plan's operations serve a case rated
+// critical.
+func (e *Engine) removesCritical(ctx context.Context, id int64, plan []PlanItem) (bool, error) {
+	want := map[int64]bool{}
+	for _, p := range plan {
+		if p.IsOperation() {
+			for _, c := range p.CaseIDs {
+				want[c] = true
+			}
+		}
+	}
+	if len(want) == 0 {
+		return false, nil
+	}
+	cases, err := e.Store.Cases(ctx, id, CaseQuery{})
+	if err != nil {
+		return false, err
+	}
+	for i := range cases {
+		if want[cases[i].ID] && strings.EqualFold(cases[i].Risk, "critical") {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -64,7 +64,7 @@ func newHarness(t *testing.T, snap *campaign.Snapshot) *harness {
 			h.mu.Unlock()
 			return nil
 		}),
-		Risk: func(kind, label string) string {
+		Risk: func(kind, id, label string) string {
 			if label == "Payroll" {
 				return "critical"
 			}

@@ -212,8 +212,12 @@ type HTTPConfig struct {
 
 // RiskConfig rates apps so reviewers see what matters most.
 type RiskConfig struct {
-	// Apps maps an Okta app label to its risk level.
+	// Apps maps an Okta app label, app id or label pattern ("AWS *") to
+	// its risk level.
 	Apps map[string]RiskLevel `yaml:"apps" json:"apps"`
+	// Groups maps a group name, id or name pattern ("*-admins") to its
+	// risk level; groups marked high or critical are privileged.
+	Groups map[string]RiskLevel `yaml:"groups" json:"groups"`
 }
 
 // Default returns a Config holding only the defaults. It is valid as it is;

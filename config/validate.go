@@ -172,19 +172,24 @@ func (c *Config) validateServiceNow(p *problems) {
 }
 
 func (c *Config) validateRisk(p *problems) {
-	labels := make([]string, 0, len(c.Risk.Apps))
-	for label := range c.Risk.Apps {
-		labels = append(labels, label)
-	}
-	sort.Strings(labels)
-	for _, label := range labels {
-		key := keyPath("risk.apps", label)
-		if strings.TrimSpace(label) == "" {
-			p.add(key, "empty app label; use the app's label as Okta shows it")
-			continue
+	for _, set := range []struct {
+		key string
+		m   map[string]RiskLevel
+	}{{"risk.apps", c.Risk.Apps}, {"risk.groups", c.Risk.Groups}} {
+		labels := make([]string, 0, len(set.m))
+		for label := range set.m {
+			labels = append(labels, label)
 		}
-		if level := c.Risk.Apps[label]; !level.Valid() {
-			p.add(key, "%q is not a risk level; use low, medium, high or critical", string(level))
+		sort.Strings(labels)
+		for _, label := range labels {
+			key := keyPath(set.key, label)
+			if strings.TrimSpace(label) == "" {
+				p.add(key, "empty key; use the label, name or id as Okta shows it, or a pattern such as \"AWS *\"")
+				continue
+			}
+			if level := set.m[label]; !level.Valid() {
+				p.add(key, "%q is not a risk level; use low, medium, high or critical", string(level))
+			}
 		}
 	}
 }

@@ -100,6 +100,7 @@ func (h *Handler) memberPages(ctx context.Context, c *campaign.Campaign, member 
 	if err != nil {
 		return nil, err
 	}
+	campaign.SortByRisk(cases)
 	ents, err := h.entitlements(ctx, c, cases, true)
 	if err != nil {
 		return nil, err
@@ -132,6 +133,7 @@ func (h *Handler) reviewerPages(ctx context.Context, c *campaign.Campaign, revie
 			}
 		}
 	}
+	campaign.SortByRisk(open)
 	ents, err := h.entitlements(ctx, c, open, false)
 	if err != nil {
 		return nil, 0, err

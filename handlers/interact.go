@@ -168,6 +168,7 @@ func (h *Handler) renderAnswered(ctx context.Context, c *campaign.Campaign, kind
 	if err != nil {
 		return err
 	}
+	campaign.SortByRisk(cases)
 	slice := blocks.PageSlice(cases, page)
 	a := blocks.Answered{Campaign: c.Name, Title: "Your answers", Editable: c.State.Open(),
 		ButtonValue: buttonValue(kind, c.ID, member, page)}
