@@ -120,6 +120,9 @@ func cmdServe(e *env, args []string) error {
 		if err := sched.Tick(ctx, srv.started); err != nil {
 			log.Error().Err(err).Msg("schedule tick")
 		}
+		if slackApp != nil {
+			slackApp.sweepTick(ctx, cfg, st, srv.started)
+		}
 	})
 	log.Info().Msg("shutting down")
 	return nil

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -110,4 +111,39 @@ func observeSlack(m *metrics.Metrics) func(string) {
 		return nil
 	}
 	return func(outcome string) { m.APICalls.WithLabelValues("slack", outcome).Inc() }
+}
+
+// sweepName is the schedule-run name of the stale-access sweep.
+const sweepName = "__stale_access_sweep__"
+
+// sweepTick runs the stale-access sweep when its schedule says so, once per
+// slot across processes (claimed in the store like scheduled campaigns).
+func (a *slackApp) sweepTick(ctx context.Context, cfg *config.Config, st *store.Store, started time.Time) {
+	if cfg.Sweep.Schedule == "" {
+		return
+	}
+	sched, err := cron.ParseStandard(cfg.Sweep.Schedule)
+	if err != nil {
+		return // refused by config validation already
+	}
+	last, err := st.LastScheduleRun(ctx, sweepName)
+	if err != nil {
+		a.log.Error().Err(err).Msg("sweep schedule")
+		return
+	}
+	now := time.Now()
+	slot, due := campaign.DueSlot(sched, last, started, now)
+	if !due {
+		return
+	}
+	if ok, err := st.ClaimScheduleRun(ctx, sweepName, slot, now); err != nil || !ok {
+		return
+	}
+	findings, err := a.handler.RunSweep(ctx, st, campaign.SweepOptions{StaleLoginDays: cfg.Sweep.StaleLoginDays,
+		UnusedAppDays: cfg.Sweep.UnusedAppDays, ExcessiveGroups: cfg.Sweep.ExcessiveGroups})
+	if err != nil {
+		a.log.Error().Err(err).Msg("stale-access sweep")
+		return
+	}
+	a.log.Info().Int("findings", len(findings)).Msg("stale-access sweep posted")
 }

@@ -241,3 +241,37 @@ func TestDelegateThroughModal(t *testing.T) {
 	}
 	r.eventually("peer gets the form", func() bool { return len(reviewerForms(r.dm(peer), "reviewer_submit")) > 0 })
 }
+
+// The weekly sweep posts its findings with a CSV and a button; an admin's
+// click launches a review of exactly those cases, an outsider's is refused.
+func TestSweepThroughSlack(t *testing.T) {
+	r := newRig(t)
+	findings, err := r.h.RunSweep(r.ctx, r.st, campaign.SweepOptions{})
+	if err != nil || len(findings) == 0 {
+		t.Fatalf("sweep: %d findings, %v", len(findings), err)
+	}
+	var msg slacktest.Message
+	r.eventually("sweep posted", func() bool {
+		for _, m := range r.slack.Messages(approvals) {
+			if strings.Contains(string(m.Blocks), "sweep_review") {
+				msg = m
+				return true
+			}
+		}
+		return false
+	})
+	r.eventually("csv uploaded", func() bool { return len(r.slack.Uploads()) > 0 })
+	outsider := r.slackOf[r.org.Users[len(r.org.Users)-1].ID]
+	r.click(outsider, msg, "sweep_review", nil)
+	r.eventually("outsider refused", func() bool { return len(r.ephemeralTo(outsider.ID)) > 0 })
+	r.click(r.admin, msg, "sweep_review", nil)
+	r.eventually("review launched", func() bool {
+		list, _ := r.st.ListCampaigns(r.ctx)
+		return len(list) == 1 && list[0].Trigger == "sweep"
+	})
+	cases, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{})
+	covered := campaign.Covered(findings)
+	if len(cases) != len(covered) {
+		t.Fatalf("review has %d cases, the sweep found %d", len(cases), len(covered))
+	}
+}

@@ -84,6 +84,8 @@ type Config struct {
 	Risk       RiskConfig       `yaml:"risk" json:"risk"`
 	// Remediation guards the removals made after approval.
 	Remediation RemediationConfig `yaml:"remediation" json:"remediation"`
+	// Sweep schedules the stale-access sweep.
+	Sweep SweepConfig `yaml:"sweep" json:"sweep"`
 
 	// src remembers where values came from, so errors can point at a file
 	// line or an environment variable. It never holds a secret.
@@ -240,6 +242,7 @@ func Default() *Config {
 		HTTP:        HTTPConfig{Listen: DefaultHTTPListen},
 		ServiceNow:  defaultServiceNow(),
 		Remediation: RemediationConfig{MaxOperations: DefaultMaxOperations, MaxGroupShare: DefaultMaxGroupShare},
+		Sweep:       SweepConfig{Schedule: DefaultSweepSchedule},
 	}
 }
 

@@ -24,6 +24,7 @@ func (c *Config) Validate() error {
 	c.validateServiceNow(&p)
 	c.validateRisk(&p)
 	c.validateRemediation(&p)
+	c.validateSweep(&p)
 	return p.err(c)
 }
 

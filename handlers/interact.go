@@ -46,6 +46,8 @@ func (h *Handler) BlockActions(ctx context.Context, cb slack.InteractionCallback
 		err = h.planAction(ctx, cb, act, actor)
 	case blocks.ActionDelegate:
 		err = h.openDelegate(ctx, cb, act, actor)
+	case blocks.ActionSweepReview:
+		err = h.sweepAction(ctx, cb, act, actor)
 	case blocks.ActionOpenReview, blocks.ActionCampaignRemind, blocks.ActionCampaignClose:
 		err = h.homeAction(ctx, cb, act, actor)
 	default:
