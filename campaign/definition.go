@@ -62,6 +62,9 @@ type Stages struct {
 	// ConfirmMemberRevokes makes managers confirm the member's "revoke"
 	// answers too, instead of sending them straight to the removal list.
 	ConfirmMemberRevokes bool `yaml:"confirm_member_revokes,omitempty"`
+	// CloseWhenDecided closes the campaign as soon as no case is left to
+	// decide (event reviews), instead of waiting for the deadline.
+	CloseWhenDecided bool `yaml:"close_when_decided,omitempty"`
 }
 
 // Reminders configures when people with open cases are reminded.

@@ -106,6 +106,9 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 			return cs, err
 		}
 	}
+	if err := e.closeIfDecided(ctx, c, actor); err != nil {
+		return cs, err
+	}
 	return cs, nil
 }
 

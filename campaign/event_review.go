@@ -1,0 +1,98 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Grant is access someone was just given, as an Okta event reports it.
+type Grant struct {
+	UserID        string
+	Kind          string // KindApp or KindGroup
+	EntitlementID string
+	Label         string
+	GrantedBy     string // who granted it (the event's actor)
+	At            time.Time
+	EventID       string
+}
+
+// LaunchEventReview opens an immediate one-case review of a fresh grant:
+// straight to the user's manager (the IAM reviewers when there is none),
+// with the usual escalation, closing as soon as it is decided. A revoke
+// becomes a small plan that follows the normal approval path. The review
+// is keyed by the event, so a redelivered event opens nothing twice.
+func (e *Engine) LaunchEventReview(ctx context.Context, g Grant, decideWithin time.Duration, iamReviewers, approvers []string) (*Campaign, error) {
+	info, err := e.Store.LatestSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := e.Store.FindUser(ctx, info.ID, g.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("event review of %s: %w", g.UserID, err)
+	}
+	if decideWithin <= 0 {
+		decideWithin = 3 * 24 * time.Hour
+	}
+	now := e.now()
+	def := &Definition{Name: fmt.Sprintf("Grant review: %s → %s", firstNonEmpty(u.Email, u.Login), g.Label),
+		Description: fmt.Sprintf("%s was given %s %q by %s at %s (Okta event %s).", firstNonEmpty(u.Email, u.Login), g.Kind, g.Label,
+			g.GrantedBy, g.At.UTC().Format(time.RFC3339), g.EventID)}
+	off := false
+	def.Stages.SelfAttestation.Enabled = &off
+	def.Stages.Manager.Duration = Period(decideWithin)
+	def.Stages.CloseWhenDecided = true
+	def.Escalation.IAMReviewers = iamReviewers
+	def.Approval.Approvers = approvers
+	def.setDefaults()
+	if def.Escalation.After.D() >= decideWithin {
+		def.Escalation.After = Period(decideWithin / 2)
+	}
+	reviewer := ""
+	if m, err := e.Store.FindUser(ctx, info.ID, u.ManagerID); err == nil && u.ManagerID != "" && m.ID != u.ID {
+		reviewer = m.ID
+	}
+	c := &Campaign{Name: def.Name, Description: def.Description, Owner: "okta-event", Definition: def,
+		DefinitionYAML: eventDefinitionYAML(def), SnapshotID: info.ID, SnapshotDigest: info.Digest, State: StateStage2,
+		CreatedAt: now, Stage2Started: now, Deadline: now.Add(decideWithin), Trigger: "event:" + g.EventID}
+	cs := []CaseRecord{{UserID: u.ID, Kind: g.Kind, EntitlementID: g.EntitlementID, Label: g.Label, Direct: true,
+		Risk: e.risk(g.Kind, g.EntitlementID, g.Label), ManagerID: u.ManagerID, ReviewerID: reviewer}}
+	id, err := e.Store.CreateCampaign(ctx, c, cs, Event{At: now, Type: "campaign.launched", Actor: Actor{Via: "okta-event"},
+		Detail: map[string]any{"event": g.EventID, "user": g.UserID, "entitlement": g.EntitlementID, "granted_by": g.GrantedBy}})
+	if err != nil {
+		return nil, err
+	}
+	c.ID = id
+	e.notifyReviewers(ctx, c, NoteReviewerForm)
+	return c, nil
+}
+
+// eventDefinitionYAML is the stored text of an event review's definition.
+func eventDefinitionYAML(d *Definition) string {
+	out, err := yaml.Marshal(d)
+	if err != nil {
+		return "name: " + d.Name + "\n"
+	}
+	return string(out)
+}
+
+// closeIfDecided closes a campaign whose definition says so once no case
+// is left for a reviewer.
+func (e *Engine) closeIfDecided(ctx context.Context, c *Campaign, actor Actor) error {
+	if !c.Definition.Stages.CloseWhenDecided || c.State != StateStage2 {
+		return nil
+	}
+	p, err := e.Store.CaseProgress(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	for _, n := range p.ReviewerOpen {
+		if n > 0 {
+			return nil
+		}
+	}
+	_, _, err = e.close(ctx, c, actor, e.now(), "every case decided")
+	return err
+}
