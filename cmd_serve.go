@@ -14,6 +14,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
+	"github.com/attestbot/attest/hooks"
 	"github.com/attestbot/attest/internal/metrics"
 	"github.com/attestbot/attest/okta"
 	"github.com/attestbot/attest/store"
@@ -56,6 +57,7 @@ func cmdServe(e *env, args []string) error {
 	if err := startServiceNow(e.ctx, cfg, log, st, engine); err != nil {
 		return err
 	}
+	startHooks(e.ctx, cfg, log, st, engine, slackApp)
 	var ln net.Listener
 	if cfg.HTTP.Listen != "" {
 		if ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
@@ -201,6 +203,11 @@ func (s *server) routes() http.Handler {
 		}
 		fmt.Fprintf(w, "ok: snapshot %d from %s\n", info.ID, info.CompletedAt.Format(time.RFC3339))
 	})
+	// Okta event hooks: deliveries are stored before the 200 and processed
+	// later by a hooks.Processor; without a secret the route does not exist.
+	if secret := s.cfg.Okta.EventHook.Secret; secret.IsSet() {
+		mux.Handle("/okta/events", &hooks.Handler{Secret: secret.Reveal(), Store: s.st, Log: s.log})
+	}
 	return mux
 }
 

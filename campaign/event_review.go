@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -25,6 +26,17 @@ type Grant struct {
 // becomes a small plan that follows the normal approval path. The review
 // is keyed by the event, so a redelivered event opens nothing twice.
 func (e *Engine) LaunchEventReview(ctx context.Context, g Grant, decideWithin time.Duration, iamReviewers, approvers []string) (*Campaign, error) {
+	if g.EventID != "" {
+		list, err := e.Store.ListCampaigns(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for i := range list {
+			if list[i].Trigger == "event:"+g.EventID {
+				return &list[i], nil // the event was handled before (a redelivery)
+			}
+		}
+	}
 	info, err := e.Store.LatestSnapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -95,4 +107,45 @@ func (e *Engine) closeIfDecided(ctx context.Context, c *Campaign, actor Actor) e
 	}
 	_, _, err = e.close(ctx, c, actor, e.now(), "every case decided")
 	return err
+}
+
+// RiskyAccess lists a user's entitlements rated at least minLevel in the
+// latest snapshot, as grants to review.
+func (e *Engine) RiskyAccess(ctx context.Context, userID, minLevel string) ([]Grant, error) {
+	snap, err := e.latestSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix := NewIndex(snap)
+	u, ok := ix.UserByID[userID]
+	if !ok {
+		return nil, fmt.Errorf("user %s is not in the latest snapshot: %w", userID, ErrNotFound)
+	}
+	min := RiskRank(minLevel)
+	var out []Grant
+	seen := map[int32]bool{}
+	for _, g := range ix.GroupsOfUser[u] {
+		grp := &snap.Groups[g]
+		if RiskRank(e.risk(KindGroup, grp.ID, grp.Name)) >= min {
+			out = append(out, Grant{UserID: userID, Kind: KindGroup, EntitlementID: grp.ID, Label: grp.Name})
+		}
+		for _, a := range ix.AppsOfGroup[g] {
+			seen[a] = true
+		}
+	}
+	for a, users := range ix.AppUsers {
+		for _, au := range users {
+			if au.User == u {
+				seen[int32(a)] = true
+			}
+		}
+	}
+	for a := range seen {
+		app := &snap.Apps[a]
+		if RiskRank(e.risk(KindApp, app.ID, app.Label)) >= min {
+			out = append(out, Grant{UserID: userID, Kind: KindApp, EntitlementID: app.ID, Label: app.Label})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind+out[i].Label < out[j].Kind+out[j].Label })
+	return out, nil
 }
