@@ -14,13 +14,14 @@ type Gauges struct {
 	OutboxByState     map[string]int
 	OperationsResult  map[string]int
 	TicketsByState    map[string]int
+	HookEventsByState map[string]int
 	SnapshotAgeSec    float64 // -1 when there is no snapshot
 }
 
 // ReadGauges reads the current counts.
 func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
 	g := Gauges{CampaignsByState: map[string]int{}, OpenCasesByStatus: map[string]int{}, OutboxByState: map[string]int{},
-		OperationsResult: map[string]int{}, TicketsByState: map[string]int{}, SnapshotAgeSec: -1}
+		OperationsResult: map[string]int{}, TicketsByState: map[string]int{}, HookEventsByState: map[string]int{}, SnapshotAgeSec: -1}
 	queries := []struct {
 		q   string
 		dst map[string]int
@@ -31,6 +32,7 @@ func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
 		{`SELECT state, COUNT(*) FROM outbox GROUP BY state`, g.OutboxByState},
 		{`SELECT CASE WHEN result = '' THEN state ELSE result END, COUNT(*) FROM operations GROUP BY 1`, g.OperationsResult},
 		{`SELECT state, COUNT(*) FROM tickets GROUP BY state`, g.TicketsByState},
+		{`SELECT state, COUNT(*) FROM hook_events GROUP BY state`, g.HookEventsByState},
 	}
 	for _, q := range queries {
 		if err := s.each(ctx, q.q, nil, func(r *sql.Rows) error {

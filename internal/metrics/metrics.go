@@ -21,8 +21,6 @@ type Metrics struct {
 	// APICalls counts calls to Okta and Slack by service and outcome
 	// ("ok", "rate_limited", "error").
 	APICalls *prometheus.CounterVec
-	// HookEvents counts event hook deliveries by result.
-	HookEvents *prometheus.CounterVec
 }
 
 // New registers the collectors; gauges reports the store's counts.
@@ -31,10 +29,8 @@ func New(gauges func(ctx context.Context) (store.Gauges, error), extra ...promet
 		reg: prometheus.NewRegistry(),
 		APICalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "attest_api_calls_total",
 			Help: "Calls to Okta and Slack by service and outcome."}, []string{"service", "outcome"}),
-		HookEvents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "attest_event_hook_deliveries_total",
-			Help: "Okta event hook deliveries by result."}, []string{"result"}),
 	}
-	m.reg.MustRegister(m.APICalls, m.HookEvents, collectors.NewGoCollector(), &storeCollector{gauges: gauges})
+	m.reg.MustRegister(m.APICalls, collectors.NewGoCollector(), &storeCollector{gauges: gauges})
 	for _, c := range extra {
 		m.reg.MustRegister(c)
 	}
@@ -57,12 +53,13 @@ var (
 	descOutbox    = prometheus.NewDesc("attest_outbox_messages", "Slack outbox messages by state (pending is the depth).", []string{"state"}, nil)
 	descOps       = prometheus.NewDesc("attest_executor_operations", "Remediation operations by result.", []string{"result"}, nil)
 	descTickets   = prometheus.NewDesc("attest_servicenow_tickets", "ServiceNow ticket jobs by state.", []string{"state"}, nil)
+	descHooks     = prometheus.NewDesc("attest_event_hook_events", "Okta event hook events received, by processing state.", []string{"state"}, nil)
 	descSnapAge   = prometheus.NewDesc("attest_snapshot_age_seconds", "Age of the latest directory snapshot (-1: none).", nil, nil)
 	descUp        = prometheus.NewDesc("attest_store_up", "1 when the store answered the scrape.", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descCampaigns, descCases, descOutbox, descOps, descTickets, descSnapAge, descUp} {
+	for _, d := range []*prometheus.Desc{descCampaigns, descCases, descOutbox, descOps, descTickets, descHooks, descSnapAge, descUp} {
 		ch <- d
 	}
 }
@@ -80,7 +77,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		d *prometheus.Desc
 		m map[string]int
 	}{{descCampaigns, g.CampaignsByState}, {descCases, g.OpenCasesByStatus}, {descOutbox, g.OutboxByState},
-		{descOps, g.OperationsResult}, {descTickets, g.TicketsByState}} {
+		{descOps, g.OperationsResult}, {descTickets, g.TicketsByState}, {descHooks, g.HookEventsByState}} {
 		for k, n := range set.m {
 			ch <- prometheus.MustNewConstMetric(set.d, prometheus.GaugeValue, float64(n), k)
 		}
