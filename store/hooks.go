@@ -181,16 +181,7 @@ func (s *Store) HookEvent(ctx context.Context, uuid string) (hooks.Event, error)
 
 // HookEventCounts counts stored events by state, for /metrics and tests.
 func (s *Store) HookEventCounts(ctx context.Context) (map[string]int, error) {
-	out := map[string]int{}
-	err := s.each(ctx, `SELECT state, COUNT(*) FROM hook_events GROUP BY state`, nil, func(r *sql.Rows) error {
-		var st string
-		var n int
-		if err := r.Scan(&st, &n); err != nil {
-			return err
-		}
-		out[st] = n
-		return nil
-	})
+	out, err := s.countBy(ctx, `SELECT state, COUNT(*) FROM hook_events GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("store: hook event counts: %w", err)
 	}

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -24,28 +23,22 @@ func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
 		OperationsResult: map[string]int{}, TicketsByState: map[string]int{}, HookEventsByState: map[string]int{}, SnapshotAgeSec: -1}
 	queries := []struct {
 		q   string
-		dst map[string]int
+		dst *map[string]int
 	}{
-		{`SELECT state, COUNT(*) FROM campaigns GROUP BY state`, g.CampaignsByState},
+		{`SELECT state, COUNT(*) FROM campaigns GROUP BY state`, &g.CampaignsByState},
 		{`SELECT CASE WHEN c.reviewer_decision <> '' THEN 'decided' WHEN c.member_decision <> '' THEN 'answered' ELSE 'unanswered' END,
-			COUNT(*) FROM cases c JOIN campaigns k ON k.id = c.campaign_id WHERE k.state IN ('stage1', 'stage2') GROUP BY 1`, g.OpenCasesByStatus},
-		{`SELECT state, COUNT(*) FROM outbox GROUP BY state`, g.OutboxByState},
-		{`SELECT CASE WHEN result = '' THEN state ELSE result END, COUNT(*) FROM operations GROUP BY 1`, g.OperationsResult},
-		{`SELECT state, COUNT(*) FROM tickets GROUP BY state`, g.TicketsByState},
-		{`SELECT state, COUNT(*) FROM hook_events GROUP BY state`, g.HookEventsByState},
+			COUNT(*) FROM cases c JOIN campaigns k ON k.id = c.campaign_id WHERE k.state IN ('stage1', 'stage2') GROUP BY 1`, &g.OpenCasesByStatus},
+		{`SELECT state, COUNT(*) FROM outbox GROUP BY state`, &g.OutboxByState},
+		{`SELECT CASE WHEN result = '' THEN state ELSE result END, COUNT(*) FROM operations GROUP BY 1`, &g.OperationsResult},
+		{`SELECT state, COUNT(*) FROM tickets GROUP BY state`, &g.TicketsByState},
+		{`SELECT state, COUNT(*) FROM hook_events GROUP BY state`, &g.HookEventsByState},
 	}
 	for _, q := range queries {
-		if err := s.each(ctx, q.q, nil, func(r *sql.Rows) error {
-			var k string
-			var n int
-			if err := r.Scan(&k, &n); err != nil {
-				return err
-			}
-			q.dst[k] = n
-			return nil
-		}); err != nil {
+		m, err := s.countBy(ctx, q.q)
+		if err != nil {
 			return g, fmt.Errorf("store: gauges: %w", err)
 		}
+		*q.dst = m
 	}
 	if info, err := s.LatestSnapshot(ctx); err == nil {
 		g.SnapshotAgeSec = s.Now().Sub(info.CompletedAt).Seconds()

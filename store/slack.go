@@ -218,17 +218,7 @@ func (s *Store) OutboxStuck(ctx context.Context) ([]handlers.OutboxItem, error) 
 
 // OutboxCounts counts items by state.
 func (s *Store) OutboxCounts(ctx context.Context) (map[string]int, error) {
-	out := map[string]int{}
-	err := s.each(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`, nil, func(r *sql.Rows) error {
-		var st string
-		var n int
-		if err := r.Scan(&st, &n); err != nil {
-			return err
-		}
-		out[st] = n
-		return nil
-	})
-	return out, err
+	return s.countBy(ctx, `SELECT state, COUNT(*) FROM outbox GROUP BY state`)
 }
 
 // MessageRef returns where a message attest posted lives.
@@ -295,16 +285,5 @@ func (s *Store) UserUsage(ctx context.Context, snapshotID int64, userID string) 
 
 // OutboxProgress counts the items whose key starts with prefix, by state.
 func (s *Store) OutboxProgress(ctx context.Context, prefix string) (map[string]int, error) {
-	out := map[string]int{}
-	err := s.each(ctx, `SELECT state, COUNT(*) FROM outbox WHERE key >= ? AND key < ? GROUP BY state`,
-		[]any{prefix, prefix + "\uffff"}, func(r *sql.Rows) error {
-			var st string
-			var n int
-			if err := r.Scan(&st, &n); err != nil {
-				return err
-			}
-			out[st] = n
-			return nil
-		})
-	return out, err
+	return s.countBy(ctx, `SELECT state, COUNT(*) FROM outbox WHERE key >= ? AND key < ? GROUP BY state`, prefix, prefix+"\uffff")
 }

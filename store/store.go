@@ -161,3 +161,18 @@ func fromUnix(n int64) time.Time {
 	}
 	return time.Unix(n, 0).UTC()
 }
+
+// countBy runs a query yielding (key, count) rows and collects them.
+func (s *Store) countBy(ctx context.Context, q string, args ...any) (map[string]int, error) {
+	out := map[string]int{}
+	err := s.each(ctx, q, args, func(r *sql.Rows) error {
+		var k string
+		var n int
+		if err := r.Scan(&k, &n); err != nil {
+			return err
+		}
+		out[k] = n
+		return nil
+	})
+	return out, err
+}
