@@ -40,7 +40,7 @@ func startSlack(ctx context.Context, cfg *config.Config, log zerolog.Logger, st 
 	api := slack.New(cfg.Slack.BotToken.Reveal(), slack.OptionAppLevelToken(cfg.Slack.AppToken.Reveal()),
 		slack.OptionAPIURL(cfg.Slack.APIURL))
 	h := &handlers.Handler{
-		Engine: engine, Store: st, Campaign: st, API: api, Log: log.With().Str("component", "slack").Logger(),
+		Engine: engine, Store: st, Campaign: st, API: api, Log: log.With().Str("component", "slack").Logger(), Life: ctx,
 		Settings: handlers.Settings{
 			Command: cfg.Slack.Command, ApprovalsChannel: cfg.Slack.ApprovalsChannel,
 			Admins: cfg.Slack.Admins, Approvers: cfg.Slack.Approvers, SignInWindowDays: cfg.Okta.SystemLogDays,

@@ -267,7 +267,7 @@ func TestSweepThroughSlack(t *testing.T) {
 	r.click(r.admin, msg, "sweep_review", nil)
 	r.eventually("review launched", func() bool {
 		list, _ := r.st.ListCampaigns(r.ctx)
-		return len(list) == 1 && list[0].Trigger == "sweep"
+		return len(list) == 1 && list[0].Trigger == "sweep" && list[0].State == campaign.StateStage1
 	})
 	cases, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{})
 	covered := campaign.Covered(findings)

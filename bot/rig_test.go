@@ -87,7 +87,7 @@ func newRig(t testing.TB) *rig {
 	api := slack.New(slacktest.BotToken, slack.OptionAppLevelToken(slacktest.AppToken), slack.OptionAPIURL(srv.APIURL()))
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	r.eng = &campaign.Engine{Store: st, Now: r.clock.Now}
-	r.h = &handlers.Handler{Engine: r.eng, Store: st, Campaign: st, API: api, Log: log, Now: r.clock.Now,
+	r.h = &handlers.Handler{Engine: r.eng, Store: st, Campaign: st, API: api, Log: log, Now: r.clock.Now, Life: ctx,
 		Settings: handlers.Settings{Command: "/access-review", ApprovalsChannel: approvals,
 			Admins: []string{r.admin.ID}, Approvers: []string{r.approver.ID, r.admin.ID}, SignInWindowDays: 90,
 			Definitions: func() ([]campaign.DefinitionFile, error) {

@@ -214,7 +214,9 @@ func (h *Handler) watchDelivery(ctx context.Context, c *campaign.Campaign, launc
 	for {
 		counts, err := h.Store.OutboxProgress(ctx, prefix)
 		if err != nil {
-			h.Log.Warn().Err(err).Msg("delivery progress")
+			if ctx.Err() == nil {
+				h.Log.Warn().Err(err).Msg("delivery progress")
+			}
 			return
 		}
 		total := counts["pending"] + counts["sending"] + counts["sent"] + counts["failed"]

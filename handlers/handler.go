@@ -51,6 +51,8 @@ type Handler struct {
 	Settings Settings
 	Log      zerolog.Logger
 	Now      func() time.Time
+	// Life, when set, ends background work (delivery watchers) at shutdown.
+	Life context.Context
 
 	mu     sync.Mutex
 	lookup map[int64]*snapLookup // per snapshot: app links, group names

@@ -99,7 +99,11 @@ func (h *Handler) launchByName(ctx context.Context, name string, actor campaign.
 		return Reply{Text: userMessage(err)}
 	}
 	h.postStatus(ctx, c)
-	go h.watchDelivery(context.WithoutCancel(ctx), c, actor.UserID)
+	life := h.Life
+	if life == nil {
+		life = context.WithoutCancel(ctx)
+	}
+	go h.watchDelivery(life, c, actor.UserID)
 	return Reply{Text: fmt.Sprintf("Launched campaign %d: *%s* (%s until %s). Use `%s status %d` to follow it.",
 		c.ID, c.Name, c.State, c.StageDeadline().Format("Mon 2 Jan 15:04 UTC"), h.Settings.Command, c.ID)}
 }
