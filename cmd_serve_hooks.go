@@ -19,7 +19,8 @@ func startHooks(ctx context.Context, cfg *config.Config, log zerolog.Logger, st 
 	if !cfg.Okta.EventHook.Secret.IsSet() {
 		return
 	}
-	t := &hooks.Triggers{Engine: engine, Risk: engine.Risk, DecideWithin: 3 * 24 * time.Hour}
+	t := &hooks.Triggers{Engine: engine, Risk: engine.Risk, DecideWithin: 3 * 24 * time.Hour,
+		QuarantineGroup: cfg.Okta.EventHook.QuarantineGroup}
 	t.Access = func(ctx context.Context, userID string) ([]campaign.Grant, error) {
 		return engine.RiskyAccess(ctx, userID, "high")
 	}

@@ -149,3 +149,48 @@ func (e *Engine) RiskyAccess(ctx context.Context, userID, minLevel string) ([]Gr
 	sort.Slice(out, func(i, j int) bool { return out[i].Kind+out[i].Label < out[j].Kind+out[j].Label })
 	return out, nil
 }
+
+// ProposeGroupChange puts a one-operation plan up for approval: add the
+// user to the group (quarantine) or remove them from it (release). Nothing
+// happens in Okta until approvers approve it like any plan; the proposal
+// is keyed by key, so a redelivered event proposes once.
+func (e *Engine) ProposeGroupChange(ctx context.Context, key, kind, userID, groupID, why string, approvers []string) (*Campaign, error) {
+	list, err := e.Store.ListCampaigns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].Trigger == "proposal:"+key {
+			return &list[i], nil
+		}
+	}
+	info, err := e.Store.LatestSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	verb := "Quarantine"
+	if kind == OpRemoveMembership {
+		verb = "Release from quarantine"
+	}
+	now := e.now()
+	def := &Definition{Name: fmt.Sprintf("%s: %s", verb, userID), Description: why}
+	def.Approval.Approvers = approvers
+	def.setDefaults()
+	c := &Campaign{Name: def.Name, Description: why, Owner: "okta-event", Definition: def, DefinitionYAML: eventDefinitionYAML(def),
+		SnapshotID: info.ID, SnapshotDigest: info.Digest, State: StateDraft, CreatedAt: now, Deadline: now, Trigger: "proposal:" + key}
+	id, err := e.Store.CreateCampaign(ctx, c, nil, Event{At: now, Type: "proposal.created", Actor: Actor{Via: "okta-event"},
+		Detail: map[string]any{"kind": kind, "user": userID, "group": groupID, "why": why}})
+	if err != nil {
+		return nil, err
+	}
+	c.ID = id
+	plan := []PlanItem{{Seq: 1, Kind: kind, UserID: userID, GroupID: groupID, Reason: why}}
+	closed := *c
+	closed.State, closed.ClosedAt = StateClosed, now
+	if err := e.Store.CloseCampaign(ctx, &closed, StateDraft, map[int64]string{}, plan, nil, Event{At: now, CampaignID: id,
+		Type: "campaign.closed", Actor: Actor{Via: "okta-event"}, Detail: map[string]any{"note": "proposal awaiting approval"}}); err != nil {
+		return nil, err
+	}
+	e.notify(ctx, Notification{Kind: NoteClosed, CampaignID: id, Campaign: c.Name, Open: 1, Text: why})
+	return &closed, nil
+}

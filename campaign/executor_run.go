@@ -65,7 +65,11 @@ func (x *Executor) recover(ctx context.Context, c *Campaign) error {
 			}
 			continue
 		}
-		if err := x.finishOp(ctx, c, op, OpDone, ResultRemoved, nil, "confirmed removed after a restart"); err != nil &&
+		result, note := ResultRemoved, "confirmed removed after a restart"
+		if op.Kind == OpAddMembership {
+			result, note = ResultAdded, "confirmed added after a restart"
+		}
+		if err := x.finishOp(ctx, c, op, OpDone, result, nil, note); err != nil &&
 			!errors.Is(err, ErrConflict) {
 			return err
 		}
@@ -75,6 +79,11 @@ func (x *Executor) recover(ctx context.Context, c *Campaign) error {
 
 // present reads Okta: does the access the job removes still exist?
 func (x *Executor) present(ctx context.Context, op *Operation) (bool, error) {
+	if op.Kind == OpAddMembership {
+		// For an addition "the job's effect is missing" is the question.
+		in, err := x.Okta.HasMembership(ctx, op.UserID, op.GroupID)
+		return !in, err
+	}
 	if op.Kind == OpRemoveMembership {
 		return x.Okta.HasMembership(ctx, op.UserID, op.GroupID)
 	}
@@ -84,6 +93,10 @@ func (x *Executor) present(ctx context.Context, op *Operation) (bool, error) {
 
 // execute performs one claimed job.
 func (x *Executor) execute(ctx context.Context, c *Campaign, op *Operation) {
+	if op.Kind == OpAddMembership {
+		x.executeAdd(ctx, c, op)
+		return
+	}
 	if yes, why := x.protected(ctx, c, op); yes {
 		_ = x.finishOp(ctx, c, op, OpSkipped, ResultProtected, nil, why+": attest never changes it")
 		return
@@ -331,4 +344,43 @@ func (x *Executor) openJobs(ctx context.Context, id int64) int {
 		}
 	}
 	return n
+}
+
+// executeAdd performs an approved quarantine: the user joins the group.
+// Protected users are never touched; a user already in the group is
+// recorded as such.
+func (x *Executor) executeAdd(ctx context.Context, c *Campaign, op *Operation) {
+	users := keySet(append(append([]string{}, x.ProtectedUsers...), c.Definition.Remediation.ProtectedUsers...))
+	if users[strings.ToLower(op.UserID)] {
+		_ = x.finishOp(ctx, c, op, OpSkipped, ResultProtected, nil, "protected user: attest never changes their access")
+		return
+	}
+	in, err := x.Okta.HasMembership(ctx, op.UserID, op.GroupID)
+	if err != nil {
+		x.retryOrFail(ctx, c, op, err)
+		return
+	}
+	if in {
+		_ = x.finishOp(ctx, c, op, OpDone, ResultAlreadyDone, nil, "already in the group")
+		return
+	}
+	if x.DryRun {
+		_ = x.finishOp(ctx, c, op, OpDone, ResultWouldRemove, nil, "dry run: not added")
+		return
+	}
+	err = x.Okta.AddMembership(ctx, op.UserID, op.GroupID)
+	switch {
+	case ctx.Err() != nil:
+		return
+	case err == nil:
+		_ = x.finishOp(ctx, c, op, OpDone, ResultAdded, nil, "")
+	case errors.Is(err, ErrTransient):
+		if in, rerr := x.Okta.HasMembership(ctx, op.UserID, op.GroupID); rerr == nil && in {
+			_ = x.finishOp(ctx, c, op, OpDone, ResultAdded, nil, "added (confirmed by re-reading after an error)")
+			return
+		}
+		x.retryOrFail(ctx, c, op, err)
+	default:
+		_ = x.finishOp(ctx, c, op, OpFailed, ResultFailed, err, "")
+	}
 }

@@ -14,6 +14,8 @@ const (
 	OpSkipped = "skipped"
 
 	ResultRemoved     = "removed"
+	ResultAdded       = "added"
+	ResultAlreadyDone = "already_done"
 	ResultAlreadyGone = "already_gone"
 	ResultChanged     = "changed"   // access changed since the snapshot: not touched
 	ResultProtected   = "protected" // a protected group or user: never touched
@@ -53,6 +55,8 @@ type Revoker interface {
 	AppAssignment(ctx context.Context, appID, userID string) (scope string, found bool, err error)
 	RemoveMembership(ctx context.Context, userID, groupID string) error
 	UnassignApp(ctx context.Context, userID, appID string) error
+	// AddMembership puts a user in a group (quarantine).
+	AddMembership(ctx context.Context, userID, groupID string) error
 }
 
 // OperationStore keeps the executor's jobs.

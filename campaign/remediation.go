@@ -11,8 +11,11 @@ import (
 const (
 	OpRemoveMembership = "remove_membership"
 	OpUnassignApp      = "unassign_app"
-	ItemConflict       = "conflict"
-	ItemManual         = "manual"
+	// OpAddMembership only serves quarantine proposals: adding a user
+	// to the configured high-risk group, after approval like any write.
+	OpAddMembership = "add_membership"
+	ItemConflict    = "conflict"
+	ItemManual      = "manual"
 )
 
 // PlanItem is one numbered line of a remediation plan.
@@ -27,7 +30,9 @@ type PlanItem struct {
 }
 
 // IsOperation reports whether the item is an Okta write.
-func (p *PlanItem) IsOperation() bool { return p.Kind == OpRemoveMembership || p.Kind == OpUnassignApp }
+func (p *PlanItem) IsOperation() bool {
+	return p.Kind == OpRemoveMembership || p.Kind == OpUnassignApp || p.Kind == OpAddMembership
+}
 
 // Revoked reports whether an outcome removes access.
 func Revoked(outcome string) bool {

@@ -161,6 +161,10 @@ type OktaConfig struct {
 type EventHookConfig struct {
 	// Secret is the value of the Authorization header Okta sends.
 	Secret Secret `yaml:"secret" json:"secret"`
+	// QuarantineGroup (an Okta group id), when set, is the group a user
+	// rated HIGH by Okta is proposed to join, and to leave when the risk
+	// drops; approvers decide, attest never does it on its own.
+	QuarantineGroup string `yaml:"quarantine_group" json:"quarantine_group"`
 }
 
 // ServiceNowConfig reaches the ServiceNow Table API; all empty disables it.

@@ -28,6 +28,10 @@ type Triggers struct {
 	// Access lists a user's entitlements rated at least high, for risk
 	// events (from the latest snapshot).
 	Access func(ctx context.Context, userID string) ([]campaign.Grant, error)
+	// QuarantineGroup, when set, is the group a user rated HIGH is
+	// proposed to join (and to leave when the level drops); the proposal
+	// goes to the approvers like any plan.
+	QuarantineGroup string
 }
 
 // Handle is the Processor's Handle.
@@ -89,6 +93,15 @@ func (t *Triggers) riskDetected(ctx context.Context, ev Event) error {
 			text = fmt.Sprintf("Okta lowered %s's risk to %s (event %s).", firstOf(user.AlternateID, user.ID), level, ev.UUID)
 		}
 		if err := t.Alert(ctx, text); err != nil {
+			return err
+		}
+	}
+	if t.QuarantineGroup != "" {
+		kind, why := campaign.OpAddMembership, "Okta rated the user's risk "+level
+		if !strings.EqualFold(level, "HIGH") {
+			kind, why = campaign.OpRemoveMembership, "Okta lowered the user's risk to "+level
+		}
+		if _, err := t.Engine.ProposeGroupChange(ctx, ev.UUID, kind, user.ID, t.QuarantineGroup, why, t.Approvers); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -385,5 +386,62 @@ func TestApprovalStepUp(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A user Okta rates HIGH is proposed for the quarantine group; only after
+// approval does the executor add them (one PUT); when the risk drops the
+// release is proposed and, approved, carried out.
+func TestQuarantineProposalFollowsApproval(t *testing.T) {
+	ctx := context.Background()
+	r := newExecRig(t, 0) // a store with a snapshot of the fake org
+	var quarantine string
+	for _, g := range r.org.Groups {
+		if g.Type == "OKTA_GROUP" {
+			quarantine = g.ID
+			break
+		}
+	}
+	var user string
+	for _, u := range r.org.Users {
+		if u.Status == "ACTIVE" && !slices.Contains(r.org.Members[quarantine], u.ID) {
+			user = u.ID
+			break
+		}
+	}
+	approver := r.org.Users[2].Email
+	eng := &campaign.Engine{Store: r.st, Now: func() time.Time { return refNow }}
+	inGroup := func() bool { return slices.Contains(r.srv.Org().Members[quarantine], user) }
+	for _, step := range []struct {
+		key, kind string
+		wantIn    bool
+	}{{"ev-high", campaign.OpAddMembership, true}, {"ev-low", campaign.OpRemoveMembership, false}} {
+		c, err := eng.ProposeGroupChange(ctx, step.key, step.kind, user, quarantine, "risk change", []string{approver})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := eng.ProposeGroupChange(ctx, step.key, step.kind, user, quarantine, "risk change", []string{approver})
+		if again.ID != c.ID {
+			t.Fatal("a redelivered event proposed twice")
+		}
+		x := r.executor("w")
+		if err := x.Start(ctx, c.ID); !errors.Is(err, campaign.ErrForbidden) {
+			t.Fatalf("executed without approval: %v", err)
+		}
+		if inGroup() == step.wantIn {
+			t.Fatal("Okta changed before approval")
+		}
+		if _, _, err := eng.Approve(ctx, c.ID, campaign.Actor{Email: approver}); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.Start(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.Run(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if inGroup() != step.wantIn {
+			t.Fatalf("%s: in group = %v, want %v", step.kind, inGroup(), step.wantIn)
+		}
 	}
 }

@@ -55,6 +55,12 @@ func (c *Client) RemoveMembership(ctx context.Context, userID, groupID string) e
 	return translate("remove user "+userID+" from group "+groupID, err)
 }
 
+// AddMembership adds a user to a group (a quarantine, after approval).
+func (c *Client) AddMembership(ctx context.Context, userID, groupID string) error {
+	_, err := c.sdk.Group.AddUserToGroup(ctx, groupID, userID)
+	return translate("add user "+userID+" to group "+groupID, err)
+}
+
 // UnassignApp removes a user's direct assignment to an app. Okta refuses
 // (400) when only groups grant the app: that is ErrInvalid, never retried.
 func (c *Client) UnassignApp(ctx context.Context, userID, appID string) error {

@@ -141,6 +141,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET", "/api/v1/groups/{id}", s.getGroup)
 	s.handle("GET", "/api/v1/groups/{id}/users", s.listGroupMembers)
 	s.handle("DELETE", "/api/v1/groups/{id}/users/{userId}", s.removeGroupMember)
+	s.handle("PUT", "/api/v1/groups/{id}/users/{userId}", s.addGroupMember)
 	s.handle("GET", "/api/v1/groups/{id}/apps", s.listGroupApps)
 
 	s.handle("GET", "/api/v1/apps", s.listApps)
