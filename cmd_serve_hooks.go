@@ -9,6 +9,7 @@ import (
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
 	"github.com/attestbot/attest/hooks"
+	"github.com/attestbot/attest/servicenow"
 	"github.com/attestbot/attest/store"
 )
 
@@ -23,6 +24,14 @@ func startHooks(ctx context.Context, cfg *config.Config, log zerolog.Logger, st 
 		QuarantineGroup: cfg.Okta.EventHook.QuarantineGroup}
 	t.Access = func(ctx context.Context, userID string) ([]campaign.Grant, error) {
 		return engine.RiskyAccess(ctx, userID, "high")
+	}
+	if sn := cfg.ServiceNow; sn.Enabled() {
+		t.Incident = func(ctx context.Context, key, text string) error {
+			_, err := st.EnqueueTicket(ctx, servicenow.TicketJob{Key: key, Ref: key, Kind: servicenow.KindRemediation, Table: sn.Table,
+				Action: servicenow.ActionCreate, Fields: map[string]string{"short_description": "attest: user risk rated HIGH by Okta",
+					"description": text, "assignment_group": sn.AssignmentGroup}})
+			return err
+		}
 	}
 	if slack != nil {
 		t.Alert = func(ctx context.Context, text string) error {

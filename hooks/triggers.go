@@ -25,6 +25,9 @@ type Triggers struct {
 	Approvers    []string
 	// Alert tells the security team about a risk change (Slack).
 	Alert func(ctx context.Context, text string) error
+	// Incident, when set, files a ServiceNow incident for a rise to HIGH
+	// (queued: an outage delays it, never loses it).
+	Incident func(ctx context.Context, key, text string) error
 	// Access lists a user's entitlements rated at least high, for risk
 	// events (from the latest snapshot).
 	Access func(ctx context.Context, userID string) ([]campaign.Grant, error)
@@ -93,6 +96,12 @@ func (t *Triggers) riskDetected(ctx context.Context, ev Event) error {
 			text = fmt.Sprintf("Okta lowered %s's risk to %s (event %s).", firstOf(user.AlternateID, user.ID), level, ev.UUID)
 		}
 		if err := t.Alert(ctx, text); err != nil {
+			return err
+		}
+	}
+	if t.Incident != nil && strings.EqualFold(level, "HIGH") {
+		if err := t.Incident(ctx, "risk:"+ev.UUID, fmt.Sprintf("Okta rates %s's risk HIGH (event %s). %s",
+			firstOf(user.AlternateID, user.ID), ev.UUID, link)); err != nil {
 			return err
 		}
 	}

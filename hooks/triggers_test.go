@@ -45,9 +45,10 @@ func TestTriggersEndToEnd(t *testing.T) {
 	critical, plain := org.Apps[0], org.Apps[1]
 	rules := campaign.RiskRules{Apps: map[string]string{critical.Label: "critical"}}
 	eng := &campaign.Engine{Store: st, Risk: rules.Level, Now: func() time.Time { return org.Now }}
-	var alerts []string
+	var alerts, incidents []string
 	tr := &hooks.Triggers{Engine: eng, Risk: rules.Level, IAMReviewers: []string{org.Users[0].Email},
-		Alert: func(_ context.Context, text string) error { alerts = append(alerts, text); return nil },
+		Alert:    func(_ context.Context, text string) error { alerts = append(alerts, text); return nil },
+		Incident: func(_ context.Context, key, _ string) error { incidents = append(incidents, key); return nil },
 		Access: func(ctx context.Context, userID string) ([]campaign.Grant, error) {
 			return eng.RiskyAccess(ctx, userID, "high")
 		}}
@@ -96,6 +97,9 @@ func TestTriggersEndToEnd(t *testing.T) {
 		if strings.Contains(trig, "ev-plain") {
 			t.Fatal("an ordinary grant opened a review")
 		}
+	}
+	if len(incidents) != 1 || incidents[0] != "risk:ev-risk" {
+		t.Fatalf("incidents = %v, want one for the HIGH risk", incidents)
 	}
 	if byTrigger["event:ev-risk:"+critical.ID] != 1 || len(alerts) != 1 || !strings.Contains(alerts[0], "HIGH") {
 		t.Fatalf("risk detection: reviews %v, alerts %v", byTrigger, alerts)
