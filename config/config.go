@@ -118,6 +118,8 @@ type SlackConfig struct {
 	Command string `yaml:"command" json:"command"`
 	// ApprovalsChannel is the id (C… or G…) of the channel where plans are approved.
 	ApprovalsChannel string `yaml:"approvals_channel" json:"approvals_channel"`
+	// SecurityChannel is where risk alerts go (default: ApprovalsChannel).
+	SecurityChannel string `yaml:"security_channel" json:"security_channel"`
 	// Admins may launch and close campaigns: user ids (U…, W…), user group
 	// ids (S…) or handles (@name).
 	Admins []string `yaml:"admins" json:"admins"`

@@ -111,12 +111,15 @@ func (c *Config) validateSlack(p *problems) {
 		p.add("slack.command", "%q is not a slash command; use \"/\" and up to 31 characters without spaces, e.g. %s",
 			s.Command, DefaultSlackCommand)
 	}
-	if ch := s.ApprovalsChannel; ch != "" && !channelIDRE.MatchString(ch) {
+	for key, ch := range map[string]string{"slack.approvals_channel": s.ApprovalsChannel, "slack.security_channel": s.SecurityChannel} {
+		if ch == "" || channelIDRE.MatchString(ch) {
+			continue
+		}
 		if strings.HasPrefix(ch, "#") {
-			p.add("slack.approvals_channel", "%q is a channel name; use the channel id (C… or G…) shown at the "+
+			p.add(key, "%q is a channel name; use the channel id (C… or G…) shown at the "+
 				"bottom of the channel's details in Slack", ch)
 		} else {
-			p.add("slack.approvals_channel", "%q is not a channel id; use the id (C… or G…, capitals and digits) "+
+			p.add(key, "%q is not a channel id; use the id (C… or G…, capitals and digits) "+
 				"shown at the bottom of the channel's details in Slack", ch)
 		}
 	}

@@ -207,6 +207,15 @@ func (h *Handler) postThread(ctx context.Context, c *campaign.Campaign, key, tex
 	return err
 }
 
+// PostTo queues a plain message to a channel ("" = the approvals channel).
+func (h *Handler) PostTo(ctx context.Context, channel, key, text string) error {
+	if channel == "" {
+		return h.NotifyIAM(ctx, key, text)
+	}
+	_, err := h.Store.Enqueue(ctx, OutboxItem{Key: key, Kind: KindPost, Target: channel, Payload: Payload{Text: text}})
+	return err
+}
+
 // NotifyIAM queues a message for the IAM team in the approvals channel.
 func (h *Handler) NotifyIAM(ctx context.Context, key, text string) error {
 	if h.Settings.ApprovalsChannel == "" {

@@ -2,6 +2,7 @@ package hooks_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -109,5 +110,45 @@ func TestTriggersEndToEnd(t *testing.T) {
 		if err != nil || ev.State == hooks.StatePending || ev.State == hooks.StateFailed {
 			t.Fatalf("event %s: %+v %v", uuid, ev.State, err)
 		}
+	}
+}
+
+// A membership of a privileged group (rated high) opens a review; an
+// ordinary group's does not.
+func TestPrivilegedGroupTrigger(t *testing.T) {
+	ctx := context.Background()
+	org := oktatest.Generate(oktatest.Params{Seed: 4, Users: 80, Apps: 8, Groups: 12})
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	snap := org.Snapshot()
+	if _, err := st.SaveSnapshot(ctx, snap, campaign.Count(snap)); err != nil {
+		t.Fatal(err)
+	}
+	admins, plain := org.Groups[1], org.Groups[2]
+	rules := campaign.RiskRules{Groups: map[string]string{admins.Name: "high"}}
+	eng := &campaign.Engine{Store: st, Risk: rules.Level, Now: func() time.Time { return org.Now }}
+	tr := &hooks.Triggers{Engine: eng, Risk: rules.Level}
+	user := org.Users[7].ID
+	for _, g := range []oktatest.Group{admins, plain} {
+		ev := hooks.Event{UUID: "ev-" + g.ID, EventType: "group.user_membership.add", Outcome: hooks.Outcome{Result: "SUCCESS"},
+			Target: []hooks.Target{{ID: g.ID, Type: "UserGroup", DisplayName: g.Name}, {ID: user, Type: "User"}}}
+		err := tr.Handle(ctx, ev)
+		if g.ID == plain.ID && !errors.Is(err, hooks.ErrIgnore) {
+			t.Fatalf("ordinary group: %v, want ignored", err)
+		}
+		if g.ID == admins.ID && err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, _ := st.ListCampaigns(ctx)
+	if len(list) != 1 || list[0].Trigger != "event:ev-"+admins.ID {
+		t.Fatalf("campaigns = %+v", list)
+	}
+	cases, _ := st.Cases(ctx, list[0].ID, campaign.CaseQuery{})
+	if len(cases) != 1 || cases[0].Kind != campaign.KindGroup || cases[0].EntitlementID != admins.ID || cases[0].Risk != "high" {
+		t.Fatalf("cases = %+v", cases)
 	}
 }
