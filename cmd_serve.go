@@ -59,7 +59,7 @@ func cmdServe(e *env, args []string) error {
 	}
 	startHooks(e.ctx, cfg, log, st, engine, slackApp)
 	var ln net.Listener
-	if cfg.HTTP.Listen != "" {
+	if cfg.HTTP.Listen != "" && cfg.HTTP.Listen != config.ListenOff {
 		if ln, err = net.Listen("tcp", cfg.HTTP.Listen); err != nil {
 			return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
 		}

@@ -82,6 +82,9 @@ func (c *Config) validateBasics(p *problems) {
 		p.add("campaigns.history_retention", "%s is too short; keep history at least 1d (default %s)", c.Campaigns.HistoryRetention, DefaultHistoryRetention)
 	}
 	checkListen(p, "http.listen", c.HTTP.Listen)
+	if c.HTTP.Listen == ListenOff && c.Okta.EventHook.Secret.IsSet() {
+		p.add("http.listen", "is off, but okta.event_hook.secret is set and Okta event hooks arrive on this listener; give host:port or unset the secret")
+	}
 }
 
 func contains(list []string, s string) bool {
@@ -93,9 +96,15 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// checkListen wants host:port with a numeric port; an empty host means
-// every interface.
+// ListenOff as http.listen runs serve without its HTTP listener.
+const ListenOff = "off"
+
+// checkListen wants host:port with a numeric port (an empty host means
+// every interface) or ListenOff.
 func checkListen(p *problems, key, addr string) {
+	if addr == ListenOff {
+		return
+	}
 	fix := "use host:port, e.g. " + DefaultHTTPListen + ", or :8080 for every interface"
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -118,6 +118,8 @@ func TestValidateFields(t *testing.T) {
 		{"listen on IPv6", func(c *Config) { c.HTTP.Listen = "[::1]:8080" }, ""},
 		{"listen port zero picks a free port", func(c *Config) { c.HTTP.Listen = "127.0.0.1:0" }, ""},
 		{"listen port too high", func(c *Config) { c.HTTP.Listen = "127.0.0.1:70000" }, "http.listen"},
+		{"listener off", func(c *Config) { c.HTTP.Listen = ListenOff }, ""},
+		{"listener off with event hooks", func(c *Config) { c.HTTP.Listen = ListenOff; c.Okta.EventHook.Secret = "s3cret" }, "http.listen"},
 		{"listen named port", func(c *Config) { c.HTTP.Listen = "127.0.0.1:http" }, "http.listen"},
 		{"store path unset", func(c *Config) { c.Store.Path = "" }, "store.path"},
 		{"campaigns dir unset", func(c *Config) { c.Campaigns.Dir = "" }, "campaigns.dir"},
