@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +18,7 @@ import (
 	"github.com/attestbot/attest/handlers"
 	"github.com/attestbot/attest/internal/oktatest"
 	"github.com/attestbot/attest/internal/slacktest"
+	"github.com/attestbot/attest/internal/storetest"
 	"github.com/attestbot/attest/store"
 )
 
@@ -61,14 +61,7 @@ func newRig(t testing.TB) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	org := oktatest.Generate(oktatest.Params{Seed: 5, Users: 60, Apps: 8, Groups: 12})
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "attest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap := org.Snapshot()
-	if _, err := st.SaveSnapshot(ctx, snap, campaign.Count(snap)); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.WithOrg(t, org)
 	srv := slacktest.New()
 	srv.AddChannel(approvals, "iam-approvals")
 	r := &rig{t: t, ctx: ctx, slack: srv, st: st, org: org, clock: &clock{now: org.Now}, slackOf: map[string]slacktest.User{}}
@@ -105,7 +98,7 @@ func newRig(t testing.TB) *rig {
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = r.bot.Run(ctx) }()
 	go func() { defer wg.Done(); _ = sender.Run(ctx) }()
-	t.Cleanup(func() { cancel(); wg.Wait(); st.Close(); srv.Close() })
+	t.Cleanup(func() { cancel(); wg.Wait(); srv.Close() })
 	r.eventually("socket mode connects", func() bool { return r.bot.Connected() })
 	return r
 }

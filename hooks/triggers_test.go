@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,7 @@ import (
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/hooks"
 	"github.com/attestbot/attest/internal/oktatest"
-	"github.com/attestbot/attest/store"
+	"github.com/attestbot/attest/internal/storetest"
 )
 
 // grantEvent is an Okta event granting target (type typ) to user.
@@ -34,15 +33,7 @@ func grantEvent(uuid, eventType, userID, targetType, targetID, label string) str
 func TestTriggersEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	org := oktatest.Generate(oktatest.Params{Seed: 4, Users: 80, Apps: 8, Groups: 12})
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	snap := org.Snapshot()
-	if _, err := st.SaveSnapshot(ctx, snap, campaign.Count(snap)); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.WithOrg(t, org)
 	critical, plain := org.Apps[0], org.Apps[1]
 	rules := campaign.RiskRules{Apps: map[string]string{critical.Label: "critical"}}
 	eng := &campaign.Engine{Store: st, Risk: rules.Level, Now: func() time.Time { return org.Now }}
@@ -118,15 +109,7 @@ func TestTriggersEndToEnd(t *testing.T) {
 func TestPrivilegedGroupTrigger(t *testing.T) {
 	ctx := context.Background()
 	org := oktatest.Generate(oktatest.Params{Seed: 4, Users: 80, Apps: 8, Groups: 12})
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	snap := org.Snapshot()
-	if _, err := st.SaveSnapshot(ctx, snap, campaign.Count(snap)); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.WithOrg(t, org)
 	admins, plain := org.Groups[1], org.Groups[2]
 	rules := campaign.RiskRules{Groups: map[string]string{admins.Name: "high"}}
 	eng := &campaign.Engine{Store: st, Risk: rules.Level, Now: func() time.Time { return org.Now }}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/oktatest"
+	"github.com/attestbot/attest/internal/storetest"
 	"github.com/attestbot/attest/okta"
 	"github.com/attestbot/attest/store"
 )
@@ -47,15 +47,7 @@ func newExecRigLimit(t *testing.T, extraApprovals, maxOps int, opts ...oktatest.
 		oktatest.BucketGroupByID: 100000, oktatest.BucketApps: 100000, oktatest.BucketLogs: 100000}
 	srv := oktatest.NewServer(org, append([]oktatest.Option{oktatest.WithWindow(time.Second), oktatest.WithLimits(roomy)}, opts...)...)
 	t.Cleanup(srv.Close)
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "attest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	snap := org.Snapshot()
-	if _, err := st.SaveSnapshot(ctx, snap, campaign.Count(snap)); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.WithOrg(t, org)
 	approvers := fmt.Sprintf("[%s, %s, %s]", org.Users[1].Email, org.Users[2].Email, org.Users[3].Email)
 	def, err := campaign.ParseDefinition("x.yaml", []byte(fmt.Sprintf(`name: Cleanup
 owner: %s

@@ -3,7 +3,6 @@ package servicenow_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +12,8 @@ import (
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/oktatest"
 	"github.com/attestbot/attest/internal/snowtest"
+	"github.com/attestbot/attest/internal/storetest"
 	"github.com/attestbot/attest/servicenow"
-	"github.com/attestbot/attest/store"
 )
 
 // A whole campaign files its tickets while ServiceNow is down: review
@@ -24,15 +23,7 @@ import (
 func TestTicketLifecycleThroughAnOutage(t *testing.T) {
 	ctx := context.Background()
 	org := oktatest.Generate(oktatest.Params{Seed: 3, Users: 120, Apps: 10, Groups: 16})
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "attest.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	snap := org.Snapshot()
-	if _, err := st.SaveSnapshot(ctx, snap, campaign.Count(snap)); err != nil {
-		t.Fatal(err)
-	}
+	st := storetest.WithOrg(t, org)
 	fake := snowtest.New()
 	defer fake.Close()
 	client, err := servicenow.New(servicenow.Options{BaseURL: fake.URL(), Username: snowtest.Username, Password: snowtest.Password})
