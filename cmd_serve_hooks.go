@@ -34,8 +34,8 @@ func startHooks(ctx context.Context, cfg *config.Config, log zerolog.Logger, st 
 		}
 	}
 	if slack != nil {
-		t.Alert = func(ctx context.Context, text string) error {
-			return slack.handler.PostTo(ctx, cfg.Slack.SecurityChannel, "risk:"+time.Now().UTC().Format(time.RFC3339Nano), text)
+		t.Alert = func(ctx context.Context, key, text string) error {
+			return slack.handler.PostTo(ctx, cfg.Slack.SecurityChannel, key, text)
 		}
 	}
 	p := &hooks.Processor{Store: st, Handle: t.Handle, Log: log.With().Str("component", "event-hooks").Logger()}

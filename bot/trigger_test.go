@@ -1,6 +1,9 @@
 package bot_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -44,4 +47,37 @@ func TestGrantEventThroughSlack(t *testing.T) {
 		return len(list) == 1 && list[0].State == campaign.StateClosed
 	})
 	r.eventually("removal up for approval", func() bool { return len(reviewerForms(r.slack.Messages(approvals), "plan_approve")) > 0 })
+}
+
+// A risk detection posts its alert to the security channel through the
+// outbox, once even when the event is handled again after a retry.
+func TestRiskAlertThroughSlack(t *testing.T) {
+	r := newRig(t)
+	const security = "CSECURITY"
+	r.slack.AddChannel(security, "security-alerts")
+	tr := &hooks.Triggers{Engine: r.eng, Alert: func(ctx context.Context, key, text string) error {
+		return r.h.PostTo(ctx, security, key, text)
+	}}
+	user := r.org.Users[4]
+	var ev hooks.Event
+	raw := fmt.Sprintf(`{"uuid":"ev-risk-1","eventType":"user.risk.detect","outcome":{"result":"SUCCESS"},
+	"target":[{"id":%q,"type":"User","alternateId":%q}],
+	"debugContext":{"debugData":{"risk":"{previousLevel=LOW, level=HIGH, detectionName=Session Influenced User Risk}"}}}`, user.ID, user.Email)
+	if err := json.Unmarshal([]byte(raw), &ev); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if err := tr.Handle(r.ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.eventually("alert posted", func() bool { return len(r.slack.Messages(security)) > 0 })
+	time.Sleep(300 * time.Millisecond) // room for a duplicate to arrive
+	msgs := r.slack.Messages(security)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, user.Email) || !strings.Contains(msgs[0].Text, "HIGH") {
+		t.Fatalf("security channel: %+v, want one HIGH alert naming %s", msgs, user.Email)
+	}
+	if n := len(r.slack.Messages(approvals)); n != 0 {
+		t.Fatalf("%d alert(s) went to the approvals channel instead", n)
+	}
 }

@@ -23,8 +23,9 @@ type Triggers struct {
 	DecideWithin time.Duration
 	IAMReviewers []string
 	Approvers    []string
-	// Alert tells the security team about a risk change (Slack).
-	Alert func(ctx context.Context, text string) error
+	// Alert tells the security team about a risk change (Slack); key is
+	// the same for every delivery of one event, so a retried event alerts once.
+	Alert func(ctx context.Context, key, text string) error
 	// Incident, when set, files a ServiceNow incident for a rise to HIGH
 	// (queued: an outage delays it, never loses it).
 	Incident func(ctx context.Context, key, text string) error
@@ -95,7 +96,7 @@ func (t *Triggers) riskDetected(ctx context.Context, ev Event) error {
 		if !strings.EqualFold(level, "HIGH") {
 			text = fmt.Sprintf("Okta lowered %s's risk to %s (event %s).", firstOf(user.AlternateID, user.ID), level, ev.UUID)
 		}
-		if err := t.Alert(ctx, text); err != nil {
+		if err := t.Alert(ctx, "risk-alert:"+ev.UUID, text); err != nil {
 			return err
 		}
 	}

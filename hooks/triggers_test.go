@@ -39,7 +39,7 @@ func TestTriggersEndToEnd(t *testing.T) {
 	eng := &campaign.Engine{Store: st, Risk: rules.Level, Now: func() time.Time { return org.Now }}
 	var alerts, incidents []string
 	tr := &hooks.Triggers{Engine: eng, Risk: rules.Level, IAMReviewers: []string{org.Users[0].Email},
-		Alert:    func(_ context.Context, text string) error { alerts = append(alerts, text); return nil },
+		Alert:    func(_ context.Context, _, text string) error { alerts = append(alerts, text); return nil },
 		Incident: func(_ context.Context, key, _ string) error { incidents = append(incidents, key); return nil },
 		Access: func(ctx context.Context, userID string) ([]campaign.Grant, error) {
 			return eng.RiskyAccess(ctx, userID, "high")
