@@ -9,7 +9,7 @@ import (
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
 	"github.com/attestbot/attest/hooks"
-	"github.com/attestbot/attest/servicenow"
+	"github.com/attestbot/attest/internal/ticketjob"
 	"github.com/attestbot/attest/store"
 )
 
@@ -27,8 +27,8 @@ func startHooks(ctx context.Context, cfg *config.Config, log zerolog.Logger, st 
 	}
 	if sn := cfg.ServiceNow; sn.Enabled() {
 		t.Incident = func(ctx context.Context, key, text string) error {
-			_, err := st.EnqueueTicket(ctx, servicenow.TicketJob{Key: key, Ref: key, Kind: servicenow.KindRemediation, Table: sn.Table,
-				Action: servicenow.ActionCreate, Fields: map[string]string{"short_description": "attest: user risk rated HIGH by Okta",
+			_, err := st.EnqueueTicket(ctx, ticketjob.Job{Key: key, Ref: key, Kind: ticketjob.KindRemediation, Table: sn.Table,
+				Action: ticketjob.ActionCreate, Fields: map[string]string{"short_description": "attest: user risk rated HIGH by Okta",
 					"description": text, "assignment_group": sn.AssignmentGroup}})
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/attestbot/attest/bot"
-	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/internal/slackrec"
 	"github.com/attestbot/attest/internal/slacktest"
 	"github.com/attestbot/attest/store"
 )
@@ -76,15 +76,15 @@ func BenchmarkFanOut8000(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		users := make([]handlers.SlackUser, n)
-		items := make([]handlers.OutboxItem, n)
+		users := make([]slackrec.User, n)
+		items := make([]slackrec.OutboxItem, n)
 		form := []byte(`[{"type":"section","text":{"type":"mrkdwn","text":"*Salesforce*: still needed?"}}]`)
 		for j := range users {
 			id := fmt.Sprintf("U%05d", j)
 			srv.AddUser(slacktest.User{ID: id, Name: id, Email: id + "@x.com"})
-			users[j] = handlers.SlackUser{OktaUserID: fmt.Sprintf("00u%05d", j), Email: id + "@x.com", SlackID: id}
-			items[j] = handlers.OutboxItem{Key: fmt.Sprintf("form:%d", j), Kind: handlers.KindPost, Target: "okta:" + users[j].OktaUserID,
-				Ref: fmt.Sprintf("m:1:%s:1", users[j].OktaUserID), Payload: handlers.Payload{Text: "Please review your access", Blocks: form}}
+			users[j] = slackrec.User{OktaUserID: fmt.Sprintf("00u%05d", j), Email: id + "@x.com", SlackID: id}
+			items[j] = slackrec.OutboxItem{Key: fmt.Sprintf("form:%d", j), Kind: slackrec.KindPost, Target: "okta:" + users[j].OktaUserID,
+				Ref: fmt.Sprintf("m:1:%s:1", users[j].OktaUserID), Payload: slackrec.Payload{Text: "Please review your access", Blocks: form}}
 		}
 		if err := st.ReplaceSlackUsers(ctx, users); err != nil {
 			b.Fatal(err)

@@ -13,11 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/attestbot/attest/internal/slackrec"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"golang.org/x/time/rate"
-
-	"github.com/attestbot/attest/handlers"
 )
 
 // metaType marks attest's messages so that a message whose send outcome
@@ -31,7 +30,7 @@ const metaType = "attest_outbox"
 // are retried with backoff, and permanent errors fail the one message.
 type Sender struct {
 	API   *slack.Client
-	Store handlers.OutboxStore
+	Store slackrec.OutboxStore
 	Log   zerolog.Logger
 	Now   func() time.Time
 	// Rate bounds messages per second across the workspace (default 20).
@@ -121,7 +120,7 @@ func (s *Sender) Tick(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	// Channels are independent; messages to one channel keep their order.
-	byTarget := map[string][]handlers.OutboxItem{}
+	byTarget := map[string][]slackrec.OutboxItem{}
 	var order []string
 	for _, it := range items {
 		if _, ok := byTarget[it.Target]; !ok {
@@ -134,7 +133,7 @@ func (s *Sender) Tick(ctx context.Context) (int, error) {
 	for _, target := range order {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(list []handlers.OutboxItem) {
+		go func(list []slackrec.OutboxItem) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			for i, it := range list {
@@ -151,16 +150,16 @@ func (s *Sender) Tick(ctx context.Context) (int, error) {
 }
 
 // requeue returns claimed items unsent.
-func (s *Sender) requeue(items []handlers.OutboxItem, why string) {
+func (s *Sender) requeue(items []slackrec.OutboxItem, why string) {
 	for _, it := range items {
 		_ = s.Store.OutboxRetry(context.Background(), it.ID, s.Now(), why)
 	}
 }
 
 // deliver makes one Slack call for an item and records the outcome.
-func (s *Sender) deliver(ctx context.Context, it handlers.OutboxItem) {
+func (s *Sender) deliver(ctx context.Context, it slackrec.OutboxItem) {
 	if err := s.wait(ctx, it.Target); err != nil {
-		s.requeue([]handlers.OutboxItem{it}, "stopped")
+		s.requeue([]slackrec.OutboxItem{it}, "stopped")
 		return
 	}
 	channel, ts, err := s.call(ctx, it)
@@ -275,6 +274,6 @@ func keyMeta(key string) slack.MsgOption {
 // errNoChannel is a target that cannot be reached.
 var errNoChannel = errors.New("no Slack channel for target")
 
-func targetErr(it handlers.OutboxItem, err error) error {
+func targetErr(it slackrec.OutboxItem, err error) error {
 	return fmt.Errorf("outbox %s to %s: %w", it.Key, it.Target, err)
 }

@@ -11,18 +11,18 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/attestbot/attest/campaign"
-	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/internal/slackrec"
 )
 
 // call performs the Slack call of one outbox item and returns the channel
 // and ts of the message it made or changed.
-func (s *Sender) call(ctx context.Context, it handlers.OutboxItem) (string, string, error) {
+func (s *Sender) call(ctx context.Context, it slackrec.OutboxItem) (string, string, error) {
 	blocks, err := blocksOf(it.Payload.Blocks)
 	if err != nil {
 		return "", "", targetErr(it, err)
 	}
 	switch it.Kind {
-	case handlers.KindPost:
+	case slackrec.KindPost:
 		channel, oktaID, err := s.resolve(ctx, it.Target)
 		if err != nil {
 			return "", "", targetErr(it, err)
@@ -43,7 +43,7 @@ func (s *Sender) call(ctx context.Context, it handlers.OutboxItem) (string, stri
 			_ = s.Store.SetDMChannel(ctx, oktaID, ch)
 		}
 		return ch, ts, err
-	case handlers.KindUpdate:
+	case slackrec.KindUpdate:
 		ch, ts, err := s.Store.MessageRef(ctx, it.Ref)
 		if err != nil {
 			return "", "", targetErr(it, err)
@@ -53,7 +53,7 @@ func (s *Sender) call(ctx context.Context, it handlers.OutboxItem) (string, stri
 		opts := []slack.MsgOption{slack.MsgOptionText(it.Payload.Text, false), slack.MsgOptionBlocks(blocks.BlockSet...)}
 		ch, ts, _, err = s.API.UpdateMessageContext(ctx, ch, ts, opts...)
 		return ch, ts, err
-	case handlers.KindEphemeral:
+	case slackrec.KindEphemeral:
 		channel, _, err := s.resolve(ctx, it.Target)
 		if err != nil {
 			return "", "", targetErr(it, err)
@@ -64,7 +64,7 @@ func (s *Sender) call(ctx context.Context, it handlers.OutboxItem) (string, stri
 		}
 		ts, err := s.API.PostEphemeralContext(ctx, channel, it.Payload.User, opts...)
 		return channel, ts, err
-	case handlers.KindUpload:
+	case slackrec.KindUpload:
 		channel, _, err := s.resolve(ctx, it.Target)
 		if err != nil {
 			return "", "", targetErr(it, err)
@@ -117,7 +117,7 @@ func (s *Sender) Recover(ctx context.Context) error {
 		return err
 	}
 	for _, it := range stuck {
-		if it.Kind == handlers.KindPost {
+		if it.Kind == slackrec.KindPost {
 			ch, ts, found, err := s.findPosted(ctx, it)
 			if err != nil {
 				s.Log.Warn().Err(err).Str("key", it.Key).Msg("outbox recovery: history lookup failed; resending")
@@ -142,7 +142,7 @@ func (s *Sender) Recover(ctx context.Context) error {
 
 // findPosted looks for the item's key in the target channel's history
 // since the item was queued.
-func (s *Sender) findPosted(ctx context.Context, it handlers.OutboxItem) (string, string, bool, error) {
+func (s *Sender) findPosted(ctx context.Context, it slackrec.OutboxItem) (string, string, bool, error) {
 	channel, oktaID, err := s.resolve(ctx, it.Target)
 	if err != nil {
 		return "", "", false, err

@@ -11,7 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/attestbot/attest/bot"
-	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/internal/slackrec"
 	"github.com/attestbot/attest/internal/slacktest"
 	"github.com/attestbot/attest/store"
 )
@@ -27,7 +27,7 @@ func senderRig(t *testing.T, opts ...slacktest.Option) (*slacktest.Server, *stor
 	t.Cleanup(func() { st.Close() })
 	srv.AddUser(slacktest.User{ID: "U1", Name: "ann", Email: "ann@x.com"})
 	srv.AddChannel("C1", "iam")
-	if err := st.ReplaceSlackUsers(context.Background(), []handlers.SlackUser{{OktaUserID: "00u1", Email: "ann@x.com", SlackID: "U1"}}); err != nil {
+	if err := st.ReplaceSlackUsers(context.Background(), []slackrec.User{{OktaUserID: "00u1", Email: "ann@x.com", SlackID: "U1"}}); err != nil {
 		t.Fatal(err)
 	}
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(srv.APIURL()))
@@ -54,9 +54,9 @@ func drain(t *testing.T, s *bot.Sender) {
 func TestRecoverSendsNothingTwice(t *testing.T) {
 	ctx := context.Background()
 	srv, st, s := senderRig(t)
-	items := []handlers.OutboxItem{
-		{Key: "form:delivered", Kind: handlers.KindPost, Target: "okta:00u1", Ref: "m:1", Payload: handlers.Payload{Text: "first"}},
-		{Key: "form:lost", Kind: handlers.KindPost, Target: "okta:00u1", Ref: "m:2", Payload: handlers.Payload{Text: "second"}},
+	items := []slackrec.OutboxItem{
+		{Key: "form:delivered", Kind: slackrec.KindPost, Target: "okta:00u1", Ref: "m:1", Payload: slackrec.Payload{Text: "first"}},
+		{Key: "form:lost", Kind: slackrec.KindPost, Target: "okta:00u1", Ref: "m:2", Payload: slackrec.Payload{Text: "second"}},
 	}
 	if _, err := st.Enqueue(ctx, items...); err != nil {
 		t.Fatal(err)
@@ -92,8 +92,8 @@ func TestSenderRetriesAndFailures(t *testing.T) {
 	srv.FailHTTP("chat.postMessage", http.StatusTooManyRequests, 1)
 	srv.FailHTTP("chat.update", http.StatusServiceUnavailable, 1)
 	if _, err := st.Enqueue(ctx,
-		handlers.OutboxItem{Key: "a", Kind: handlers.KindPost, Target: "C1", Ref: "r:a", Payload: handlers.Payload{Text: "a"}},
-		handlers.OutboxItem{Key: "bad", Kind: handlers.KindPost, Target: "okta:00u-unknown", Payload: handlers.Payload{Text: "x"}},
+		slackrec.OutboxItem{Key: "a", Kind: slackrec.KindPost, Target: "C1", Ref: "r:a", Payload: slackrec.Payload{Text: "a"}},
+		slackrec.OutboxItem{Key: "bad", Kind: slackrec.KindPost, Target: "okta:00u-unknown", Payload: slackrec.Payload{Text: "x"}},
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -105,8 +105,8 @@ func TestSenderRetriesAndFailures(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if _, err := st.Enqueue(ctx, handlers.OutboxItem{Key: "u", Kind: handlers.KindUpdate, Target: "C1", Ref: "r:a",
-		Payload: handlers.Payload{Text: "a2", Blocks: []byte(`[{"type":"section","text":{"type":"mrkdwn","text":"updated"}}]`)}}); err != nil {
+	if _, err := st.Enqueue(ctx, slackrec.OutboxItem{Key: "u", Kind: slackrec.KindUpdate, Target: "C1", Ref: "r:a",
+		Payload: slackrec.Payload{Text: "a2", Blocks: []byte(`[{"type":"section","text":{"type":"mrkdwn","text":"updated"}}]`)}}); err != nil {
 		t.Fatal(err)
 	}
 	for time.Now().Before(deadline) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/hooks"
+	"github.com/attestbot/attest/internal/hookevent"
 )
 
 // An Okta event granting a critical app reaches the user's manager as a
@@ -29,9 +30,9 @@ func TestGrantEventThroughSlack(t *testing.T) {
 		}
 	}
 	tr := &hooks.Triggers{Engine: r.eng, Risk: rules.Level, DecideWithin: 24 * time.Hour}
-	ev := hooks.Event{UUID: "ev-grant-1", EventType: "application.user_membership.add", Published: r.org.Now,
-		Actor:  hooks.Actor{ID: "00uadmin", AlternateID: "admin@example.com"},
-		Target: []hooks.Target{{ID: app.ID, Type: "AppInstance", DisplayName: app.Label}, {ID: user, Type: "User"}}}
+	ev := hookevent.Event{UUID: "ev-grant-1", EventType: "application.user_membership.add", Published: r.org.Now,
+		Actor:  hookevent.Actor{ID: "00uadmin", AlternateID: "admin@example.com"},
+		Target: []hookevent.Target{{ID: app.ID, Type: "AppInstance", DisplayName: app.Label}, {ID: user, Type: "User"}}}
 	if err := tr.Handle(r.ctx, ev); err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +60,7 @@ func TestRiskAlertThroughSlack(t *testing.T) {
 		return r.h.PostTo(ctx, security, key, text)
 	}}
 	user := r.org.Users[4]
-	var ev hooks.Event
+	var ev hookevent.Event
 	raw := fmt.Sprintf(`{"uuid":"ev-risk-1","eventType":"user.risk.detect","outcome":{"result":"SUCCESS"},
 	"target":[{"id":%q,"type":"User","alternateId":%q}],
 	"debugContext":{"debugData":{"risk":"{previousLevel=LOW, level=HIGH, detectionName=Session Influenced User Risk}"}}}`, user.ID, user.Email)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/attestbot/attest/blocks"
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slackrec"
 )
 
 // statusView summarises a campaign for the live status message and Home.
@@ -47,8 +48,8 @@ func (h *Handler) postStatus(ctx context.Context, c *campaign.Campaign) {
 		return
 	}
 	raw, _ := json.Marshal(blocks.StatusBlocks(s))
-	if _, err := h.Store.Enqueue(ctx, OutboxItem{Key: "post:" + statusRef(c.ID), Kind: KindPost, Target: ch, Ref: statusRef(c.ID),
-		Payload: Payload{Text: blocks.Fallback("Access review " + c.Name + " launched"), Blocks: raw}}); err != nil {
+	if _, err := h.Store.Enqueue(ctx, slackrec.OutboxItem{Key: "post:" + statusRef(c.ID), Kind: slackrec.KindPost, Target: ch, Ref: statusRef(c.ID),
+		Payload: slackrec.Payload{Text: blocks.Fallback("Access review " + c.Name + " launched"), Blocks: raw}}); err != nil {
 		h.Log.Error().Err(err).Msg("queue status message")
 	}
 }
@@ -159,8 +160,8 @@ func (h *Handler) report(ctx context.Context, id int64) Reply {
 	stamp := strconv.FormatInt(h.now().UnixNano(), 36)
 	text := fmt.Sprintf("Report of campaign %d (%s, %s): %d cases, %d kept, %d revoked, %d without decision.", r.ID, r.Name, r.State,
 		r.Cases, r.ByState["kept"], r.ByState["revoked"], r.ByState["no_decision"])
-	if _, err := h.Store.Enqueue(ctx, OutboxItem{Key: "report:" + stamp, Kind: KindUpload, Target: ch,
-		Payload: Payload{Text: text, FileName: fmt.Sprintf("attest-report-%d.csv", id), Title: "Report " + r.Name, File: csvBuf.Bytes()}}); err != nil {
+	if _, err := h.Store.Enqueue(ctx, slackrec.OutboxItem{Key: "report:" + stamp, Kind: slackrec.KindUpload, Target: ch,
+		Payload: slackrec.Payload{Text: text, FileName: fmt.Sprintf("attest-report-%d.csv", id), Title: "Report " + r.Name, File: csvBuf.Bytes()}}); err != nil {
 		return Reply{Text: userMessage(err)}
 	}
 	return Reply{Text: text + " The CSV is posted in the IAM channel."}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/attestbot/attest/blocks"
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slackrec"
 )
 
 // formRef names the message holding one page of one person's form:
@@ -157,8 +158,8 @@ func (h *Handler) updateMessage(ctx context.Context, target, ref, key, text stri
 	if err != nil {
 		return err
 	}
-	_, err = h.Store.Enqueue(ctx, OutboxItem{Key: "update:" + ref + ":" + key, Kind: KindUpdate, Ref: ref,
-		Target: target, Payload: Payload{Text: blocks.Fallback(text), Blocks: raw}})
+	_, err = h.Store.Enqueue(ctx, slackrec.OutboxItem{Key: "update:" + ref + ":" + key, Kind: slackrec.KindUpdate, Ref: ref,
+		Target: target, Payload: slackrec.Payload{Text: blocks.Fallback(text), Blocks: raw}})
 	return err
 }
 

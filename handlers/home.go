@@ -11,6 +11,7 @@ import (
 
 	"github.com/attestbot/attest/blocks"
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slackrec"
 )
 
 // PublishHome renders a user's App Home: their pending reviews and, for
@@ -128,7 +129,7 @@ func (h *Handler) RefreshUsers(ctx context.Context) (mapped int, unmapped []stri
 	// number of stragglers per refresh; the rest wait for the next one.
 	const maxLookups = 100
 	lookups := 0
-	var out []SlackUser
+	var out []slackrec.User
 	for _, u := range snap.Users {
 		if u.Inactive() {
 			continue
@@ -151,7 +152,7 @@ func (h *Handler) RefreshUsers(ctx context.Context) (mapped int, unmapped []stri
 			unmapped = append(unmapped, firstOf(u.Email, u.Login))
 			continue
 		}
-		out = append(out, SlackUser{OktaUserID: u.ID, Email: firstOf(u.Email, u.Login), SlackID: su.ID, TeamID: su.TeamID})
+		out = append(out, slackrec.User{OktaUserID: u.ID, Email: firstOf(u.Email, u.Login), SlackID: su.ID, TeamID: su.TeamID})
 	}
 	sort.Strings(unmapped)
 	if err := h.Store.ReplaceSlackUsers(ctx, out); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/attestbot/attest/blocks"
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slackrec"
 )
 
 // BlockActions handles a click, after the envelope was acknowledged. Each
@@ -69,8 +70,8 @@ func (h *Handler) ephemeral(ctx context.Context, cb slack.InteractionCallback, t
 	if channel == "" {
 		return
 	}
-	if _, err := h.Store.Enqueue(ctx, OutboxItem{Key: "eph:" + cb.TriggerID, Kind: KindEphemeral, Target: channel,
-		Payload: Payload{Text: text, User: cb.User.ID}}); err != nil {
+	if _, err := h.Store.Enqueue(ctx, slackrec.OutboxItem{Key: "eph:" + cb.TriggerID, Kind: slackrec.KindEphemeral, Target: channel,
+		Payload: slackrec.Payload{Text: text, User: cb.User.ID}}); err != nil {
 		h.Log.Error().Err(err).Msg("queue ephemeral reply")
 	}
 }

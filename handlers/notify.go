@@ -12,6 +12,7 @@ import (
 
 	"github.com/attestbot/attest/blocks"
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slackrec"
 )
 
 var _ campaign.Notifier = (*Handler)(nil)
@@ -73,7 +74,7 @@ func (h *Handler) target(to string) string {
 
 // post queues a plain text message.
 func (h *Handler) post(ctx context.Context, to, key, text string) error {
-	_, err := h.Store.Enqueue(ctx, OutboxItem{Key: key, Kind: KindPost, Target: h.target(to), Payload: Payload{Text: text}})
+	_, err := h.Store.Enqueue(ctx, slackrec.OutboxItem{Key: key, Kind: slackrec.KindPost, Target: h.target(to), Payload: slackrec.Payload{Text: text}})
 	return err
 }
 
@@ -97,15 +98,15 @@ func (h *Handler) sendReviewerForms(ctx context.Context, c *campaign.Campaign, r
 
 // postPagesTo is postPages for any target (a DM or the IAM channel).
 func (h *Handler) postPagesTo(ctx context.Context, target string, refs func(int) string, pages [][]slack.Block, text, version string) error {
-	items := make([]OutboxItem, 0, len(pages))
+	items := make([]slackrec.OutboxItem, 0, len(pages))
 	for i, blks := range pages {
 		raw, err := json.Marshal(blks)
 		if err != nil {
 			return err
 		}
 		ref := refs(i + 1)
-		items = append(items, OutboxItem{Key: "post:" + ref + ":" + version, Kind: KindPost, Target: target, Ref: ref,
-			Payload: Payload{Text: blocks.Fallback(text), Blocks: raw}})
+		items = append(items, slackrec.OutboxItem{Key: "post:" + ref + ":" + version, Kind: slackrec.KindPost, Target: target, Ref: ref,
+			Payload: slackrec.Payload{Text: blocks.Fallback(text), Blocks: raw}})
 	}
 	_, err := h.Store.Enqueue(ctx, items...)
 	return err
@@ -183,10 +184,10 @@ func (h *Handler) postApproval(ctx context.Context, c *campaign.Campaign) error 
 		return err
 	}
 	_, err = h.Store.Enqueue(ctx,
-		OutboxItem{Key: "post:" + ref, Kind: KindPost, Target: h.Settings.ApprovalsChannel, Ref: ref,
-			Payload: Payload{Text: blocks.Fallback(fmt.Sprintf("Removal plan for %s is ready for approval", c.Name)), Blocks: raw}},
-		OutboxItem{Key: "upload:" + ref, Kind: KindUpload, Target: h.Settings.ApprovalsChannel, ThreadRef: ref,
-			Payload: Payload{FileName: fmt.Sprintf("attest-plan-%d.csv", c.ID), Title: "Removal plan " + c.Name, File: csvBuf.Bytes()}})
+		slackrec.OutboxItem{Key: "post:" + ref, Kind: slackrec.KindPost, Target: h.Settings.ApprovalsChannel, Ref: ref,
+			Payload: slackrec.Payload{Text: blocks.Fallback(fmt.Sprintf("Removal plan for %s is ready for approval", c.Name)), Blocks: raw}},
+		slackrec.OutboxItem{Key: "upload:" + ref, Kind: slackrec.KindUpload, Target: h.Settings.ApprovalsChannel, ThreadRef: ref,
+			Payload: slackrec.Payload{FileName: fmt.Sprintf("attest-plan-%d.csv", c.ID), Title: "Removal plan " + c.Name, File: csvBuf.Bytes()}})
 	return err
 }
 
@@ -202,8 +203,8 @@ func (h *Handler) refreshApproval(ctx context.Context, c *campaign.Campaign, key
 
 // postThread replies in the approval message's thread.
 func (h *Handler) postThread(ctx context.Context, c *campaign.Campaign, key, text string) error {
-	_, err := h.Store.Enqueue(ctx, OutboxItem{Key: "thread:" + approvalRef(c.ID) + ":" + key, Kind: KindPost,
-		Target: h.Settings.ApprovalsChannel, ThreadRef: approvalRef(c.ID), Payload: Payload{Text: text}})
+	_, err := h.Store.Enqueue(ctx, slackrec.OutboxItem{Key: "thread:" + approvalRef(c.ID) + ":" + key, Kind: slackrec.KindPost,
+		Target: h.Settings.ApprovalsChannel, ThreadRef: approvalRef(c.ID), Payload: slackrec.Payload{Text: text}})
 	return err
 }
 
@@ -212,7 +213,7 @@ func (h *Handler) PostTo(ctx context.Context, channel, key, text string) error {
 	if channel == "" {
 		return h.NotifyIAM(ctx, key, text)
 	}
-	_, err := h.Store.Enqueue(ctx, OutboxItem{Key: key, Kind: KindPost, Target: channel, Payload: Payload{Text: text}})
+	_, err := h.Store.Enqueue(ctx, slackrec.OutboxItem{Key: key, Kind: slackrec.KindPost, Target: channel, Payload: slackrec.Payload{Text: text}})
 	return err
 }
 
@@ -226,7 +227,7 @@ func (h *Handler) NotifyIAM(ctx context.Context, key, text string) error {
 
 // DM queues a plain text direct message to a Slack user.
 func (h *Handler) DM(ctx context.Context, slackID, key, text string) {
-	if _, err := h.Store.Enqueue(ctx, OutboxItem{Key: key, Kind: KindPost, Target: slackID, Payload: Payload{Text: text}}); err != nil {
+	if _, err := h.Store.Enqueue(ctx, slackrec.OutboxItem{Key: key, Kind: slackrec.KindPost, Target: slackID, Payload: slackrec.Payload{Text: text}}); err != nil {
 		h.Log.Error().Err(err).Msg("queue direct message")
 	}
 }

@@ -5,26 +5,19 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slackrec"
 )
-
-// SlackUser maps an Okta user to their Slack account (matched by email).
-type SlackUser struct {
-	OktaUserID string
-	Email      string
-	SlackID    string
-	TeamID     string
-}
 
 // Store is what the handlers keep besides campaigns: who is who in Slack,
 // the outbox, and which interactions were already handled.
 type Store interface {
-	OutboxStore
+	slackrec.OutboxStore
 	// ReplaceSlackUsers makes users the whole mapping (a refresh).
-	ReplaceSlackUsers(ctx context.Context, users []SlackUser) error
+	ReplaceSlackUsers(ctx context.Context, users []slackrec.User) error
 	// SlackUserBySlack and SlackUserByOkta look a mapping up, or return
 	// campaign.ErrNotFound.
-	SlackUserBySlack(ctx context.Context, slackID string) (SlackUser, error)
-	SlackUserByOkta(ctx context.Context, oktaUserID string) (SlackUser, error)
+	SlackUserBySlack(ctx context.Context, slackID string) (slackrec.User, error)
+	SlackUserByOkta(ctx context.Context, oktaUserID string) (slackrec.User, error)
 	// MarkHandled records an interaction key; false if it was seen before.
 	MarkHandled(ctx context.Context, key string, at time.Time) (bool, error)
 	// SnapshotApps and SnapshotGroupNames give a snapshot's apps and group

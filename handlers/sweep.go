@@ -11,6 +11,7 @@ import (
 
 	"github.com/attestbot/attest/blocks"
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slackrec"
 )
 
 // SweepStore keeps sweeps, for the "Start review of these" button.
@@ -59,10 +60,10 @@ func (h *Handler) RunSweep(ctx context.Context, sweeps SweepStore, o campaign.Sw
 	}
 	ref := "sweep:" + strconv.FormatInt(id, 10)
 	_, err = h.Store.Enqueue(ctx,
-		OutboxItem{Key: "post:" + ref, Kind: KindPost, Target: h.Settings.ApprovalsChannel, Ref: ref,
-			Payload: Payload{Text: blocks.Fallback(fmt.Sprintf("Stale-access sweep: %d findings", len(findings))), Blocks: raw}},
-		OutboxItem{Key: "upload:" + ref, Kind: KindUpload, Target: h.Settings.ApprovalsChannel, ThreadRef: ref,
-			Payload: Payload{FileName: fmt.Sprintf("attest-sweep-%d.csv", id), Title: "Stale-access findings", File: csvBuf.Bytes()}})
+		slackrec.OutboxItem{Key: "post:" + ref, Kind: slackrec.KindPost, Target: h.Settings.ApprovalsChannel, Ref: ref,
+			Payload: slackrec.Payload{Text: blocks.Fallback(fmt.Sprintf("Stale-access sweep: %d findings", len(findings))), Blocks: raw}},
+		slackrec.OutboxItem{Key: "upload:" + ref, Kind: slackrec.KindUpload, Target: h.Settings.ApprovalsChannel, ThreadRef: ref,
+			Payload: slackrec.Payload{FileName: fmt.Sprintf("attest-sweep-%d.csv", id), Title: "Stale-access findings", File: csvBuf.Bytes()}})
 	return findings, err
 }
 

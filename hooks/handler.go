@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/attestbot/attest/internal/hookevent"
 	"github.com/rs/zerolog"
 )
 
@@ -188,7 +189,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log zerolog.Lo
 // parse returns the events of a delivery body, all stamped with the same
 // received time, and the delivery's eventId; or an error naming what is
 // wrong, safe to show the caller.
-func (h *Handler) parse(body []byte) ([]Event, string, error) {
+func (h *Handler) parse(body []byte) ([]hookevent.Event, string, error) {
 	var d delivery
 	if err := json.Unmarshal(body, &d); err != nil {
 		return nil, "", errors.New("malformed JSON")
@@ -201,9 +202,9 @@ func (h *Handler) parse(body []byte) ([]Event, string, error) {
 		now = h.Now
 	}
 	at := now()
-	out := make([]Event, 0, len(d.Data.Events))
+	out := make([]hookevent.Event, 0, len(d.Data.Events))
 	for i, raw := range d.Data.Events {
-		ev, err := DecodeEvent(raw)
+		ev, err := hookevent.DecodeEvent(raw)
 		if err != nil {
 			return nil, "", fmt.Errorf("data.events[%d]: %w", i, err)
 		}

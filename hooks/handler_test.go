@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/hooks"
+	"github.com/attestbot/attest/internal/hookevent"
 	"github.com/attestbot/attest/store"
 )
 
@@ -179,7 +180,7 @@ func TestDuplicateDelivery(t *testing.T) {
 // failingStore refuses every write, as a full disk would.
 type failingStore struct{ hooks.Store }
 
-func (failingStore) SaveHookEvents(context.Context, []hooks.Event) (int, error) {
+func (failingStore) SaveHookEvents(context.Context, []hookevent.Event) (int, error) {
 	return 0, errors.New("disk I/O error")
 }
 

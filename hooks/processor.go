@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/attestbot/attest/internal/hookevent"
 	"github.com/rs/zerolog"
 )
 
@@ -30,7 +31,7 @@ type Processor struct {
 	// Tick until MaxAttempts, then marks it failed. A panic counts as an
 	// error. Handle may see an event again after a crash, so it should be
 	// idempotent (key its effects on Event.UUID).
-	Handle func(ctx context.Context, ev Event) error
+	Handle func(ctx context.Context, ev hookevent.Event) error
 	// Log receives a line per failed or retried event.
 	Log zerolog.Logger
 	// Now is the clock the lease is measured by; nil means time.Now.
@@ -67,7 +68,7 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 	var errs []error
 	done := 0
 	for _, ev := range events {
-		state, msg := StatePending, "interrupted by shutdown"
+		state, msg := hookevent.StatePending, "interrupted by shutdown"
 		if ctx.Err() == nil {
 			state, msg = p.process(ctx, ev)
 		}
@@ -86,7 +87,7 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 }
 
 // process runs Handle for one event and returns the state to record.
-func (p *Processor) process(ctx context.Context, ev Event) (state, msg string) {
+func (p *Processor) process(ctx context.Context, ev hookevent.Event) (state, msg string) {
 	maxAttempts := p.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
@@ -98,30 +99,30 @@ func (p *Processor) process(ctx context.Context, ev Event) (state, msg string) {
 	if ev.Attempts > maxAttempts {
 		msg = fmt.Sprintf("gave up after %d attempts; the last did not finish", maxAttempts)
 		log.Error().Msg("event hook event failed: " + msg)
-		return StateFailed, msg
+		return hookevent.StateFailed, msg
 	}
 	err := p.call(ctx, ev)
 	switch {
 	case err == nil:
-		return StateDone, ""
+		return hookevent.StateDone, ""
 	case errors.Is(err, ErrIgnore):
 		log.Debug().Err(err).Msg("event hook event ignored")
-		return StateIgnored, err.Error()
+		return hookevent.StateIgnored, err.Error()
 	case ctx.Err() != nil:
 		// Shutting down: not the event's fault, so no verdict.
-		return StatePending, err.Error()
+		return hookevent.StatePending, err.Error()
 	case ev.Attempts >= maxAttempts:
 		log.Error().Err(err).Msg("event hook event failed; giving up")
-		return StateFailed, err.Error()
+		return hookevent.StateFailed, err.Error()
 	default:
 		log.Warn().Err(err).Msg("event hook event failed; will retry")
-		return StatePending, err.Error()
+		return hookevent.StatePending, err.Error()
 	}
 }
 
 // call runs Handle with a timeout, turning a panic into an error so one
 // bad event cannot stop the loop.
-func (p *Processor) call(ctx context.Context, ev Event) (err error) {
+func (p *Processor) call(ctx context.Context, ev hookevent.Event) (err error) {
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/hooks"
+	"github.com/attestbot/attest/internal/hookevent"
 	"github.com/attestbot/attest/store"
 )
 
@@ -23,9 +24,9 @@ func queued(t *testing.T, uuids ...string) (*store.Store, *clock) {
 	c := &clock{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
 	st := openStore(t)
 	st.Now = c.Now
-	var evs []hooks.Event
+	var evs []hookevent.Event
 	for _, u := range uuids {
-		ev, err := hooks.DecodeEvent([]byte(oktaEvent(u, "user.risk.detect", `{"risk":"{level=HIGH}"}`)))
+		ev, err := hookevent.DecodeEvent([]byte(oktaEvent(u, "user.risk.detect", `{"risk":"{level=HIGH}"}`)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,24 +47,24 @@ func TestProcessorTransitions(t *testing.T) {
 		wantTries int // Handle calls, and attempts recorded
 		wantError string
 	}{
-		{"done", func(int) error { return nil }, 1, hooks.StateDone, 1, ""},
-		{"ignored", func(int) error { return fmt.Errorf("app not reviewed: %w", hooks.ErrIgnore) }, 3, hooks.StateIgnored, 1, "app not reviewed"},
+		{"done", func(int) error { return nil }, 1, hookevent.StateDone, 1, ""},
+		{"ignored", func(int) error { return fmt.Errorf("app not reviewed: %w", hooks.ErrIgnore) }, 3, hookevent.StateIgnored, 1, "app not reviewed"},
 		{"retried, then done", func(n int) error {
 			if n < 3 {
 				return errors.New("okta 503")
 			}
 			return nil
-		}, 5, hooks.StateDone, 3, ""},
-		{"retry pending", func(int) error { return errors.New("okta 503") }, 2, hooks.StatePending, 2, "okta 503"},
-		{"failed after 5 attempts", func(int) error { return errors.New("okta 503") }, 8, hooks.StateFailed, 5, "okta 503"},
-		{"a panic is an error", func(int) error { panic("nil map") }, 1, hooks.StatePending, 1, "panicked: nil map"},
+		}, 5, hookevent.StateDone, 3, ""},
+		{"retry pending", func(int) error { return errors.New("okta 503") }, 2, hookevent.StatePending, 2, "okta 503"},
+		{"failed after 5 attempts", func(int) error { return errors.New("okta 503") }, 8, hookevent.StateFailed, 5, "okta 503"},
+		{"a panic is an error", func(int) error { panic("nil map") }, 1, hookevent.StatePending, 1, "panicked: nil map"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			st, c := queued(t, "e1")
 			calls := 0
-			p := &hooks.Processor{Store: st, Now: c.Now, Handle: func(_ context.Context, ev hooks.Event) error {
+			p := &hooks.Processor{Store: st, Now: c.Now, Handle: func(_ context.Context, ev hookevent.Event) error {
 				calls++
 				if ev.UUID != "e1" || ev.RiskLevel() != "HIGH" || ev.Attempts != calls {
 					t.Errorf("Handle got %s, risk %q, attempt %d on call %d", ev.UUID, ev.RiskLevel(), ev.Attempts, calls)
@@ -92,7 +93,7 @@ func TestProcessorOrderAndBatch(t *testing.T) {
 	ctx := context.Background()
 	st, c := queued(t, "e1", "e2", "e3")
 	var seen []string
-	p := &hooks.Processor{Store: st, Now: c.Now, Batch: 2, Handle: func(_ context.Context, ev hooks.Event) error {
+	p := &hooks.Processor{Store: st, Now: c.Now, Batch: 2, Handle: func(_ context.Context, ev hookevent.Event) error {
 		seen = append(seen, ev.UUID)
 		return nil
 	}}
@@ -116,7 +117,7 @@ func TestProcessorCrash(t *testing.T) {
 		t.Fatalf("claim = %d, %v", len(got), err)
 	}
 	var seen []string
-	p := &hooks.Processor{Store: st, Now: c.Now, Handle: func(_ context.Context, ev hooks.Event) error {
+	p := &hooks.Processor{Store: st, Now: c.Now, Handle: func(_ context.Context, ev hookevent.Event) error {
 		seen = append(seen, fmt.Sprintf("%s#%d", ev.UUID, ev.Attempts))
 		return nil
 	}}
@@ -125,9 +126,9 @@ func TestProcessorCrash(t *testing.T) {
 		want  int
 	}{
 		{0, 0},
-		{hooks.Lease - time.Second, 0},
+		{hookevent.Lease - time.Second, 0},
 		{time.Second, 2},
-		{hooks.Lease, 0},
+		{hookevent.Lease, 0},
 	}
 	for _, s := range steps {
 		c.now = c.now.Add(s.after)
@@ -138,7 +139,7 @@ func TestProcessorCrash(t *testing.T) {
 	if strings.Join(seen, ",") != "e1#2,e2#2" {
 		t.Fatalf("handled %v; want each once more, on attempt 2", seen)
 	}
-	if counts, _ := st.HookEventCounts(ctx); counts[hooks.StateDone] != 2 {
+	if counts, _ := st.HookEventCounts(ctx); counts[hookevent.StateDone] != 2 {
 		t.Fatalf("counts = %v", counts)
 	}
 }
@@ -152,16 +153,16 @@ func TestProcessorCrashLoop(t *testing.T) {
 		if got, err := st.ClaimHookEvents(ctx, 10, c.Now()); err != nil || len(got) != 1 {
 			t.Fatalf("claim = %d, %v", len(got), err)
 		}
-		c.now = c.now.Add(hooks.Lease)
+		c.now = c.now.Add(hookevent.Lease)
 	}
-	p := &hooks.Processor{Store: st, Now: c.Now, Handle: func(context.Context, hooks.Event) error {
+	p := &hooks.Processor{Store: st, Now: c.Now, Handle: func(context.Context, hookevent.Event) error {
 		t.Error("Handle called past the last attempt")
 		return nil
 	}}
 	if n, err := p.Tick(ctx); err != nil || n != 1 {
 		t.Fatalf("Tick = %d, %v", n, err)
 	}
-	if ev, _ := st.HookEvent(ctx, "e1"); ev.State != hooks.StateFailed || !strings.Contains(ev.LastError, "gave up") {
+	if ev, _ := st.HookEvent(ctx, "e1"); ev.State != hookevent.StateFailed || !strings.Contains(ev.LastError, "gave up") {
 		t.Fatalf("event = %s %q; want failed", ev.State, ev.LastError)
 	}
 }
@@ -171,7 +172,7 @@ func TestProcessorCrashLoop(t *testing.T) {
 func TestProcessorShutdown(t *testing.T) {
 	st, c := queued(t, "e1", "e2", "e3")
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &hooks.Processor{Store: st, Now: c.Now, Handle: func(hctx context.Context, ev hooks.Event) error {
+	p := &hooks.Processor{Store: st, Now: c.Now, Handle: func(hctx context.Context, ev hookevent.Event) error {
 		if ev.UUID == "e1" {
 			return nil
 		}
@@ -182,7 +183,7 @@ func TestProcessorShutdown(t *testing.T) {
 		t.Fatalf("Tick = %d, %v", n, err)
 	}
 	counts, err := st.HookEventCounts(context.Background())
-	if err != nil || counts[hooks.StateDone] != 1 || counts[hooks.StatePending] != 2 {
+	if err != nil || counts[hookevent.StateDone] != 1 || counts[hookevent.StatePending] != 2 {
 		t.Fatalf("counts = %v, %v; want 1 done, 2 pending", counts, err)
 	}
 }
@@ -192,7 +193,7 @@ func TestProcessorWithoutHandle(t *testing.T) {
 	if _, err := (&hooks.Processor{Store: st}).Tick(context.Background()); err == nil {
 		t.Fatal("Tick without Handle succeeded")
 	}
-	if counts, _ := st.HookEventCounts(context.Background()); counts[hooks.StatePending] != 1 {
+	if counts, _ := st.HookEventCounts(context.Background()); counts[hookevent.StatePending] != 1 {
 		t.Fatalf("counts = %v; want the event left pending", counts)
 	}
 }

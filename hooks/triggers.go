@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/hookevent"
 )
 
 // Triggers decides what an Okta event starts. A grant of a high or
@@ -39,7 +40,7 @@ type Triggers struct {
 }
 
 // Handle is the Processor's Handle.
-func (t *Triggers) Handle(ctx context.Context, ev Event) error {
+func (t *Triggers) Handle(ctx context.Context, ev hookevent.Event) error {
 	if ev.Outcome.Result != "" && ev.Outcome.Result != "SUCCESS" {
 		return fmt.Errorf("outcome %s: %w", ev.Outcome.Result, ErrIgnore)
 	}
@@ -67,7 +68,7 @@ func (t *Triggers) Handle(ctx context.Context, ev Event) error {
 }
 
 // review opens a grant review when the entitlement is high or critical.
-func (t *Triggers) review(ctx context.Context, ev Event, g campaign.Grant) error {
+func (t *Triggers) review(ctx context.Context, ev hookevent.Event, g campaign.Grant) error {
 	if campaign.RiskRank(t.risk(g.Kind, g.EntitlementID, g.Label)) < campaign.RiskRank("high") {
 		return fmt.Errorf("%s %q is not high or critical: %w", g.Kind, g.Label, ErrIgnore)
 	}
@@ -84,10 +85,10 @@ func (t *Triggers) risk(kind, id, label string) string {
 }
 
 // riskDetected alerts on a rise to HIGH and reviews the user's risky access.
-func (t *Triggers) riskDetected(ctx context.Context, ev Event) error {
+func (t *Triggers) riskDetected(ctx context.Context, ev hookevent.Event) error {
 	user, ok := ev.UserTarget()
 	if !ok {
-		user = Target{ID: ev.Actor.ID, AlternateID: ev.Actor.AlternateID}
+		user = hookevent.Target{ID: ev.Actor.ID, AlternateID: ev.Actor.AlternateID}
 	}
 	level := ev.RiskLevel()
 	link := "System Log: eventType eq \"user.risk.detect\" and target.id eq \"" + user.ID + "\""

@@ -14,6 +14,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/hooks"
+	"github.com/attestbot/attest/internal/hookevent"
 	"github.com/attestbot/attest/internal/oktatest"
 	"github.com/attestbot/attest/internal/storetest"
 )
@@ -98,7 +99,7 @@ func TestTriggersEndToEnd(t *testing.T) {
 	}
 	for _, uuid := range []string{"ev-crit", "ev-plain", "ev-risk"} {
 		ev, err := st.HookEvent(ctx, uuid)
-		if err != nil || ev.State == hooks.StatePending || ev.State == hooks.StateFailed {
+		if err != nil || ev.State == hookevent.StatePending || ev.State == hookevent.StateFailed {
 			t.Fatalf("event %s: %+v %v", uuid, ev.State, err)
 		}
 	}
@@ -116,8 +117,8 @@ func TestPrivilegedGroupTrigger(t *testing.T) {
 	tr := &hooks.Triggers{Engine: eng, Risk: rules.Level}
 	user := org.Users[7].ID
 	for _, g := range []oktatest.Group{admins, plain} {
-		ev := hooks.Event{UUID: "ev-" + g.ID, EventType: "group.user_membership.add", Outcome: hooks.Outcome{Result: "SUCCESS"},
-			Target: []hooks.Target{{ID: g.ID, Type: "UserGroup", DisplayName: g.Name}, {ID: user, Type: "User"}}}
+		ev := hookevent.Event{UUID: "ev-" + g.ID, EventType: "group.user_membership.add", Outcome: hookevent.Outcome{Result: "SUCCESS"},
+			Target: []hookevent.Target{{ID: g.ID, Type: "UserGroup", DisplayName: g.Name}, {ID: user, Type: "User"}}}
 		err := tr.Handle(ctx, ev)
 		if g.ID == plain.ID && !errors.Is(err, hooks.ErrIgnore) {
 			t.Fatalf("ordinary group: %v, want ignored", err)

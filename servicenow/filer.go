@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/ticketjob"
 )
 
 // Filer turns campaign notifications into queued ticket jobs: a review
@@ -58,8 +59,8 @@ func (f *Filer) fields(short, description string) map[string]string {
 	return m
 }
 
-func (f *Filer) enqueue(ctx context.Context, j TicketJob) error {
-	if j.Table == "" && j.Action == ActionCreate {
+func (f *Filer) enqueue(ctx context.Context, j ticketjob.Job) error {
+	if j.Table == "" && j.Action == ticketjob.ActionCreate {
 		j.Table = f.Table
 	}
 	_, err := f.Queue.EnqueueTicket(ctx, j)
@@ -82,8 +83,8 @@ func (f *Filer) reviewTicket(ctx context.Context, n campaign.Notification) error
 	}
 	desc := fmt.Sprintf("Access review %q (campaign %d): please confirm the access of your team in Slack by %s.\n\n%d item(s) to decide, for:\n%s",
 		c.Name, c.ID, c.Deadline.Format("2006-01-02 15:04 UTC"), n.Open, strings.Join(names, "\n"))
-	ref := ReviewRef(c.ID, n.To)
-	return f.enqueue(ctx, TicketJob{Key: ref + ":create", Ref: ref, CampaignID: c.ID, Kind: KindReview, Action: ActionCreate,
+	ref := ticketjob.ReviewRef(c.ID, n.To)
+	return f.enqueue(ctx, ticketjob.Job{Key: ref + ":create", Ref: ref, CampaignID: c.ID, Kind: ticketjob.KindReview, Action: ticketjob.ActionCreate,
 		Fields: f.fields(fmt.Sprintf("Access review %s: %s's team", c.Name, mgr.DisplayName()), desc)})
 }
 
@@ -98,9 +99,9 @@ func (f *Filer) atClose(ctx context.Context, id int64) error {
 		return err
 	}
 	for _, j := range jobs {
-		if j.Kind == KindReview && j.Action == ActionCreate {
-			if err := f.enqueue(ctx, TicketJob{Key: j.Ref + ":resolve", Ref: j.Ref, CampaignID: id, Kind: KindReview,
-				Action: ActionResolve, Fields: map[string]string{"work_notes": fmt.Sprintf("Campaign %d closed (%s).", id, c.State)}}); err != nil {
+		if j.Kind == ticketjob.KindReview && j.Action == ticketjob.ActionCreate {
+			if err := f.enqueue(ctx, ticketjob.Job{Key: j.Ref + ":resolve", Ref: j.Ref, CampaignID: id, Kind: ticketjob.KindReview,
+				Action: ticketjob.ActionResolve, Fields: map[string]string{"work_notes": fmt.Sprintf("Campaign %d closed (%s).", id, c.State)}}); err != nil {
 				return err
 			}
 		}
@@ -118,8 +119,8 @@ func (f *Filer) atClose(ctx context.Context, id int64) error {
 	if len(manual) == 0 {
 		return nil
 	}
-	ref := RemediationRef(id)
-	return f.enqueue(ctx, TicketJob{Key: ref + ":create", Ref: ref, CampaignID: id, Kind: KindRemediation, Action: ActionCreate,
+	ref := ticketjob.RemediationRef(id)
+	return f.enqueue(ctx, ticketjob.Job{Key: ref + ":create", Ref: ref, CampaignID: id, Kind: ticketjob.KindRemediation, Action: ticketjob.ActionCreate,
 		Fields: f.fields(fmt.Sprintf("Access review %s: %d item(s) to remove by hand", c.Name, len(manual)),
 			"attest cannot remove these safely; please handle each at its source and resolve this ticket:\n"+strings.Join(manual, "\n"))})
 }
@@ -145,15 +146,15 @@ func (f *Filer) afterRun(ctx context.Context, id int64) error {
 				what, op.ErrorCode, op.ErrorSummary))
 		}
 	}
-	ref := RemediationRef(id)
+	ref := ticketjob.RemediationRef(id)
 	if len(open) == 0 {
 		return nil
 	}
-	if err := f.enqueue(ctx, TicketJob{Key: ref + ":create", Ref: ref, CampaignID: id, Kind: KindRemediation, Action: ActionCreate,
+	if err := f.enqueue(ctx, ticketjob.Job{Key: ref + ":create", Ref: ref, CampaignID: id, Kind: ticketjob.KindRemediation, Action: ticketjob.ActionCreate,
 		Fields: f.fields(fmt.Sprintf("Access review %s: removals to finish by hand", c.Name), "See the work notes.")}); err != nil {
 		return err
 	}
-	return f.enqueue(ctx, TicketJob{Key: ref + ":run", Ref: ref, CampaignID: id, Kind: KindRemediation, Action: ActionUpdate,
+	return f.enqueue(ctx, ticketjob.Job{Key: ref + ":run", Ref: ref, CampaignID: id, Kind: ticketjob.KindRemediation, Action: ticketjob.ActionUpdate,
 		Fields: map[string]string{"work_notes": "The executor could not finish these:\n" + strings.Join(open, "\n")}})
 }
 

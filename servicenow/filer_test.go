@@ -13,6 +13,7 @@ import (
 	"github.com/attestbot/attest/internal/oktatest"
 	"github.com/attestbot/attest/internal/snowtest"
 	"github.com/attestbot/attest/internal/storetest"
+	"github.com/attestbot/attest/internal/ticketjob"
 	"github.com/attestbot/attest/servicenow"
 )
 
@@ -58,7 +59,7 @@ func TestTicketLifecycleThroughAnOutage(t *testing.T) {
 	jobs, _ := st.TicketsOf(ctx, c.ID)
 	reviews := 0
 	for _, j := range jobs {
-		if j.Kind == servicenow.KindReview && j.Action == servicenow.ActionCreate {
+		if j.Kind == ticketjob.KindReview && j.Action == ticketjob.ActionCreate {
 			reviews++
 		}
 	}
@@ -107,7 +108,7 @@ func TestTicketLifecycleThroughAnOutage(t *testing.T) {
 	}
 	jobs, _ = st.TicketsOf(ctx, c.ID)
 	for _, j := range jobs {
-		if j.State != servicenow.JobDone {
+		if j.State != ticketjob.JobDone {
 			t.Errorf("job %s is %s: %s", j.Key, j.State, j.LastError)
 		}
 	}

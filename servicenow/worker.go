@@ -9,6 +9,7 @@ import (
 	"maps"
 	"time"
 
+	"github.com/attestbot/attest/internal/ticketjob"
 	"github.com/rs/zerolog"
 )
 
@@ -111,8 +112,8 @@ func (w *Worker) Run(ctx context.Context, every time.Duration) error {
 var errNoRecordYet = errors.New("its create has not been delivered yet")
 
 // send performs one job and returns the record it created or changed.
-func (w *Worker) send(ctx context.Context, j *TicketJob) (Ticket, error) {
-	if j.Action == ActionCreate {
+func (w *Worker) send(ctx context.Context, j *ticketjob.Job) (Ticket, error) {
+	if j.Action == ticketjob.ActionCreate {
 		return w.create(ctx, j)
 	}
 	table, sysID, number, err := w.Store.TicketRef(ctx, j.Ref)
@@ -130,7 +131,7 @@ func (w *Worker) send(ctx context.Context, j *TicketJob) (Ticket, error) {
 	if fields == nil {
 		fields = map[string]string{}
 	}
-	if j.Action == ActionResolve {
+	if j.Action == ticketjob.ActionResolve {
 		w.resolution(table, fields)
 	}
 	t, err := w.Client.Update(ctx, table, sysID, fields)
@@ -146,7 +147,7 @@ func (w *Worker) send(ctx context.Context, j *TicketJob) (Ticket, error) {
 // create inserts the job's record, tagged with a correlation id. A retry
 // first looks for a record with that id: the earlier attempt may have
 // reached ServiceNow and only its answer been lost.
-func (w *Worker) create(ctx context.Context, j *TicketJob) (Ticket, error) {
+func (w *Worker) create(ctx context.Context, j *ticketjob.Job) (Ticket, error) {
 	fields := maps.Clone(j.Fields)
 	if fields == nil {
 		fields = map[string]string{}
@@ -202,7 +203,7 @@ func (w *Worker) resolution(table string, fields map[string]string) {
 // settle records a failed attempt: retry later, or fail for good. stop
 // says the failure concerns the whole instance (a rate limit, an outage),
 // so the rest of the batch should wait until next too.
-func (w *Worker) settle(ctx context.Context, j *TicketJob, cause error, now time.Time) (next time.Time, stop bool, err error) {
+func (w *Worker) settle(ctx context.Context, j *ticketjob.Job, cause error, now time.Time) (next time.Time, stop bool, err error) {
 	reason := cause.Error()
 	log := w.Log.With().Str("op", j.Action).Int64("campaign", j.CampaignID).Str("ticket", j.Ref).
 		Int("attempt", j.Attempts).Logger()
@@ -255,7 +256,7 @@ func instanceWide(err error) bool {
 }
 
 // postpone puts claimed jobs back until next, untried or interrupted.
-func (w *Worker) postpone(ctx context.Context, jobs []TicketJob, next time.Time, reason string) error {
+func (w *Worker) postpone(ctx context.Context, jobs []ticketjob.Job, next time.Time, reason string) error {
 	for _, j := range jobs {
 		if err := w.Store.TicketRetry(ctx, j.ID, next, reason); err != nil {
 			return fmt.Errorf("servicenow: ticket job %d retry: %w", j.ID, err)
@@ -266,7 +267,7 @@ func (w *Worker) postpone(ctx context.Context, jobs []TicketJob, next time.Time,
 
 // interrupted puts back the jobs a cancelled Tick did not finish, with a
 // context that still works, and returns the cancellation.
-func (w *Worker) interrupted(ctx context.Context, jobs []TicketJob, next time.Time, reason string) error {
+func (w *Worker) interrupted(ctx context.Context, jobs []ticketjob.Job, next time.Time, reason string) error {
 	if err := w.postpone(context.WithoutCancel(ctx), jobs, next, reason); err != nil {
 		return err
 	}

@@ -10,40 +10,41 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/attestbot/attest/internal/ticketjob"
 	"github.com/attestbot/attest/servicenow"
 )
 
 // memQueue is an in-memory QueueStore: every job is due, refs are a map.
 type memQueue struct {
 	mu       sync.Mutex
-	jobs     []servicenow.TicketJob
+	jobs     []ticketjob.Job
 	refs     map[string][3]string
 	claimErr error
 	refErr   error
 }
 
-func (q *memQueue) EnqueueTicket(_ context.Context, j servicenow.TicketJob) (bool, error) {
+func (q *memQueue) EnqueueTicket(_ context.Context, j ticketjob.Job) (bool, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	j.ID, j.State = int64(len(q.jobs)+1), servicenow.JobPending
+	j.ID, j.State = int64(len(q.jobs)+1), ticketjob.JobPending
 	q.jobs = append(q.jobs, j)
 	return true, nil
 }
 
-func (q *memQueue) ClaimTickets(_ context.Context, now time.Time, limit int) ([]servicenow.TicketJob, error) {
+func (q *memQueue) ClaimTickets(_ context.Context, now time.Time, limit int) ([]ticketjob.Job, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var out []servicenow.TicketJob
+	var out []ticketjob.Job
 	for i := range q.jobs {
-		if j := &q.jobs[i]; j.State == servicenow.JobPending && !j.NextAt.After(now) && len(out) < limit {
-			j.State, j.Attempts, j.NextAt = servicenow.JobSending, j.Attempts+1, now.Add(5*time.Minute)
+		if j := &q.jobs[i]; j.State == ticketjob.JobPending && !j.NextAt.After(now) && len(out) < limit {
+			j.State, j.Attempts, j.NextAt = ticketjob.JobSending, j.Attempts+1, now.Add(5*time.Minute)
 			out = append(out, *j)
 		}
 	}
 	return out, q.claimErr
 }
 
-func (q *memQueue) set(id int64, fn func(*servicenow.TicketJob)) error {
+func (q *memQueue) set(id int64, fn func(*ticketjob.Job)) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	fn(&q.jobs[id-1])
@@ -51,20 +52,20 @@ func (q *memQueue) set(id int64, fn func(*servicenow.TicketJob)) error {
 }
 
 func (q *memQueue) TicketDone(_ context.Context, id int64, sysID, number string) error {
-	return q.set(id, func(j *servicenow.TicketJob) {
-		j.State, j.SysID, j.Number = servicenow.JobDone, sysID, number
-		if j.Action == servicenow.ActionCreate {
+	return q.set(id, func(j *ticketjob.Job) {
+		j.State, j.SysID, j.Number = ticketjob.JobDone, sysID, number
+		if j.Action == ticketjob.ActionCreate {
 			q.refs[j.Ref] = [3]string{j.Table, sysID, number}
 		}
 	})
 }
 
 func (q *memQueue) TicketRetry(_ context.Context, id int64, next time.Time, reason string) error {
-	return q.set(id, func(j *servicenow.TicketJob) { j.State, j.NextAt, j.LastError = servicenow.JobPending, next, reason })
+	return q.set(id, func(j *ticketjob.Job) { j.State, j.NextAt, j.LastError = ticketjob.JobPending, next, reason })
 }
 
 func (q *memQueue) TicketFailed(_ context.Context, id int64, reason string) error {
-	return q.set(id, func(j *servicenow.TicketJob) { j.State, j.LastError = servicenow.JobFailed, reason })
+	return q.set(id, func(j *ticketjob.Job) { j.State, j.LastError = ticketjob.JobFailed, reason })
 }
 
 func (q *memQueue) TicketRef(_ context.Context, ref string) (string, string, string, error) {
@@ -80,10 +81,10 @@ func (q *memQueue) TicketRef(_ context.Context, ref string) (string, string, str
 	return r[0], r[1], r[2], nil
 }
 
-func (q *memQueue) TicketsOf(_ context.Context, _ int64) ([]servicenow.TicketJob, error) {
+func (q *memQueue) TicketsOf(_ context.Context, _ int64) ([]ticketjob.Job, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return append([]servicenow.TicketJob(nil), q.jobs...), nil
+	return append([]ticketjob.Job(nil), q.jobs...), nil
 }
 
 // fakeTicketer is a Ticketer of function fields.
@@ -104,7 +105,7 @@ func created(_ context.Context, table string, _ map[string]string) (servicenow.T
 	return servicenow.Ticket{SysID: "0123456789abcdef0123456789abcdef", Number: "INC0010001"}, nil
 }
 
-func newQueue(t *testing.T, jobs ...servicenow.TicketJob) *memQueue {
+func newQueue(t *testing.T, jobs ...ticketjob.Job) *memQueue {
 	q := &memQueue{refs: map[string][3]string{}}
 	for _, j := range jobs {
 		if err := j.Validate(); err != nil {
@@ -115,8 +116,8 @@ func newQueue(t *testing.T, jobs ...servicenow.TicketJob) *memQueue {
 	return q
 }
 
-func job(key, action, table string) servicenow.TicketJob {
-	return servicenow.TicketJob{Key: key, Ref: "remediation:1", CampaignID: 1, Kind: servicenow.KindRemediation,
+func job(key, action, table string) ticketjob.Job {
+	return ticketjob.Job{Key: key, Ref: "remediation:1", CampaignID: 1, Kind: ticketjob.KindRemediation,
 		Table: table, Action: action}
 }
 
@@ -209,20 +210,20 @@ func TestRunDrainsFullBatches(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	ok := job("k", servicenow.ActionCreate, "incident")
+	ok := job("k", ticketjob.ActionCreate, "incident")
 	tests := []struct {
 		name   string
-		change func(*servicenow.TicketJob)
+		change func(*ticketjob.Job)
 		want   string
 	}{
-		{"valid", func(*servicenow.TicketJob) {}, ""},
-		{"update without table", func(j *servicenow.TicketJob) { j.Action, j.Table = servicenow.ActionUpdate, "" }, ""},
-		{"no key", func(j *servicenow.TicketJob) { j.Key = " " }, "empty key"},
-		{"no ref", func(j *servicenow.TicketJob) { j.Ref = "" }, "empty ref"},
-		{"bad kind", func(j *servicenow.TicketJob) { j.Kind = "other" }, "kind"},
-		{"bad action", func(j *servicenow.TicketJob) { j.Action = "delete" }, "action"},
-		{"create without table", func(j *servicenow.TicketJob) { j.Table = "" }, "needs a table"},
-		{"bad table", func(j *servicenow.TicketJob) { j.Table = "../x" }, "not a table name"},
+		{"valid", func(*ticketjob.Job) {}, ""},
+		{"update without table", func(j *ticketjob.Job) { j.Action, j.Table = ticketjob.ActionUpdate, "" }, ""},
+		{"no key", func(j *ticketjob.Job) { j.Key = " " }, "empty key"},
+		{"no ref", func(j *ticketjob.Job) { j.Ref = "" }, "empty ref"},
+		{"bad kind", func(j *ticketjob.Job) { j.Kind = "other" }, "kind"},
+		{"bad action", func(j *ticketjob.Job) { j.Action = "delete" }, "action"},
+		{"create without table", func(j *ticketjob.Job) { j.Table = "" }, "needs a table"},
+		{"bad table", func(j *ticketjob.Job) { j.Table = "../x" }, "not a table name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,7 +249,7 @@ func TestWorkerStopsWhenClaimLapses(t *testing.T) {
 	w := &servicenow.Worker{Client: slow, Store: q, Log: zerolog.Nop(), Now: clk.Now}
 	n, err := w.Tick(context.Background())
 	jobs, _ := q.TicketsOf(context.Background(), 1)
-	if err != nil || n != 1 || sent != 1 || jobs[1].State != servicenow.JobPending || !strings.Contains(jobs[1].LastError, "claim lapsed") {
+	if err != nil || n != 1 || sent != 1 || jobs[1].State != ticketjob.JobPending || !strings.Contains(jobs[1].LastError, "claim lapsed") {
 		t.Fatalf("tick = %d, %v, %d sent, second job %+v; want the second left for the next tick", n, err, sent, jobs[1])
 	}
 }

@@ -9,16 +9,14 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/campaign"
-	"github.com/attestbot/attest/hooks"
+	"github.com/attestbot/attest/internal/hookevent"
 )
-
-var _ hooks.Store = (*Store)(nil)
 
 // SaveHookEvents stores Okta event hook events in one transaction,
 // skipping uuids already stored (a retried delivery), and returns how
 // many rows are new. An event without ReceivedAt is stamped with s.Now.
 // On error nothing is stored and the count is 0.
-func (s *Store) SaveHookEvents(ctx context.Context, events []hooks.Event) (int, error) {
+func (s *Store) SaveHookEvents(ctx context.Context, events []hookevent.Event) (int, error) {
 	now := s.Now()
 	inserted := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -68,15 +66,15 @@ func (s *Store) SaveHookEvents(ctx context.Context, events []hooks.Event) (int, 
 
 const hookCols = `uuid, received_at, raw, state, attempts, last_error, processed_at`
 
-func scanHookEvent(r interface{ Scan(...any) error }) (hooks.Event, error) {
+func scanHookEvent(r interface{ Scan(...any) error }) (hookevent.Event, error) {
 	var uuid, received, raw, state, lastErr, processed string
 	var attempts int
 	if err := r.Scan(&uuid, &received, &raw, &state, &attempts, &lastErr, &processed); err != nil {
-		return hooks.Event{}, err
+		return hookevent.Event{}, err
 	}
-	ev, err := hooks.DecodeEvent([]byte(raw))
+	ev, err := hookevent.DecodeEvent([]byte(raw))
 	if err != nil {
-		return hooks.Event{UUID: uuid}, err
+		return hookevent.Event{UUID: uuid}, err
 	}
 	ev.UUID = uuid
 	ev.ReceivedAt, ev.ProcessedAt = parseTime(received), parseTime(processed)
@@ -86,17 +84,17 @@ func scanHookEvent(r interface{ Scan(...any) error }) (hooks.Event, error) {
 
 // ClaimHookEvents moves up to limit events, oldest received first, to
 // processing and returns them with the attempt counted. Pending events are
-// due; so are processing events claimed more than hooks.Lease before now,
+// due; so are processing events claimed more than hookevent.Lease before now,
 // which a stopped process left behind. An event whose stored JSON no
 // longer decodes is marked failed instead of returned.
-func (s *Store) ClaimHookEvents(ctx context.Context, limit int, now time.Time) ([]hooks.Event, error) {
+func (s *Store) ClaimHookEvents(ctx context.Context, limit int, now time.Time) ([]hookevent.Event, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	expired := fmtSortable(now.Add(-hooks.Lease))
-	var out []hooks.Event
+	expired := fmtSortable(now.Add(-hookevent.Lease))
+	var out []hookevent.Event
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var broken []hooks.Event
+		var broken []hookevent.Event
 		if err := eachRow(ctx, tx, `SELECT `+hookCols+` FROM hook_events
 			WHERE state = 'pending' OR (state = 'processing' AND claimed_at <= ?)
 			ORDER BY received_at, rowid LIMIT ?`, []any{expired, limit}, func(r *sql.Rows) error {
@@ -117,7 +115,7 @@ func (s *Store) ClaimHookEvents(ctx context.Context, limit int, now time.Time) (
 				WHERE uuid = ?`, at, out[i].UUID); err != nil {
 				return err
 			}
-			out[i].State, out[i].Attempts = hooks.StateProcessing, out[i].Attempts+1
+			out[i].State, out[i].Attempts = hookevent.StateProcessing, out[i].Attempts+1
 		}
 		for _, ev := range broken {
 			if _, err := tx.ExecContext(ctx, `UPDATE hook_events SET state = 'failed', last_error = ?, processed_at = ? WHERE uuid = ?`,
@@ -141,8 +139,8 @@ func (s *Store) ClaimHookEvents(ctx context.Context, limit int, now time.Time) (
 func (s *Store) FinishHookEvent(ctx context.Context, uuid, state, errMsg string) error {
 	processed := fmtTime(s.Now())
 	switch state {
-	case hooks.StateDone, hooks.StateIgnored, hooks.StateFailed:
-	case hooks.StatePending:
+	case hookevent.StateDone, hookevent.StateIgnored, hookevent.StateFailed:
+	case hookevent.StatePending:
 		processed = ""
 	default:
 		return fmt.Errorf("store: finish hook event %s: state %q: %w", uuid, state, campaign.ErrInvalid)
@@ -168,7 +166,7 @@ func (s *Store) FinishHookEvent(ctx context.Context, uuid, state, errMsg string)
 
 // HookEvent returns one stored event with its queue state, or an error
 // wrapping campaign.ErrNotFound.
-func (s *Store) HookEvent(ctx context.Context, uuid string) (hooks.Event, error) {
+func (s *Store) HookEvent(ctx context.Context, uuid string) (hookevent.Event, error) {
 	ev, err := scanHookEvent(s.db.QueryRowContext(ctx, `SELECT `+hookCols+` FROM hook_events WHERE uuid = ?`, uuid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ev, fmt.Errorf("store: no hook event %s: %w", uuid, campaign.ErrNotFound)

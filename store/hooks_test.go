@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/campaign"
-	"github.com/attestbot/attest/hooks"
+	"github.com/attestbot/attest/internal/hookevent"
 )
 
-func hookEvent(t *testing.T, uuid, typ string, received time.Time) hooks.Event {
+func hookEvent(t *testing.T, uuid, typ string, received time.Time) hookevent.Event {
 	t.Helper()
 	raw := fmt.Sprintf(`{"uuid":%q,"published":"2026-11-24T09:00:00.123Z","eventType":%q,"actor":{"id":"00uadmin","type":"User"},
 		"target":[{"id":"0oa1","type":"AppInstance","displayName":"Payroll"},{"id":"00u1","type":"User"}]}`, uuid, typ)
-	ev, err := hooks.DecodeEvent([]byte(raw))
+	ev, err := hookevent.DecodeEvent([]byte(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestSaveHookEvents(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var evs []hooks.Event
+			var evs []hookevent.Event
 			for _, u := range tc.uuids {
 				evs = append(evs, hookEvent(t, u, "app.user_membership.add", time.Time{}))
 			}
@@ -52,7 +52,7 @@ func TestSaveHookEvents(t *testing.T) {
 		})
 	}
 	counts, err := st.HookEventCounts(ctx)
-	if err != nil || counts[hooks.StatePending] != 5 || len(counts) != 1 {
+	if err != nil || counts[hookevent.StatePending] != 5 || len(counts) != 1 {
 		t.Fatalf("counts = %v, %v; want 5 pending", counts, err)
 	}
 	ev, err := st.HookEvent(ctx, "a")
@@ -71,7 +71,7 @@ func TestSaveHookEvents(t *testing.T) {
 		t.Fatalf("columns: published %q, targets %q", published, targets)
 	}
 	// A batch with an invalid event stores nothing of the batch.
-	if n, err := st.SaveHookEvents(ctx, []hooks.Event{hookEvent(t, "z", "x", now), {}}); err == nil || n != 0 {
+	if n, err := st.SaveHookEvents(ctx, []hookevent.Event{hookEvent(t, "z", "x", now), {}}); err == nil || n != 0 {
 		t.Fatalf("batch with an event without uuid = %d, %v; want an error", n, err)
 	}
 	if _, err := st.HookEvent(ctx, "z"); !errors.Is(err, campaign.ErrNotFound) {
@@ -85,7 +85,7 @@ func TestClaimHookEvents(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	st.Now = func() time.Time { return t0 }
 	for i, u := range []string{"c", "a", "b"} { // received in this order
-		if _, err := st.SaveHookEvents(ctx, []hooks.Event{hookEvent(t, u, "user.risk.detect", t0.Add(time.Duration(i)*time.Second))}); err != nil {
+		if _, err := st.SaveHookEvents(ctx, []hookevent.Event{hookEvent(t, u, "user.risk.detect", t0.Add(time.Duration(i)*time.Second))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,7 +93,7 @@ func TestClaimHookEvents(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].UUID != "c" || got[1].UUID != "a" {
 		t.Fatalf("first claim = %+v, %v; want c, a", got, err)
 	}
-	if got[0].State != hooks.StateProcessing || got[0].Attempts != 1 {
+	if got[0].State != hookevent.StateProcessing || got[0].Attempts != 1 {
 		t.Fatalf("claimed event = %+v", got[0])
 	}
 	steps := []struct {
@@ -103,8 +103,8 @@ func TestClaimHookEvents(t *testing.T) {
 	}{
 		{"the rest", 2 * time.Minute, []string{"b"}},
 		{"nothing due inside the lease", 3 * time.Minute, nil},
-		{"the first two after their lease", time.Minute + hooks.Lease, []string{"c", "a"}},
-		{"b after its lease", 2*time.Minute + hooks.Lease, []string{"b"}},
+		{"the first two after their lease", time.Minute + hookevent.Lease, []string{"c", "a"}},
+		{"b after its lease", 2*time.Minute + hookevent.Lease, []string{"b"}},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestClaimHookEvents(t *testing.T) {
 	}
 	var state string
 	_ = st.DB().QueryRowContext(ctx, `SELECT state FROM hook_events WHERE uuid = 'bad'`).Scan(&state)
-	if state != hooks.StateFailed {
+	if state != hookevent.StateFailed {
 		t.Fatalf("broken row is %q; want failed", state)
 	}
 }
@@ -151,17 +151,17 @@ func TestFinishHookEvent(t *testing.T) {
 		wantErr   error
 		wantState string
 	}{
-		{"done", hooks.StateDone, "", true, nil, hooks.StateDone},
-		{"ignored", hooks.StateIgnored, "not an app we review", true, nil, hooks.StateIgnored},
-		{"failed", hooks.StateFailed, "boom", true, nil, hooks.StateFailed},
-		{"back to pending", hooks.StatePending, "okta 503", true, nil, hooks.StatePending},
-		{"unknown state", "processing", "", true, campaign.ErrInvalid, hooks.StateProcessing},
-		{"not claimed", hooks.StateDone, "", false, campaign.ErrConflict, hooks.StatePending},
+		{"done", hookevent.StateDone, "", true, nil, hookevent.StateDone},
+		{"ignored", hookevent.StateIgnored, "not an app we review", true, nil, hookevent.StateIgnored},
+		{"failed", hookevent.StateFailed, "boom", true, nil, hookevent.StateFailed},
+		{"back to pending", hookevent.StatePending, "okta 503", true, nil, hookevent.StatePending},
+		{"unknown state", "processing", "", true, campaign.ErrInvalid, hookevent.StateProcessing},
+		{"not claimed", hookevent.StateDone, "", false, campaign.ErrConflict, hookevent.StatePending},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			uuid := fmt.Sprintf("ev%d", i)
-			if _, err := st.SaveHookEvents(ctx, []hooks.Event{hookEvent(t, uuid, "x", now)}); err != nil {
+			if _, err := st.SaveHookEvents(ctx, []hookevent.Event{hookEvent(t, uuid, "x", now)}); err != nil {
 				t.Fatal(err)
 			}
 			if tc.claim {
@@ -180,22 +180,22 @@ func TestFinishHookEvent(t *testing.T) {
 			if tc.wantErr == nil && ev.LastError != tc.msg {
 				t.Fatalf("last error = %q; want %q", ev.LastError, tc.msg)
 			}
-			final := tc.wantErr == nil && tc.state != hooks.StatePending
+			final := tc.wantErr == nil && tc.state != hookevent.StatePending
 			if final != !ev.ProcessedAt.IsZero() {
 				t.Fatalf("processed at = %v for %s", ev.ProcessedAt, tc.state)
 			}
 			// Leave nothing claimed for the next case.
-			if ev.State == hooks.StateProcessing {
-				_ = st.FinishHookEvent(ctx, uuid, hooks.StateDone, "")
+			if ev.State == hookevent.StateProcessing {
+				_ = st.FinishHookEvent(ctx, uuid, hookevent.StateDone, "")
 			}
-			if ev.State == hooks.StatePending {
+			if ev.State == hookevent.StatePending {
 				if got, _ := st.ClaimHookEvents(ctx, 10, now); len(got) == 1 {
-					_ = st.FinishHookEvent(ctx, uuid, hooks.StateDone, "")
+					_ = st.FinishHookEvent(ctx, uuid, hookevent.StateDone, "")
 				}
 			}
 		})
 	}
-	if err := st.FinishHookEvent(ctx, "nope", hooks.StateDone, ""); !errors.Is(err, campaign.ErrNotFound) {
+	if err := st.FinishHookEvent(ctx, "nope", hookevent.StateDone, ""); !errors.Is(err, campaign.ErrNotFound) {
 		t.Fatalf("unknown uuid = %v; want ErrNotFound", err)
 	}
 }

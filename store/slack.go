@@ -10,14 +10,12 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/campaign"
-	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/internal/slackrec"
 )
-
-var _ handlers.Store = (*Store)(nil)
 
 // ReplaceSlackUsers makes users the whole Okta-to-Slack mapping, keeping
 // the DM channels already known for unchanged Slack ids.
-func (s *Store) ReplaceSlackUsers(ctx context.Context, users []handlers.SlackUser) error {
+func (s *Store) ReplaceSlackUsers(ctx context.Context, users []slackrec.User) error {
 	now := fmtTime(s.Now())
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		dms := map[string]string{}
@@ -46,17 +44,17 @@ func (s *Store) ReplaceSlackUsers(ctx context.Context, users []handlers.SlackUse
 }
 
 // SlackUserBySlack returns the mapping of a Slack user id.
-func (s *Store) SlackUserBySlack(ctx context.Context, slackID string) (handlers.SlackUser, error) {
+func (s *Store) SlackUserBySlack(ctx context.Context, slackID string) (slackrec.User, error) {
 	return s.slackUser(ctx, `slack_id = ?`, slackID)
 }
 
 // SlackUserByOkta returns the mapping of an Okta user id.
-func (s *Store) SlackUserByOkta(ctx context.Context, oktaID string) (handlers.SlackUser, error) {
+func (s *Store) SlackUserByOkta(ctx context.Context, oktaID string) (slackrec.User, error) {
 	return s.slackUser(ctx, `okta_user_id = ?`, oktaID)
 }
 
-func (s *Store) slackUser(ctx context.Context, where, arg string) (handlers.SlackUser, error) {
-	var u handlers.SlackUser
+func (s *Store) slackUser(ctx context.Context, where, arg string) (slackrec.User, error) {
+	var u slackrec.User
 	err := s.db.QueryRowContext(ctx, `SELECT okta_user_id, email, slack_id, team_id FROM slack_users WHERE `+where, arg).
 		Scan(&u.OktaUserID, &u.Email, &u.SlackID, &u.TeamID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -95,7 +93,7 @@ func (s *Store) MarkHandled(ctx context.Context, key string, at time.Time) (bool
 }
 
 // Enqueue queues outbox items, skipping keys queued before.
-func (s *Store) Enqueue(ctx context.Context, items ...handlers.OutboxItem) (int, error) {
+func (s *Store) Enqueue(ctx context.Context, items ...slackrec.OutboxItem) (int, error) {
 	now := s.Now()
 	added := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -133,8 +131,8 @@ func (s *Store) Enqueue(ctx context.Context, items ...handlers.OutboxItem) (int,
 
 const outboxCols = `id, key, kind, target, ref, thread_ref, payload, state, attempts, next_at, channel, ts, created_at`
 
-func scanOutbox(r *sql.Rows) (handlers.OutboxItem, error) {
-	var it handlers.OutboxItem
+func scanOutbox(r *sql.Rows) (slackrec.OutboxItem, error) {
+	var it slackrec.OutboxItem
 	var payload, next, created string
 	if err := r.Scan(&it.ID, &it.Key, &it.Kind, &it.Target, &it.Ref, &it.ThreadRef, &payload, &it.State, &it.Attempts,
 		&next, &it.Channel, &it.TS, &created); err != nil {
@@ -145,8 +143,8 @@ func scanOutbox(r *sql.Rows) (handlers.OutboxItem, error) {
 }
 
 // ClaimOutbox moves due pending items to sending, oldest first.
-func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int) ([]handlers.OutboxItem, error) {
-	var out []handlers.OutboxItem
+func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int) ([]slackrec.OutboxItem, error) {
+	var out []slackrec.OutboxItem
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := eachRow(ctx, tx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?`,
 			[]any{fmtSortable(now), limit}, func(r *sql.Rows) error {
@@ -182,7 +180,7 @@ func (s *Store) OutboxSent(ctx context.Context, id int64, channel, ts string) er
 			channel, ts, now, id); err != nil {
 			return err
 		}
-		if ref != "" && kind == handlers.KindPost && ts != "" {
+		if ref != "" && kind == slackrec.KindPost && ts != "" {
 			_, err := tx.ExecContext(ctx, `INSERT INTO slack_messages (ref, channel, ts, updated_at) VALUES (?, ?, ?, ?)
 				ON CONFLICT (ref) DO UPDATE SET channel = excluded.channel, ts = excluded.ts, updated_at = excluded.updated_at`,
 				ref, channel, ts, now)
@@ -206,8 +204,8 @@ func (s *Store) OutboxFail(ctx context.Context, id int64, reason string) error {
 }
 
 // OutboxStuck returns the items a stopped process left in sending.
-func (s *Store) OutboxStuck(ctx context.Context) ([]handlers.OutboxItem, error) {
-	var out []handlers.OutboxItem
+func (s *Store) OutboxStuck(ctx context.Context) ([]slackrec.OutboxItem, error) {
+	var out []slackrec.OutboxItem
 	err := s.each(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'sending' ORDER BY id`, nil, func(r *sql.Rows) error {
 		it, err := scanOutbox(r)
 		out = append(out, it)

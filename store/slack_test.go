@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/campaign"
-	"github.com/attestbot/attest/handlers"
+	"github.com/attestbot/attest/internal/slackrec"
 )
 
 func TestOutboxLifecycle(t *testing.T) {
@@ -15,10 +15,10 @@ func TestOutboxLifecycle(t *testing.T) {
 	st := openTemp(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	st.Now = func() time.Time { return now }
-	items := []handlers.OutboxItem{
-		{Key: "post:a", Kind: handlers.KindPost, Target: "okta:00u1", Ref: "form:a", Payload: handlers.Payload{Text: "hi", Blocks: []byte(`[]`)}},
-		{Key: "post:b", Kind: handlers.KindPost, Target: "C1", Payload: handlers.Payload{Text: "b"}},
-		{Key: "later", Kind: handlers.KindPost, Target: "C1", NextAt: now.Add(time.Hour)},
+	items := []slackrec.OutboxItem{
+		{Key: "post:a", Kind: slackrec.KindPost, Target: "okta:00u1", Ref: "form:a", Payload: slackrec.Payload{Text: "hi", Blocks: []byte(`[]`)}},
+		{Key: "post:b", Kind: slackrec.KindPost, Target: "C1", Payload: slackrec.Payload{Text: "b"}},
+		{Key: "later", Kind: slackrec.KindPost, Target: "C1", NextAt: now.Add(time.Hour)},
 	}
 	if n, err := st.Enqueue(ctx, items...); err != nil || n != 3 {
 		t.Fatalf("enqueue = %d, %v", n, err)
@@ -65,7 +65,7 @@ func TestOutboxLifecycle(t *testing.T) {
 func TestSlackUserMapping(t *testing.T) {
 	ctx := context.Background()
 	st := openTemp(t)
-	users := []handlers.SlackUser{{OktaUserID: "00u1", Email: "a@x.com", SlackID: "U1", TeamID: "T1"},
+	users := []slackrec.User{{OktaUserID: "00u1", Email: "a@x.com", SlackID: "U1", TeamID: "T1"},
 		{OktaUserID: "00u2", Email: "b@x.com", SlackID: "U2", TeamID: "T1"}}
 	if err := st.ReplaceSlackUsers(ctx, users); err != nil {
 		t.Fatal(err)

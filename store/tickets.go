@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/campaign"
-	"github.com/attestbot/attest/servicenow"
+	"github.com/attestbot/attest/internal/ticketjob"
 )
-
-var _ servicenow.QueueStore = (*Store)(nil)
 
 // ticketLease is how long a claimed ticket job stays with the worker that
 // claimed it. A job still sending after that was left by a stopped
@@ -27,7 +25,7 @@ const ticketCols = `id, key, ref, campaign_id, kind, table_name, action, fields,
 // error, when a job with the same key was queued before; an error wrapping
 // campaign.ErrInvalid when the job is malformed. A job without NextAt is
 // due at once.
-func (s *Store) EnqueueTicket(ctx context.Context, job servicenow.TicketJob) (bool, error) {
+func (s *Store) EnqueueTicket(ctx context.Context, job ticketjob.Job) (bool, error) {
 	if err := job.Validate(); err != nil {
 		return false, fmt.Errorf("store: enqueue ticket: %w", err)
 	}
@@ -51,8 +49,8 @@ func (s *Store) EnqueueTicket(ctx context.Context, job servicenow.TicketJob) (bo
 	return n == 1, err
 }
 
-func scanTicket(r interface{ Scan(...any) error }) (servicenow.TicketJob, error) {
-	var j servicenow.TicketJob
+func scanTicket(r interface{ Scan(...any) error }) (ticketjob.Job, error) {
+	var j ticketjob.Job
 	var fields, next, created, done string
 	if err := r.Scan(&j.ID, &j.Key, &j.Ref, &j.CampaignID, &j.Kind, &j.Table, &j.Action, &fields, &j.SysID, &j.Number,
 		&j.State, &j.Attempts, &next, &j.LastError, &created, &done); err != nil {
@@ -67,8 +65,8 @@ func scanTicket(r interface{ Scan(...any) error }) (servicenow.TicketJob, error)
 // next_at reached, or sending with its claim lapsed; an update or resolve
 // also waits for the earlier unfinished updates of its ref, so a ticket's
 // changes reach ServiceNow in the order they were queued.
-func (s *Store) ClaimTickets(ctx context.Context, now time.Time, limit int) ([]servicenow.TicketJob, error) {
-	var out []servicenow.TicketJob
+func (s *Store) ClaimTickets(ctx context.Context, now time.Time, limit int) ([]ticketjob.Job, error) {
+	var out []ticketjob.Job
 	at, lease := fmtSortable(now), fmtSortable(now.Add(ticketLease))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := eachRow(ctx, tx, `SELECT `+ticketCols+` FROM tickets t
@@ -88,7 +86,7 @@ func (s *Store) ClaimTickets(ctx context.Context, now time.Time, limit int) ([]s
 				WHERE id = ?`, lease, out[i].ID); err != nil {
 				return err
 			}
-			out[i].State, out[i].Attempts, out[i].NextAt = servicenow.JobSending, out[i].Attempts+1, parseTime(lease)
+			out[i].State, out[i].Attempts, out[i].NextAt = ticketjob.JobSending, out[i].Attempts+1, parseTime(lease)
 		}
 		return nil
 	})
@@ -120,7 +118,7 @@ func (s *Store) TicketDone(ctx context.Context, id int64, sysID, number string) 
 			Actor: campaign.Actor{Via: "servicenow"}, Detail: map[string]any{"ref": ref, "number": number, "sys_id": sysID}}); err != nil {
 			return err
 		}
-		if action != servicenow.ActionCreate {
+		if action != ticketjob.ActionCreate {
 			return nil
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO ticket_refs (key, table_name, sys_id, number) VALUES (?, ?, ?, ?)
@@ -192,8 +190,8 @@ func (s *Store) TicketRef(ctx context.Context, ref string) (table, sysID, number
 
 // TicketsOf returns a campaign's ticket jobs in the order they were
 // queued, for `attest campaign show`; none is not an error.
-func (s *Store) TicketsOf(ctx context.Context, campaignID int64) ([]servicenow.TicketJob, error) {
-	var out []servicenow.TicketJob
+func (s *Store) TicketsOf(ctx context.Context, campaignID int64) ([]ticketjob.Job, error) {
+	var out []ticketjob.Job
 	err := s.each(ctx, `SELECT `+ticketCols+` FROM tickets WHERE campaign_id = ? ORDER BY id`, []any{campaignID},
 		func(r *sql.Rows) error {
 			j, err := scanTicket(r)

@@ -12,15 +12,16 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/snowtest"
+	"github.com/attestbot/attest/internal/ticketjob"
 	"github.com/attestbot/attest/servicenow"
 )
 
-func ticketJob(key, ref, action, table string, fields map[string]string) servicenow.TicketJob {
-	kind := servicenow.KindReview
+func ticketJob(key, ref, action, table string, fields map[string]string) ticketjob.Job {
+	kind := ticketjob.KindReview
 	if strings.HasPrefix(ref, "remediation:") {
-		kind = servicenow.KindRemediation
+		kind = ticketjob.KindRemediation
 	}
-	return servicenow.TicketJob{Key: key, Ref: ref, CampaignID: 12, Kind: kind, Table: table, Action: action, Fields: fields}
+	return ticketjob.Job{Key: key, Ref: ref, CampaignID: 12, Kind: kind, Table: table, Action: action, Fields: fields}
 }
 
 func TestTicketQueue(t *testing.T) {
@@ -28,11 +29,11 @@ func TestTicketQueue(t *testing.T) {
 	st := openTemp(t)
 	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	st.Now = func() time.Time { return now }
-	ref := servicenow.ReviewRef(12, "00uMANAGER")
-	jobs := []servicenow.TicketJob{
-		ticketJob(ref+":update:1", ref, servicenow.ActionUpdate, "", map[string]string{"work_notes": "reminded"}),
-		ticketJob(ref+":create", ref, servicenow.ActionCreate, "sc_task", map[string]string{"short_description": "Review"}),
-		ticketJob(ref+":resolve", ref, servicenow.ActionResolve, "", nil),
+	ref := ticketjob.ReviewRef(12, "00uMANAGER")
+	jobs := []ticketjob.Job{
+		ticketJob(ref+":update:1", ref, ticketjob.ActionUpdate, "", map[string]string{"work_notes": "reminded"}),
+		ticketJob(ref+":create", ref, ticketjob.ActionCreate, "sc_task", map[string]string{"short_description": "Review"}),
+		ticketJob(ref+":resolve", ref, ticketjob.ActionResolve, "", nil),
 	}
 	for _, j := range jobs {
 		if added, err := st.EnqueueTicket(ctx, j); err != nil || !added {
@@ -98,7 +99,7 @@ func TestTicketQueue(t *testing.T) {
 	if err != nil || len(all) != 3 {
 		t.Fatalf("tickets of campaign = %+v, %v", all, err)
 	}
-	wantStates := []string{servicenow.JobFailed, servicenow.JobDone, servicenow.JobPending}
+	wantStates := []string{ticketjob.JobFailed, ticketjob.JobDone, ticketjob.JobPending}
 	for i, j := range all {
 		if j.State != wantStates[i] {
 			t.Fatalf("job %s is %s, want %s", j.Key, j.State, wantStates[i])
@@ -151,7 +152,7 @@ func newTicketRig(t *testing.T) *ticketRig {
 	return r
 }
 
-func (r *ticketRig) enqueue(t *testing.T, jobs ...servicenow.TicketJob) {
+func (r *ticketRig) enqueue(t *testing.T, jobs ...ticketjob.Job) {
 	t.Helper()
 	for _, j := range jobs {
 		if _, err := r.st.EnqueueTicket(context.Background(), j); err != nil {
@@ -172,7 +173,7 @@ func (r *ticketRig) drain(t *testing.T) int {
 		jobs, _ := r.st.TicketsOf(context.Background(), 12)
 		open := 0
 		for _, j := range jobs {
-			if j.State == servicenow.JobPending || j.State == servicenow.JobSending {
+			if j.State == ticketjob.JobPending || j.State == ticketjob.JobSending {
 				open++
 			}
 		}
@@ -193,7 +194,7 @@ func (r *ticketRig) states(t *testing.T) map[string]string {
 	out := map[string]string{}
 	for _, j := range jobs {
 		out[j.Key] = j.State
-		if j.State == servicenow.JobFailed {
+		if j.State == ticketjob.JobFailed {
 			out[j.Key] += ": " + j.LastError
 		}
 	}
@@ -202,18 +203,18 @@ func (r *ticketRig) states(t *testing.T) map[string]string {
 
 // campaignTickets are the jobs of one campaign: a review task per
 // reviewer, each updated once, and a remediation incident, resolved.
-func campaignTickets() []servicenow.TicketJob {
-	var jobs []servicenow.TicketJob
+func campaignTickets() []ticketjob.Job {
+	var jobs []ticketjob.Job
 	for _, m := range []string{"00uA", "00uB", "00uC"} {
-		ref := servicenow.ReviewRef(12, m)
+		ref := ticketjob.ReviewRef(12, m)
 		jobs = append(jobs,
-			ticketJob(ref+":create", ref, servicenow.ActionCreate, "sc_task", map[string]string{"short_description": "Review for " + m}),
-			ticketJob(ref+":update", ref, servicenow.ActionUpdate, "", map[string]string{"state": "2"}))
+			ticketJob(ref+":create", ref, ticketjob.ActionCreate, "sc_task", map[string]string{"short_description": "Review for " + m}),
+			ticketJob(ref+":update", ref, ticketjob.ActionUpdate, "", map[string]string{"state": "2"}))
 	}
-	ref := servicenow.RemediationRef(12)
+	ref := ticketjob.RemediationRef(12)
 	return append(jobs,
-		ticketJob(ref+":create", ref, servicenow.ActionCreate, "incident", map[string]string{"short_description": "Remove access"}),
-		ticketJob(ref+":resolve", ref, servicenow.ActionResolve, "", nil))
+		ticketJob(ref+":create", ref, ticketjob.ActionCreate, "incident", map[string]string{"short_description": "Remove access"}),
+		ticketJob(ref+":resolve", ref, ticketjob.ActionResolve, "", nil))
 }
 
 func TestTicketsDeliveredAfterOutage(t *testing.T) {
@@ -233,13 +234,13 @@ func TestTicketsDeliveredAfterOutage(t *testing.T) {
 		t.Fatalf("%d calls in 5 ticks while down; want 1 a tick: an outage stops a tick", calls)
 	}
 	all, _ := r.st.TicketsOf(ctx, 12)
-	if all[0].State != servicenow.JobPending || !strings.Contains(all[0].LastError, "503") {
+	if all[0].State != ticketjob.JobPending || !strings.Contains(all[0].LastError, "503") {
 		t.Fatalf("first job while down = %+v", all[0])
 	}
 	r.snow.Down(false)
 	r.drain(t)
 	for key, state := range r.states(t) {
-		if state != servicenow.JobDone {
+		if state != ticketjob.JobDone {
 			t.Fatalf("%s is %s, want done", key, state)
 		}
 	}
@@ -257,7 +258,7 @@ func TestTicketsDeliveredAfterOutage(t *testing.T) {
 	if inc := incidents[0]; inc["state"] != "6" || inc["close_code"] != "Solution provided" || inc["close_notes"] != "Access review closed" {
 		t.Fatalf("incident = %v; want resolved with the worker's close code and notes", inc)
 	}
-	if _, sysID, number, err := r.st.TicketRef(ctx, servicenow.RemediationRef(12)); err != nil || sysID != incidents[0]["sys_id"] || number != "INC0010001" {
+	if _, sysID, number, err := r.st.TicketRef(ctx, ticketjob.RemediationRef(12)); err != nil || sysID != incidents[0]["sys_id"] || number != "INC0010001" {
 		t.Fatalf("remediation ref = %s %s %v", sysID, number, err)
 	}
 }
@@ -265,18 +266,18 @@ func TestTicketsDeliveredAfterOutage(t *testing.T) {
 func TestTicketUpdateWaitsForItsCreate(t *testing.T) {
 	ctx := context.Background()
 	r := newTicketRig(t)
-	ref := servicenow.ReviewRef(12, "00uA")
-	r.enqueue(t, ticketJob(ref+":update", ref, servicenow.ActionUpdate, "", map[string]string{"state": "2"}))
+	ref := ticketjob.ReviewRef(12, "00uA")
+	r.enqueue(t, ticketJob(ref+":update", ref, ticketjob.ActionUpdate, "", map[string]string{"state": "2"}))
 	if n, err := r.w.Tick(ctx); err != nil || n != 0 {
 		t.Fatalf("tick = %d, %v", n, err)
 	}
 	if calls := r.snow.Calls(); len(calls) != 0 {
 		t.Fatalf("an update without its record called ServiceNow: %+v", calls)
 	}
-	if st := r.states(t)[ref+":update"]; st != servicenow.JobPending {
+	if st := r.states(t)[ref+":update"]; st != ticketjob.JobPending {
 		t.Fatalf("update is %s, want pending", st)
 	}
-	r.enqueue(t, ticketJob(ref+":create", ref, servicenow.ActionCreate, "sc_task", map[string]string{"short_description": "x"}))
+	r.enqueue(t, ticketJob(ref+":create", ref, ticketjob.ActionCreate, "sc_task", map[string]string{"short_description": "x"}))
 	r.drain(t)
 	tasks := r.snow.Records("sc_task")
 	if len(tasks) != 1 || tasks[0]["state"] != "2" {
@@ -290,13 +291,13 @@ func TestTicketPermanentFailureFailsOneJob(t *testing.T) {
 	r.enqueue(t, campaignTickets()...)
 	r.drain(t)
 	states := r.states(t)
-	resolve := servicenow.RemediationRef(12) + ":resolve"
+	resolve := ticketjob.RemediationRef(12) + ":resolve"
 	for key, state := range states {
 		switch {
 		case key == resolve && !strings.Contains(state, "failed: servicenow: update incident") ||
 			key == resolve && !strings.Contains(state, "400 Bad Request: Data Policy Exception"):
 			t.Fatalf("resolve is %q; want failed with ServiceNow's message", state)
-		case key != resolve && state != servicenow.JobDone:
+		case key != resolve && state != ticketjob.JobDone:
 			t.Fatalf("%s is %s; one permanent failure must not hold others up", key, state)
 		}
 	}
@@ -320,22 +321,22 @@ func TestTicketTransientFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			r := newTicketRig(t)
-			ref := servicenow.ReviewRef(12, "00uA")
-			r.enqueue(t, ticketJob(ref+":create", ref, servicenow.ActionCreate, "sc_task", map[string]string{"short_description": "x"}))
+			ref := ticketjob.ReviewRef(12, "00uA")
+			r.enqueue(t, ticketJob(ref+":create", ref, ticketjob.ActionCreate, "sc_task", map[string]string{"short_description": "x"}))
 			tt.fail(r.snow)
 			start := r.clock()
 			if n, err := r.w.Tick(ctx); err != nil || n != 0 {
 				t.Fatalf("failing tick = %d, %v", n, err)
 			}
 			jobs, _ := r.st.TicketsOf(ctx, 12)
-			if j := jobs[0]; j.State != servicenow.JobPending || !j.NextAt.Equal(start.Add(tt.firstWait)) {
+			if j := jobs[0]; j.State != ticketjob.JobPending || !j.NextAt.Equal(start.Add(tt.firstWait)) {
 				t.Fatalf("after the failure: %s until %s (%q); want pending until +%s", j.State, j.NextAt, j.LastError, tt.firstWait)
 			}
 			r.drain(t)
 			if got := len(r.snow.Records("sc_task")); got != tt.records {
 				t.Fatalf("%d records, want %d", got, tt.records)
 			}
-			if st := r.states(t)[ref+":create"]; st != servicenow.JobDone {
+			if st := r.states(t)[ref+":create"]; st != ticketjob.JobDone {
 				t.Fatalf("job is %s", st)
 			}
 		})
@@ -346,8 +347,8 @@ func TestTicketGiveUp(t *testing.T) {
 	r := newTicketRig(t)
 	r.w.GiveUpAfter = time.Hour
 	r.snow.Down(true)
-	ref := servicenow.RemediationRef(12)
-	r.enqueue(t, ticketJob(ref+":create", ref, servicenow.ActionCreate, "incident", nil))
+	ref := ticketjob.RemediationRef(12)
+	r.enqueue(t, ticketJob(ref+":create", ref, ticketjob.ActionCreate, "incident", nil))
 	ticks := r.drain(t)
 	st := r.states(t)[ref+":create"]
 	if !strings.HasPrefix(st, "failed: gave up after 1h0m0s") || ticks > 8 {

@@ -1,4 +1,8 @@
-package handlers
+// Package slackrec holds the records the Slack side keeps in the store:
+// the durable outbox of Slack calls and the map of Okta users to Slack
+// users. It imports nothing of attest's, so the store keeps them without
+// depending on the Slack layers that fill and drain them.
+package slackrec
 
 import (
 	"context"
@@ -68,4 +72,12 @@ type OutboxStore interface {
 	DMChannel(ctx context.Context, oktaUserID string) (slackID, channel string, err error)
 	// SetDMChannel caches a user's DM channel.
 	SetDMChannel(ctx context.Context, oktaUserID, channel string) error
+}
+
+// User maps an Okta user to their Slack account (matched by email).
+type User struct {
+	OktaUserID string
+	Email      string
+	SlackID    string
+	TeamID     string
 }

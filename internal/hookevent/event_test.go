@@ -1,4 +1,4 @@
-package hooks_test
+package hookevent_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/attestbot/attest/hooks"
+	"github.com/attestbot/attest/internal/hookevent"
 )
 
 // oktaEvent renders one event as Okta's System Log sends it in an event
@@ -37,16 +37,8 @@ func oktaEvent(uuid, typ, debugData string) string {
     }`, uuid, typ, debugData)
 }
 
-// deliveryBody wraps events in Okta's event hook envelope.
-func deliveryBody(events ...string) string {
-	return `{"eventType":"com.okta.event_hook","eventTypeVersion":"1.0","cloudEventsVersion":"0.1",
-  "source":"https://example.okta.com/api/v1/eventHooks/whoabc","eventId":"b5a188b9-5ece-4636-b041-482ffda96311",
-  "data":{"events":[` + strings.Join(events, ",") + `]},
-  "eventTime":"2026-11-24T09:15:03.000Z","contentType":"application/json"}`
-}
-
 func TestDecodeEvent(t *testing.T) {
-	ev, err := hooks.DecodeEvent([]byte(oktaEvent("u-1", "application.user_membership.add", `{"requestUri":"/x"}`)))
+	ev, err := hookevent.DecodeEvent([]byte(oktaEvent("u-1", "application.user_membership.add", `{"requestUri":"/x"}`)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,19 +57,19 @@ func TestDecodeEvent(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		get  func(hooks.Event) (hooks.Target, bool)
+		get  func(hookevent.Event) (hookevent.Target, bool)
 		want string
 	}{
-		{"app instance", hooks.Event.AppInstance, "0oapayroll"},
-		{"user", hooks.Event.UserTarget, "00ubob"},
-		{"group", hooks.Event.GroupTarget, "00gfinance"},
+		{"app instance", hookevent.Event.AppInstance, "0oapayroll"},
+		{"user", hookevent.Event.UserTarget, "00ubob"},
+		{"group", hookevent.Event.GroupTarget, "00gfinance"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if got, ok := tc.get(ev); !ok || got.ID != tc.want {
 				t.Fatalf("got %+v, %v; want %s", got, ok, tc.want)
 			}
-			if _, ok := tc.get(hooks.Event{}); ok {
+			if _, ok := tc.get(hookevent.Event{}); ok {
 				t.Fatal("found a target in an event without targets")
 			}
 		})
@@ -87,7 +79,7 @@ func TestDecodeEvent(t *testing.T) {
 	}
 	// With several targets of a type, the accessors return the first;
 	// events that need the others read Target.
-	two := hooks.Event{Target: []hooks.Target{{ID: "g0", Type: "Group"}, {ID: "u1", Type: "User"}, {ID: "u2", Type: "User"}}}
+	two := hookevent.Event{Target: []hookevent.Target{{ID: "g0", Type: "Group"}, {ID: "u1", Type: "User"}, {ID: "u2", Type: "User"}}}
 	if u, ok := two.UserTarget(); !ok || u.ID != "u1" {
 		t.Fatalf("UserTarget = %+v, %v; want u1", u, ok)
 	}
@@ -109,14 +101,14 @@ func TestDecodeEventRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := hooks.DecodeEvent([]byte(tc.raw)); err == nil {
+			if _, err := hookevent.DecodeEvent([]byte(tc.raw)); err == nil {
 				t.Fatal("decoded; want an error")
 			}
 		})
 	}
 	// A published time Okta might format differently is not a reason to
 	// lose the event.
-	ev, err := hooks.DecodeEvent([]byte(`{"uuid":"u","published":"yesterday"}`))
+	ev, err := hookevent.DecodeEvent([]byte(`{"uuid":"u","published":"yesterday"}`))
 	if err != nil || !ev.Published.IsZero() {
 		t.Fatalf("odd published = %v, %v", ev.Published, err)
 	}
@@ -144,7 +136,7 @@ func TestRiskLevel(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ev, err := hooks.DecodeEvent([]byte(oktaEvent("u", "user.risk.detect", tc.debugData)))
+			ev, err := hookevent.DecodeEvent([]byte(oktaEvent("u", "user.risk.detect", tc.debugData)))
 			if err != nil {
 				t.Fatal(err)
 			}
