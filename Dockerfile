@@ -8,7 +8,7 @@ RUN go mod download
 COPY . .
 ARG VERSION=dev
 # modernc.org/sqlite is pure Go: the binary needs no C library.
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/attest . \
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/attest ./cmd/attest \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot

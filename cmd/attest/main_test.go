@@ -78,10 +78,10 @@ func TestExitCodesAndUsage(t *testing.T) {
 		{name: "plan without file", args: []string{"plan"}, code: 2, stderr: "exactly one campaign definition"},
 		{name: "sync without okta", args: []string{"sync"}, code: 1, stderr: "OKTA_ORG_URL", oneLine: true},
 		{name: "missing config file", args: []string{"check-config", "--config", "/nonexistent/attest.yaml"}, code: 1, oneLine: true},
-		{name: "bad log level", args: []string{"plan", "campaigns/quarterly.yaml", "--log-level", "loud"}, code: 2, stderr: "--log-level"},
+		{name: "bad log level", args: []string{"plan", "../../campaigns/quarterly.yaml", "--log-level", "loud"}, code: 2, stderr: "--log-level"},
 		{name: "campaign without subcommand", args: []string{"campaign"}, code: 2, stderr: "Subcommands:"},
 		{name: "campaign bad id", args: []string{"campaign", "show", "abc"}, code: 2, stderr: "not a campaign id"},
-		{name: "plan on empty store", args: []string{"plan", "campaigns/quarterly.yaml"}, code: 1, stderr: "attest sync", oneLine: true},
+		{name: "plan on empty store", args: []string{"plan", "../../campaigns/quarterly.yaml"}, code: 1, stderr: "attest sync", oneLine: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
