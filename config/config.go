@@ -69,6 +69,7 @@ const (
 	DefaultHistoryRetention  = Duration(3 * 365 * 24 * time.Hour)
 	DefaultHTTPListen        = "127.0.0.1:8080"
 	DefaultRateLimitHeadroom = 0.0
+	DefaultShutdownTimeout   = Duration(30 * time.Second)
 )
 
 // Config is the whole effective configuration. Build one with Load, Parse or
@@ -86,6 +87,8 @@ type Config struct {
 	Remediation RemediationConfig `yaml:"remediation" json:"remediation"`
 	// Sweep schedules the stale-access sweep.
 	Sweep SweepConfig `yaml:"sweep" json:"sweep"`
+	// Serve tunes the long-running process.
+	Serve ServeConfig `yaml:"serve" json:"serve"`
 
 	// src remembers where values came from, so errors can point at a file
 	// line or an environment variable. It never holds a secret.
@@ -218,6 +221,13 @@ type HTTPConfig struct {
 	Listen string `yaml:"listen" json:"listen"`
 }
 
+// ServeConfig tunes `attest serve`.
+type ServeConfig struct {
+	// ShutdownTimeout bounds a shutdown: in-flight Slack work, syncs and
+	// removals get this long to finish before the store closes anyway.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
+}
+
 // RiskConfig rates apps so reviewers see what matters most.
 type RiskConfig struct {
 	// Apps maps an Okta app label, app id or label pattern ("AWS *") to
@@ -249,6 +259,7 @@ func Default() *Config {
 		ServiceNow:  defaultServiceNow(),
 		Remediation: RemediationConfig{MaxOperations: DefaultMaxOperations, MaxGroupShare: DefaultMaxGroupShare},
 		Sweep:       SweepConfig{Schedule: DefaultSweepSchedule},
+		Serve:       ServeConfig{ShutdownTimeout: DefaultShutdownTimeout},
 	}
 }
 

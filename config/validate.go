@@ -85,6 +85,9 @@ func (c *Config) validateBasics(p *problems) {
 	if c.HTTP.Listen == ListenOff && c.Okta.EventHook.Secret.IsSet() {
 		p.add("http.listen", "is off, but okta.event_hook.secret is set and Okta event hooks arrive on this listener; give host:port or unset the secret")
 	}
+	if d := c.Serve.ShutdownTimeout.Duration(); d < time.Second || d > 10*time.Minute {
+		p.add("serve.shutdown_timeout", "%s is out of range; use 1s to 10m (default %s)", c.Serve.ShutdownTimeout, DefaultShutdownTimeout)
+	}
 }
 
 func contains(list []string, s string) bool {
