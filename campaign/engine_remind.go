@@ -3,6 +3,7 @@ package campaign
 import (
 	"context"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -87,26 +88,35 @@ func (e *Engine) remind(ctx context.Context, c *Campaign, now time.Time) error {
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].to < targets[j].to })
 	for _, t := range targets {
-		first, err := e.Store.MarkReminder(ctx, c.ID, t.to, slot, Event{At: now, CampaignID: c.ID, Type: "reminder.sent",
-			Actor: System, Detail: map[string]any{"to": t.n.To, "open": t.n.Open, "slot": slot.Format(time.RFC3339), "stage": string(c.State)}})
-		if err != nil {
-			return err
+		// The audit log says a reminder was queued only once the notifier
+		// took it; one that could not be queued is reported, not recorded.
+		t.n.Key = "remind:" + strconv.FormatInt(c.ID, 10) + ":" + t.to + ":" + slot.UTC().Format(time.RFC3339)
+		if err := e.deliver(ctx, t.n); err != nil {
+			continue
 		}
-		if first {
-			e.notify(ctx, t.n)
+		if _, err := e.Store.MarkReminder(ctx, c.ID, t.to, slot, Event{At: now, CampaignID: c.ID, Type: "reminder.queued",
+			Actor: System, Detail: map[string]any{"to": t.n.To, "open": t.n.Open, "slot": slot.Format(time.RFC3339), "stage": string(c.State)}}); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // notify delivers one notification; failures are reported, never fatal.
-func (e *Engine) notify(ctx context.Context, n Notification) {
-	if e.Notifier == nil {
-		return
+func (e *Engine) notify(ctx context.Context, n Notification) { _ = e.deliver(ctx, n) }
+
+// deliver hands one notification to the notifier and returns its error,
+// after reporting it to OnNotifyError. Without a notifier nothing can be
+// delivered: that is ErrNotDelivered, so nothing is recorded as sent.
+func (e *Engine) deliver(ctx context.Context, n Notification) error {
+	err := ErrNotDelivered
+	if e.Notifier != nil {
+		err = e.Notifier.Notify(ctx, n)
 	}
-	if err := e.Notifier.Notify(ctx, n); err != nil && e.OnNotifyError != nil {
+	if err != nil && e.OnNotifyError != nil {
 		e.OnNotifyError(n, err)
 	}
+	return err
 }
 
 // notifyMembers sends every member their stage-1 form notice.

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -35,7 +36,16 @@ type Notification struct {
 	// answers are in, out of how many.
 	Answered, Total int
 	Text            string
+	// Key, when set, makes delivery idempotent: a notifier delivers one
+	// message per key, so a notification retried after a crash is not
+	// sent twice.
+	Key string
 }
+
+// ErrNotDelivered is returned by a notifier that has no way to reach
+// people (Slack is not configured): the caller must not record the
+// notification as sent or queued.
+var ErrNotDelivered = errors.New("not delivered: no Slack connection is configured")
 
 // Notifier delivers notifications (Slack DMs later; a log line from the
 // CLI). A failed delivery is logged by the caller and never blocks the

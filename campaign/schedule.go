@@ -59,6 +59,27 @@ func DueSlot(sched cron.Schedule, last, first, now time.Time) (time.Time, bool) 
 	return slot, !slot.IsZero()
 }
 
+// ClaimDueSlot claims the latest due slot of a named schedule (a
+// definition, or a job such as the stale-access sweep) and returns it:
+// claimed is true when a slot
+// has come since the last run and this caller is the one that claimed it,
+// so each slot runs once across processes. started is when the caller's
+// scheduler began, for schedules never run before. It fails only when the
+// store does.
+func (e *Engine) ClaimDueSlot(ctx context.Context, name string, sched cron.Schedule, started time.Time) (slot time.Time, claimed bool, err error) {
+	now := e.now()
+	last, err := e.Store.LastScheduleRun(ctx, name)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	slot, ok := DueSlot(sched, last, started, now)
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	claimed, err = e.Store.ClaimScheduleRun(ctx, name, slot, now)
+	return slot, claimed, err
+}
+
 // Tick launches every scheduled definition whose slot has come and every
 // recertification definition with access due. started is when the
 // scheduler first ran (for schedules never run before).
@@ -95,15 +116,7 @@ func (s *Scheduler) runScheduled(ctx context.Context, d DefinitionFile, started,
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.Path, err)
 	}
-	last, err := s.Engine.Store.LastScheduleRun(ctx, d.Def.Name)
-	if err != nil {
-		return err
-	}
-	slot, ok := DueSlot(sched, last, started, now)
-	if !ok {
-		return nil
-	}
-	claimed, err := s.Engine.Store.ClaimScheduleRun(ctx, d.Def.Name, slot, now)
+	slot, claimed, err := s.Engine.ClaimDueSlot(ctx, d.Def.Name, sched, started)
 	if err != nil || !claimed {
 		return err
 	}

@@ -42,7 +42,11 @@ func (h *Handler) Notify(ctx context.Context, n campaign.Notification) error {
 			text = fmt.Sprintf("Your team's self-attestation in *%s*: %d of %d answered; due %s.", c.Name, n.Answered, n.Total,
 				n.Deadline.Format("Mon 2 Jan 15:04 UTC"))
 		}
-		return h.post(ctx, n.To, "remind:"+strconv.FormatInt(c.ID, 10)+":"+n.To+":"+stamp, text)
+		key := n.Key
+		if key == "" {
+			key = "remind:" + strconv.FormatInt(c.ID, 10) + ":" + n.To + ":" + stamp
+		}
+		return h.post(ctx, n.To, key, text)
 	case campaign.NoteClosed:
 		return h.postApproval(ctx, c)
 	case campaign.NoteApproved, campaign.NoteRejected:
