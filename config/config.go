@@ -6,6 +6,7 @@
 // An environment variable that is empty counts as unset. The variables are:
 //
 //	ATTEST_DB               store.path
+//	ATTEST_AUDIT_KEY        store.audit_key
 //	SLACK_APP_TOKEN         slack.app_token
 //	SLACK_BOT_TOKEN         slack.bot_token
 //	SLACK_API_URL           slack.api_url
@@ -39,6 +40,7 @@ import (
 const (
 	EnvConfig             = "ATTEST_CONFIG" // the config file's path: read by the caller, not by Load
 	EnvDB                 = "ATTEST_DB"
+	EnvAuditKey           = "ATTEST_AUDIT_KEY"
 	EnvSlackAppToken      = "SLACK_APP_TOKEN"
 	EnvSlackBotToken      = "SLACK_BOT_TOKEN"
 	EnvSlackAPIURL        = "SLACK_API_URL"
@@ -51,6 +53,9 @@ const (
 	EnvServiceNowUsername = "SERVICENOW_USERNAME"
 	EnvServiceNowPassword = "SERVICENOW_PASSWORD"
 )
+
+// MinAuditKeyLen is the shortest store.audit_key accepted, in bytes.
+const MinAuditKeyLen = 16
 
 // Defaults for the keys that have one.
 const (
@@ -99,6 +104,10 @@ type Config struct {
 type StoreConfig struct {
 	// Path of the database file; ATTEST_DB overrides it.
 	Path string `yaml:"path" json:"path"`
+	// AuditKey keys the audit log's hash chain (HMAC-SHA256) and signs its
+	// prune checkpoints; ATTEST_AUDIT_KEY overrides it. Once the chain is
+	// keyed, every process that writes the database needs it.
+	AuditKey Secret `yaml:"audit_key" json:"audit_key"`
 }
 
 // LogConfig sets the logger up.

@@ -70,6 +70,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	}
 
 	str("store.path", EnvDB, &c.Store.Path)
+	secret("store.audit_key", EnvAuditKey, &c.Store.AuditKey)
 	secret("slack.app_token", EnvSlackAppToken, &c.Slack.AppToken)
 	secret("slack.bot_token", EnvSlackBotToken, &c.Slack.BotToken)
 	str("slack.api_url", EnvSlackAPIURL, &c.Slack.APIURL)

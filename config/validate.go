@@ -69,6 +69,9 @@ func (c *Config) validateBasics(p *problems) {
 	if c.Store.Path == "" {
 		p.add("store.path", "not set; set a file path such as %s, or %s", DefaultStorePath, EnvDB)
 	}
+	if k := c.Store.AuditKey; k.IsSet() && len(k.Reveal()) < MinAuditKeyLen {
+		p.add("store.audit_key", "too short to be a secret; use at least %d random bytes, such as the output of `openssl rand -hex 32`", MinAuditKeyLen)
+	}
 	if !contains(levels, c.Log.Level) {
 		p.add("log.level", "%q is not a level; use one of %s", c.Log.Level, strings.Join(levels, ", "))
 	}
