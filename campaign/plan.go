@@ -1,11 +1,12 @@
 package campaign
 
 import (
-	"encoding/csv"
 	"io"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/attestbot/attest/internal/csvsafe"
 )
 
 // PlanSummary is what `attest plan` prints: who would be asked about what.
@@ -146,7 +147,7 @@ var CaseCSVHeader = []string{"user_id", "user_email", "user_name", "user_status"
 // "group:NAME" entries joined by "; ". Times are RFC 3339, empty when never.
 func WriteCasesCSV(w io.Writer, cs *CaseSet) error {
 	s := cs.Index.Snap
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	if err := cw.Write(CaseCSVHeader); err != nil {
 		return err
 	}

@@ -1,13 +1,14 @@
 package campaign
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/attestbot/attest/internal/csvsafe"
 )
 
 // ReportCSVHeader is the header of WriteCSV.
@@ -18,7 +19,7 @@ var ReportCSVHeader = []string{"case_id", "user_id", "user_email", "user_name", 
 
 // WriteCSV writes one row per case with every answer given about it.
 func (r *Report) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	if err := cw.Write(ReportCSVHeader); err != nil {
 		return err
 	}

@@ -2,12 +2,13 @@ package campaign
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/attestbot/attest/internal/csvsafe"
 )
 
 // Sweep finding kinds.
@@ -136,7 +137,7 @@ func Covered(findings []Finding) map[EntitlementKey]bool {
 
 // WriteFindingsCSV writes one row per finding.
 func WriteFindingsCSV(w io.Writer, findings []Finding) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	if err := cw.Write([]string{"kind", "user_id", "email", "app_id", "app", "detail", "entitlements"}); err != nil {
 		return err
 	}

@@ -1,18 +1,18 @@
 package handlers
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/csvsafe"
 )
 
 // writePlanCSV writes every plan item, one row each, for the approval
 // thread: what approvers approve is exactly this list.
 func writePlanCSV(w io.Writer, plan []campaign.PlanItem) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	if err := cw.Write([]string{"seq", "kind", "user_id", "group_id", "app_id", "case_ids", "note"}); err != nil {
 		return err
 	}

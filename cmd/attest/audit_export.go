@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/csvsafe"
 )
 
 // evidence is everything an auditor asks of one campaign (SOC 2, ISO 27001,
@@ -150,7 +150,7 @@ func writeCSVFile(path string, rows [][]string) error {
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(f)
+	w := csvsafe.NewWriter(f)
 	if err := w.WriteAll(rows); err != nil {
 		f.Close()
 		return err
