@@ -1,21 +1,17 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/attestbot/attest/app"
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
-	"github.com/attestbot/attest/okta"
 	"github.com/attestbot/attest/store"
 )
 
@@ -48,6 +44,7 @@ type campaignCmd struct {
 	as     string
 	cfg    *config.Config
 	log    zerolog.Logger
+	core   *app.Core
 	st     *store.Store
 	engine *campaign.Engine
 }
@@ -90,65 +87,34 @@ func (cc *campaignCmd) target(fs *flag.FlagSet, args []string, needActor bool) (
 	return id, actor, err
 }
 
-// open loads the config, logger, store and engine.
+// open loads the config and logger and builds the same engine and
+// notifier chain as serve, over the store.
 func (cc *campaignCmd) open() error {
 	var err error
 	if cc.cfg, cc.log, err = cc.e.setup(cc.c); err != nil {
 		return err
 	}
-	if cc.st, err = store.Open(cc.e.ctx, cc.cfg.Store.Path); err != nil {
+	if cc.core, err = app.Open(cc.e.ctx, cc.cfg, cc.log, app.Options{}); err != nil {
 		return err
 	}
-	cc.engine = newEngine(cc.cfg, cc.st, cc.log)
-	if cc.cfg.Remediation.StepUp && cc.cfg.RequireOkta() == nil {
-		x, err := newExecutor(cc.e, cc.cfg, cc.st, cc.log, nil)
-		if err != nil {
-			return err
-		}
-		cc.engine.StepUp = stepUp(x.Okta.(*okta.Client))
-	}
+	cc.st, cc.engine = cc.core.Store, cc.core.Engine
 	return nil
 }
 
 func (cc *campaignCmd) close() {
-	if cc.st != nil {
-		cc.st.Close()
+	if cc.core != nil {
+		cc.core.Close()
 	}
 }
 
-// newEngine wires the campaign engine to the store, the configured risk
-// ratings and a Notifier that logs (Slack delivers them in serve).
-func newEngine(cfg *config.Config, st *store.Store, log zerolog.Logger) *campaign.Engine {
-	rules := campaign.RiskRules{Apps: map[string]string{}, Groups: map[string]string{}}
-	for k, lvl := range cfg.Risk.Apps {
-		rules.Apps[k] = string(lvl)
+// warnUndelivered says plainly, on stderr, that notifications this command
+// queued reach nobody until `attest serve` runs with Slack configured.
+func (cc *campaignCmd) warnUndelivered() {
+	if cc.core.Delivers() {
+		fmt.Fprintln(cc.e.stderr, "Messages are queued in the outbox; `attest serve` delivers them to Slack.")
+		return
 	}
-	for k, lvl := range cfg.Risk.Groups {
-		rules.Groups[k] = string(lvl)
-	}
-	return &campaign.Engine{
-		Store:            st,
-		HistoryRetention: cfg.Campaigns.HistoryRetention.Duration(),
-		MaxOperations:    cfg.Remediation.MaxOperations,
-		MaxGroupShare:    cfg.Remediation.MaxGroupShare,
-		Now:              time.Now,
-		Risk:             rules.Level,
-		Notifier: campaign.NotifierFunc(func(ctx context.Context, n campaign.Notification) error {
-			log.Info().Str("notification", n.Kind).Int64("campaign", n.CampaignID).Str("to", orIAM(n.To)).
-				Int("open", n.Open).Strs("members", n.Members).Str("text", n.Text).Msg("notify")
-			return nil
-		}),
-		OnNotifyError: func(n campaign.Notification, err error) {
-			log.Warn().Err(err).Str("notification", n.Kind).Str("to", orIAM(n.To)).Msg("notification not delivered")
-		},
-	}
-}
-
-func orIAM(to string) string {
-	if to == "" {
-		return "iam-team"
-	}
-	return to
+	fmt.Fprintln(cc.e.stderr, "Slack is not configured (SLACK_BOT_TOKEN, SLACK_APP_TOKEN): nothing will be delivered to people, and nothing is recorded as sent.")
 }
 
 // actor is the --as user; required for commands that act.
@@ -219,34 +185,4 @@ func friendly(err error) error {
 		return fmt.Errorf("not found: %w", err)
 	}
 	return err
-}
-
-func readDefinition(path string) (*campaign.Definition, string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, "", err
-	}
-	def, err := campaign.ParseDefinition(path, data)
-	return def, string(data), err
-}
-
-// loadDefinitions reads every *.yaml definition in dir. A definition that
-// does not parse is an error naming its file, so a typo is not silently
-// skipped by the scheduler.
-func loadDefinitions(dir string) ([]campaign.DefinitionFile, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
-	if err != nil {
-		return nil, err
-	}
-	var out []campaign.DefinitionFile
-	var errs []error
-	for _, p := range paths {
-		def, text, err := readDefinition(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, campaign.DefinitionFile{Path: p, YAML: text, Def: def})
-	}
-	return out, errors.Join(errs...)
 }

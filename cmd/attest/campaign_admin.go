@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/attestbot/attest/app"
 	"github.com/attestbot/attest/campaign"
 )
 
@@ -95,7 +96,7 @@ func (cc *campaignCmd) nextDue(fs *flag.FlagSet, args []string) error {
 	if err := cc.parseArgs(fs, args, 1, "one definition FILE"); err != nil {
 		return err
 	}
-	def, _, err := readDefinition(fs.Arg(0))
+	def, _, err := app.ReadDefinition(fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/attestbot/attest/app"
 	"github.com/attestbot/attest/campaign"
 )
 
@@ -14,7 +15,7 @@ func (cc *campaignCmd) start(fs *flag.FlagSet, args []string) error {
 	if err := cc.parseArgs(fs, args, 1, "one definition FILE"); err != nil {
 		return err
 	}
-	def, text, err := readDefinition(fs.Arg(0))
+	def, text, err := app.ReadDefinition(fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -1,46 +1,9 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
-	"os"
-	"strconv"
-	"time"
-
-	"github.com/rs/zerolog"
-
-	"github.com/attestbot/attest/campaign"
-	"github.com/attestbot/attest/config"
-	"github.com/attestbot/attest/internal/progress"
-	"github.com/attestbot/attest/okta"
-	"github.com/attestbot/attest/store"
 )
-
-// newExecutor builds the remediation executor with its own Okta client on
-// the write token (okta.write_api_token, else okta.api_token).
-func newExecutor(e *env, cfg *config.Config, st *store.Store, log zerolog.Logger, n campaign.Notifier) (*campaign.Executor, error) {
-	ctx := e.ctx
-	if err := cfg.RequireOkta(); err != nil {
-		return nil, err
-	}
-	o := e.oktaOptions(cfg, log)
-	o.Token = cfg.Okta.WriteToken().Reveal()
-	client, err := okta.New(ctx, o)
-	if err != nil {
-		return nil, err
-	}
-	host, _ := os.Hostname()
-	return &campaign.Executor{
-		Store: st, Ops: st, Okta: client, Notifier: n, Progress: progress.New(log, "remediation").Update,
-		Worker:          host + ":" + strconv.Itoa(os.Getpid()),
-		DryRun:          cfg.Remediation.DryRun,
-		ProtectedGroups: cfg.Remediation.ProtectedGroups,
-		ProtectedUsers:  cfg.Remediation.ProtectedUsers,
-		MaxOperations:   cfg.Remediation.MaxOperations,
-		MaxGroupShare:   cfg.Remediation.MaxGroupShare,
-	}, nil
-}
 
 // execute runs an approved campaign's plan once, here and now.
 func (cc *campaignCmd) execute(fs *flag.FlagSet, args []string) error {
@@ -49,10 +12,10 @@ func (cc *campaignCmd) execute(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	x, err := newExecutor(cc.e, cc.cfg, cc.st, cc.log, cc.engine.Notifier)
-	if err != nil {
+	if err := cc.cfg.RequireOkta(); err != nil {
 		return err
 	}
+	x := cc.core.Executor
 	x.DryRun = x.DryRun || *dry
 	if err := x.Start(cc.e.ctx, id); err != nil {
 		return friendly(err)
@@ -84,11 +47,4 @@ func (cc *campaignCmd) retry(fs *flag.FlagSet, args []string) error {
 	}
 	_, err = fmt.Fprintf(cc.e.stdout, "Requeued %d failed operations of campaign %d.\n", n, id)
 	return err
-}
-
-// stepUp makes approvals wait for an Okta Verify push the approver accepts.
-func stepUp(c *okta.Client) func(ctx context.Context, a campaign.Actor) error {
-	return func(ctx context.Context, a campaign.Actor) error {
-		return c.StepUp(ctx, a.UserID, 90*time.Second, 2*time.Second)
-	}
 }

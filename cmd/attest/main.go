@@ -19,7 +19,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/attestbot/attest/config"
-	"github.com/attestbot/attest/internal/metrics"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -38,8 +37,6 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
-	// metrics is set by serve; commands run once count nothing.
-	metrics *metrics.Metrics
 }
 
 type command struct {

@@ -4,18 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"text/tabwriter"
-	"time"
 
-	"github.com/rs/zerolog"
-
+	"github.com/attestbot/attest/app"
 	"github.com/attestbot/attest/campaign"
-	"github.com/attestbot/attest/config"
-	"github.com/attestbot/attest/internal/progress"
-	"github.com/attestbot/attest/okta"
-	"github.com/attestbot/attest/store"
 )
 
 func cmdSync(e *env, args []string) error {
@@ -37,12 +30,12 @@ func cmdSync(e *env, args []string) error {
 	if err := cfg.RequireOkta(); err != nil {
 		return err
 	}
-	st, err := store.Open(e.ctx, cfg.Store.Path)
+	core, err := app.Open(e.ctx, cfg, log, app.Options{})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	res, err := syncOnce(e, cfg, log, st)
+	defer core.Close()
+	res, err := core.Sync(e.ctx)
 	if err != nil {
 		return err
 	}
@@ -50,64 +43,6 @@ func cmdSync(e *env, args []string) error {
 		return writeJSON(e.stdout, res)
 	}
 	return printSync(e.stdout, res)
-}
-
-// syncOnce runs one directory sync with the configured Okta org and store.
-func syncOnce(e *env, cfg *config.Config, log zerolog.Logger, st *store.Store) (*campaign.SyncResult, error) {
-	var hr []campaign.HRRecord
-	if cfg.Okta.HRCSV != "" {
-		f, err := os.Open(cfg.Okta.HRCSV)
-		if err != nil {
-			return nil, fmt.Errorf("okta.hr_csv: %w", err)
-		}
-		hr, err = campaign.ReadHRCSV(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", cfg.Okta.HRCSV, err)
-		}
-	}
-	client, err := okta.New(e.ctx, e.oktaOptions(cfg, log))
-	if err != nil {
-		return nil, err
-	}
-	rep := progress.New(log, "sync")
-	log.Info().Str("org", cfg.Okta.OrgURL).Int("concurrency", cfg.Okta.Concurrency).Msg("sync started")
-	res, err := campaign.Sync(e.ctx, client, st, campaign.SyncOptions{
-		LogWindow: time.Duration(cfg.Okta.SystemLogDays) * 24 * time.Hour,
-		HR:        hr,
-		Progress:  rep.Update,
-	})
-	if err != nil {
-		calls, limited, retries := client.CallCounts()
-		log.Error().Err(err).Int64("api_calls", calls).Int64("rate_limited", limited).Int64("retries", retries).
-			Msg("sync failed; the previous snapshot is unchanged")
-		return nil, err
-	}
-	for _, email := range res.HRUnmatched {
-		log.Warn().Str("email", email).Msg("hr csv row matches no Okta user")
-	}
-	log.Info().Int64("snapshot", res.SnapshotID).Int("users", res.Counts.Users).Int("relations", res.Counts.Relations).
-		Int64("api_calls", res.Counts.APICalls).Int64("rate_limited", res.Counts.RateLimited).
-		Float64("seconds", res.Counts.DurationSeconds).Msg("sync done")
-	return res, nil
-}
-
-func (e *env) oktaOptions(cfg *config.Config, log zerolog.Logger) okta.Options {
-	var observe func(int)
-	if m := e.metrics; m != nil {
-		observe = func(status int) { m.APICalls.WithLabelValues("okta", outcome(status)).Inc() }
-	}
-	return okta.Options{
-		Observe:          observe,
-		OrgURL:           cfg.Okta.OrgURL,
-		Token:            cfg.Okta.APIToken.Reveal(),
-		Concurrency:      cfg.Okta.Concurrency,
-		RequestTimeout:   cfg.Okta.RequestTimeout.Duration(),
-		MaxRetries:       cfg.Okta.MaxRetries,
-		Headroom:         cfg.Okta.RateLimitHeadroom,
-		ManagerAttribute: cfg.Okta.ManagerAttribute,
-		Logger:           log,
-	}
 }
 
 func printSync(w io.Writer, res *campaign.SyncResult) error {
@@ -143,15 +78,4 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// outcome names an HTTP status for the API call metrics.
-func outcome(status int) string {
-	switch {
-	case status == 429:
-		return "rate_limited"
-	case status >= 200 && status < 400:
-		return "ok"
-	}
-	return "error"
 }

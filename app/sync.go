@@ -1,0 +1,110 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/progress"
+	"github.com/attestbot/attest/okta"
+)
+
+// Sync reads the Okta directory into a new snapshot with the read token.
+// It fails when Okta is not configured, the HR CSV cannot be read, or the
+// sync fails; the previous snapshot then stays the latest.
+func (c *Core) Sync(ctx context.Context) (*campaign.SyncResult, error) {
+	cfg, log := c.Config, c.Log
+	if err := cfg.RequireOkta(); err != nil {
+		return nil, err
+	}
+	var hr []campaign.HRRecord
+	if cfg.Okta.HRCSV != "" {
+		f, err := os.Open(cfg.Okta.HRCSV)
+		if err != nil {
+			return nil, fmt.Errorf("okta.hr_csv: %w", err)
+		}
+		hr, err = campaign.ReadHRCSV(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.Okta.HRCSV, err)
+		}
+	}
+	client, err := okta.New(ctx, OktaOptions(cfg, log, c.Metrics))
+	if err != nil {
+		return nil, err
+	}
+	rep := progress.New(log, "sync")
+	log.Info().Str("org", cfg.Okta.OrgURL).Int("concurrency", cfg.Okta.Concurrency).Msg("sync started")
+	res, err := campaign.Sync(ctx, client, c.Store, campaign.SyncOptions{
+		LogWindow: time.Duration(cfg.Okta.SystemLogDays) * 24 * time.Hour,
+		HR:        hr,
+		Progress:  rep.Update,
+	})
+	if err != nil {
+		calls, limited, retries := client.CallCounts()
+		log.Error().Err(err).Int64("api_calls", calls).Int64("rate_limited", limited).Int64("retries", retries).
+			Msg("sync failed; the previous snapshot is unchanged")
+		return nil, err
+	}
+	for _, email := range res.HRUnmatched {
+		log.Warn().Str("email", email).Msg("hr csv row matches no Okta user")
+	}
+	log.Info().Int64("snapshot", res.SnapshotID).Int("users", res.Counts.Users).Int("relations", res.Counts.Relations).
+		Int64("api_calls", res.Counts.APICalls).Int64("rate_limited", res.Counts.RateLimited).
+		Float64("seconds", res.Counts.DurationSeconds).Msg("sync done")
+	return res, nil
+}
+
+// runDirectory keeps the directory fresh: a sync at start when there is no
+// snapshot yet, then one per okta.sync_schedule slot (never two at once,
+// since they run in this one goroutine), each followed by a refresh of the
+// Okta-to-Slack user map. Without Okta it only maps users once. A failed
+// sync is logged and retried at the next slot; Run stops only with ctx.
+func (a *App) runDirectory(ctx context.Context) error {
+	if a.Config.RequireOkta() != nil {
+		a.Log.Warn().Msg("Okta is not configured: no directory syncs will run")
+		a.refreshUsers(ctx)
+		a.markMapped()
+		<-ctx.Done()
+		return nil
+	}
+	sched, err := cron.ParseStandard(a.Config.Okta.SyncSchedule)
+	if err != nil {
+		return fmt.Errorf("okta.sync_schedule %q: %w", a.Config.Okta.SyncSchedule, err)
+	}
+	defer a.markMapped() // also when ctx ends during the first sync
+	a.Log.Info().Str("schedule", a.Config.Okta.SyncSchedule).Msg("directory sync scheduled")
+	if _, err := a.Store.LatestSnapshot(ctx); errors.Is(err, campaign.ErrNotFound) {
+		a.syncAndMap(ctx)
+	} else {
+		a.refreshUsers(ctx)
+	}
+	a.markMapped()
+	for {
+		wait := time.Until(sched.Next(time.Now()))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		a.syncAndMap(ctx)
+	}
+}
+
+// syncAndMap runs one sync and, when it worked, maps users to Slack.
+func (a *App) syncAndMap(ctx context.Context) {
+	if _, err := a.Sync(ctx); err != nil {
+		if ctx.Err() == nil {
+			a.Log.Error().Err(err).Msg("scheduled sync failed")
+		}
+		return
+	}
+	a.refreshUsers(ctx)
+}
