@@ -37,6 +37,11 @@ var campaignCommands = []struct {
 	{"tick", "", "apply what is due now: stage ends, escalations, reminders", (*campaignCmd).tick},
 }
 
+// notifies names the subcommands whose changes reach people through the
+// notifier chain (forms, reminders, the approval message, results).
+var notifies = map[string]bool{"start": true, "answer": true, "delegate": true, "confirm": true, "close": true,
+	"approve": true, "reject": true, "cancel": true, "execute": true, "retry": true, "tick": true}
+
 // campaignCmd carries what every campaign subcommand shares.
 type campaignCmd struct {
 	e      *env
@@ -68,7 +73,13 @@ func cmdCampaign(e *env, args []string) error {
 		cc := &campaignCmd{e: e, c: c}
 		fs.StringVar(&cc.as, "as", "", "who acts: email or login of an Okta user")
 		defer cc.close()
-		return s.run(cc, fs, args[1:])
+		if err := s.run(cc, fs, args[1:]); err != nil {
+			return err
+		}
+		if notifies[s.name] && cc.core != nil {
+			cc.warnUndelivered()
+		}
+		return nil
 	}
 	return usagef("unknown campaign subcommand %q", args[0])
 }
