@@ -33,6 +33,7 @@ type userGroup struct {
 type channel struct {
 	id, name string
 	user     string // the other member of a DM
+	private  bool   // a private channel: its history needs groups:history
 	messages []*Message
 }
 
@@ -72,6 +73,16 @@ func (s *Server) AddChannel(id, name string) {
 	defer s.mu.Unlock()
 	if _, ok := s.st.channels[id]; !ok {
 		s.st.channels[id] = &channel{id: id, name: name}
+	}
+}
+
+// AddPrivateChannel adds a private channel the bot is a member of;
+// reading its history needs groups:history, not channels:history.
+func (s *Server) AddPrivateChannel(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.st.channels[id]; !ok {
+		s.st.channels[id] = &channel{id: id, name: name, private: true}
 	}
 }
 

@@ -64,6 +64,7 @@ type config struct {
 	ackTimeout    time.Duration
 	builtinUsers  bool
 	noMessagesTab bool
+	scopes        map[string]bool // nil: every scope granted
 	now           func() time.Time
 }
 

@@ -2,7 +2,7 @@ package slacktest
 
 // The Web API pipeline every /api/ call goes through: parse (form or JSON),
 // latency, record, injected HTTP failures, unknown methods, authentication,
-// rate limits, injected Slack errors, then the method's handler.
+// scopes, rate limits, injected Slack errors, then the method's handler.
 
 import (
 	"encoding/json"
@@ -91,6 +91,8 @@ type apiError struct {
 	code     string
 	messages []string // response_metadata.messages
 	errs     []string // "errors", as chat methods add for invalid_blocks
+	// needed and provided name the scopes of a missing_scope answer.
+	needed, provided string
 }
 
 // fail builds an apiError.
@@ -158,6 +160,11 @@ func (s *Server) call(r *request) answer {
 	}
 	if e := checkToken(m.token, r.token); e != nil {
 		return refuse(e)
+	}
+	if m.token == botTokenKind {
+		if e := s.checkScope(r); e != nil {
+			return refuse(e)
+		}
 	}
 	if !s.st.allow(s.cfg, r, now) {
 		return s.failure(http.StatusTooManyRequests, reply)
@@ -238,6 +245,9 @@ func errorBody(e *apiError) map[string]any {
 	body := map[string]any{"ok": false, "error": e.code}
 	if len(e.errs) > 0 {
 		body["errors"] = e.errs
+	}
+	if e.code == "missing_scope" {
+		body["needed"], body["provided"] = e.needed, e.provided
 	}
 	if len(e.messages) > 0 {
 		body["response_metadata"] = map[string]any{"messages": e.messages}
