@@ -3,7 +3,22 @@
 // key and the fix.
 //
 // Precedence, lowest first: built-in defaults, the YAML file, the environment.
-// An environment variable that is empty counts as unset. The variables are:
+// An environment variable that is empty counts as unset.
+//
+// Every key can be set by environment: ATTEST_ followed by the key path
+// upper-cased with "." turned into "_" (http.listen is ATTEST_HTTP_LISTEN,
+// okta.event_hook.secret is ATTEST_OKTA_EVENT_HOOK_SECRET). The names are
+// derived from the yaml tags, so a new key needs no extra code; EnvVars
+// lists them. Values read as YAML reads them: durations ("90s", "36h",
+// "90d"), whole numbers, decimal numbers, booleans (true/false, yes/no,
+// on/off, 1/0); lists are comma-separated ("U012ABC, S0IAMTEAM") or a JSON
+// list; maps are label=level pairs ("Payroll=critical,AWS Production=high")
+// or a JSON object. A list or map from the environment replaces the file's.
+//
+// The short names below predate that rule and keep working beside it. For
+// one key the first short name set wins (OKTA_ORG_URL over OKTA_DOMAIN); a
+// generic variable set beside a short one must hold the same value, else
+// the config is refused naming both.
 //
 //	ATTEST_DB               store.path
 //	ATTEST_AUDIT_KEY        store.audit_key
@@ -13,6 +28,7 @@
 //	OKTA_ORG_URL            okta.org_url (a full URL)
 //	OKTA_DOMAIN             okta.org_url when OKTA_ORG_URL is unset (a bare host gets https://)
 //	OKTA_API_TOKEN          okta.api_token
+//	OKTA_WRITE_API_TOKEN    okta.write_api_token
 //	OKTA_EVENT_HOOK_SECRET  okta.event_hook.secret
 //	SERVICENOW_URL          servicenow.url (a full URL)
 //	SERVICENOW_INSTANCE     servicenow.url when SERVICENOW_URL is unset ("acme" -> https://acme.service-now.com)
@@ -20,6 +36,8 @@
 //	SERVICENOW_PASSWORD     servicenow.password
 //	SERVICENOW_CLIENT_ID    servicenow.client_id (OAuth instead of username and password)
 //	SERVICENOW_CLIENT_SECRET servicenow.client_secret
+//
+// Errors about a value from the environment name the variable it came from.
 //
 // The config file's own path (--config or ATTEST_CONFIG) is the caller's
 // business: Load takes the path it is given.
@@ -36,7 +54,8 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Names of the environment variables that override the file.
+// Names of the short environment variables kept beside the generic
+// ATTEST_<KEY> names (see EnvName).
 const (
 	EnvConfig             = "ATTEST_CONFIG" // the config file's path: read by the caller, not by Load
 	EnvDB                 = "ATTEST_DB"

@@ -92,6 +92,22 @@ type sources struct {
 	env   map[string]string // key path -> environment variable that set it
 }
 
+// envOf returns the variable that set key, or the key's list or map (an
+// item of slack.admins, or risk.apps.Payroll, came with the whole value).
+func (s *sources) envOf(key string) (string, bool) {
+	for key != "" {
+		if env, ok := s.env[key]; ok {
+			return env, true
+		}
+		i := strings.LastIndexAny(key, ".[")
+		if i < 0 {
+			break
+		}
+		key = key[:i]
+	}
+	return "", false
+}
+
 // problems collects FieldErrors while checking.
 type problems struct {
 	list []FieldError
@@ -122,7 +138,7 @@ func (p *problems) err(c *Config) error {
 	}
 	for i, f := range p.list {
 		if src != nil && f.Line == 0 && f.Env == "" {
-			if env, ok := src.env[f.Key]; ok {
+			if env, ok := src.envOf(f.Key); ok {
 				f.Env = env
 			} else {
 				f.Line = src.lines[f.Key]
@@ -137,11 +153,15 @@ func (p *problems) err(c *Config) error {
 
 // secretValues lists the values of every secret that is set, so error text
 // can be scrubbed of them whatever path it took.
+// Every Secret key is found through the environment mapping's walk of the
+// struct, so a new secret key is scrubbed with no extra code.
 func (c *Config) secretValues() []string {
 	var out []string
-	for _, s := range []Secret{c.Slack.AppToken, c.Slack.BotToken, c.Okta.APIToken,
-		c.Okta.EventHook.Secret, c.ServiceNow.Password, c.ServiceNow.ClientSecret} {
-		if s.IsSet() {
+	for _, k := range envKeys {
+		if k.Kind != KindSecret {
+			continue
+		}
+		if s := k.field(c).Interface().(Secret); s.IsSet() {
 			out = append(out, s.Reveal())
 		}
 	}

@@ -39,62 +39,17 @@ func parse(file string, data []byte, getenv func(string) string) (*Config, error
 	if err := c.decode(data); err != nil {
 		return nil, err
 	}
-	c.applyEnv(getenv)
+	// Problems with the environment and with the values are reported
+	// together, so one run shows them all.
+	var p problems
+	c.applyEnv(getenv, &p)
 	c.normalize()
 	c.fillDefaults()
-	if err := c.Validate(); err != nil {
+	c.check(&p)
+	if err := p.err(c); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-// applyEnv lets each set environment variable override its key; an empty or
-// blank variable counts as unset. Values are trimmed because secrets mounted
-// from files often end in a newline.
-func (c *Config) applyEnv(getenv func(string) string) {
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	str := func(key, name string, dst *string) bool {
-		v := get(name)
-		if v == "" {
-			return false
-		}
-		*dst = v
-		c.src.env[key] = name
-		return true
-	}
-	secret := func(key, name string, dst *Secret) {
-		var v string
-		if str(key, name, &v) {
-			*dst = Secret(v)
-		}
-	}
-
-	str("store.path", EnvDB, &c.Store.Path)
-	secret("store.audit_key", EnvAuditKey, &c.Store.AuditKey)
-	secret("slack.app_token", EnvSlackAppToken, &c.Slack.AppToken)
-	secret("slack.bot_token", EnvSlackBotToken, &c.Slack.BotToken)
-	str("slack.api_url", EnvSlackAPIURL, &c.Slack.APIURL)
-
-	if !str("okta.org_url", EnvOktaOrgURL, &c.Okta.OrgURL) {
-		if v := get(EnvOktaDomain); v != "" {
-			c.Okta.OrgURL = domainURL(v)
-			c.src.env["okta.org_url"] = EnvOktaDomain
-		}
-	}
-	secret("okta.api_token", EnvOktaAPIToken, &c.Okta.APIToken)
-	secret("okta.write_api_token", EnvOktaWriteToken, &c.Okta.WriteAPIToken)
-	secret("okta.event_hook.secret", EnvOktaEventHook, &c.Okta.EventHook.Secret)
-
-	if !str("servicenow.url", EnvServiceNowURL, &c.ServiceNow.URL) {
-		if v := get(EnvServiceNowInstance); v != "" {
-			c.ServiceNow.URL = instanceURL(v)
-			c.src.env["servicenow.url"] = EnvServiceNowInstance
-		}
-	}
-	str("servicenow.username", EnvServiceNowUsername, &c.ServiceNow.Username)
-	secret("servicenow.password", EnvServiceNowPassword, &c.ServiceNow.Password)
-	str("servicenow.client_id", EnvServiceNowClientID, &c.ServiceNow.ClientID)
-	secret("servicenow.client_secret", EnvServiceNowClientSecret, &c.ServiceNow.ClientSecret)
 }
 
 // domainURL turns OKTA_DOMAIN into a URL: a bare host gets https://, a full
@@ -135,6 +90,10 @@ func (c *Config) normalize() {
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
 	c.HTTP.Listen = strings.TrimSpace(c.HTTP.Listen)
 	c.Okta.SyncSchedule = strings.TrimSpace(c.Okta.SyncSchedule)
+	// "off" turns the sweep off, as "" does: the environment cannot give "".
+	if c.Sweep.Schedule = strings.TrimSpace(c.Sweep.Schedule); strings.EqualFold(c.Sweep.Schedule, ListenOff) {
+		c.Sweep.Schedule = ""
+	}
 	for label, level := range c.Risk.Apps {
 		c.Risk.Apps[label] = RiskLevel(strings.ToLower(strings.TrimSpace(string(level))))
 	}

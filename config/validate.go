@@ -18,14 +18,19 @@ import (
 // may be unset here: see RequireOkta and RequireSlack.
 func (c *Config) Validate() error {
 	var p problems
-	c.validateBasics(&p)
-	c.validateSlack(&p)
-	c.validateOkta(&p)
-	c.validateServiceNow(&p)
-	c.validateRisk(&p)
-	c.validateRemediation(&p)
-	c.validateSweep(&p)
+	c.check(&p)
 	return p.err(c)
+}
+
+// check records every problem with the values in p.
+func (c *Config) check(p *problems) {
+	c.validateBasics(p)
+	c.validateSlack(p)
+	c.validateOkta(p)
+	c.validateServiceNow(p)
+	c.validateRisk(p)
+	c.validateRemediation(p)
+	c.validateSweep(p)
 }
 
 // RequireOkta checks that the keys needed to talk to Okta are set, for the
