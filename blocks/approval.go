@@ -70,14 +70,14 @@ func ApprovalBlocks(a Approval) []slack.Block {
 		blks = append(blks,
 			contextLine("Only configured approvers may approve, and not the campaign's launcher."),
 			slack.NewActionBlock(BlockActions,
-				button(ActionPlanApprove, "Approve removals", a.ButtonValue).
+				button(ActionPlanApprove, "Approve removals", a.Button).
 					WithStyle(slack.StylePrimary).
 					WithConfirm(slack.NewConfirmationBlockObject(
 						plain("Approve removals?", maxConfirmTitle),
 						plain(fmt.Sprintf("This approves %s in Okta.", plural(ops, "operation")), maxConfirmText),
 						plain("Approve", maxConfirmButton),
 						plain("Cancel", maxConfirmButton))),
-				button(ActionPlanReject, "Reject", a.ButtonValue).WithStyle(slack.StyleDanger),
+				button(ActionPlanReject, "Reject", a.Button).WithStyle(slack.StyleDanger),
 			))
 	case PlanApproved:
 		blks = append(blks, section(":white_check_mark: *Approved.* The removals run now; results follow in this thread."))

@@ -74,7 +74,7 @@ func memberPages(ents []Entitlement) [][]slack.Block {
 		out = append(out, MemberFormBlocks(MemberForm{
 			CampaignID: 42, Campaign: "Q4 access review", Deadline: deadline,
 			Why: "SOX quarterly certification.", Entitlements: PageSlice(ents, p),
-			Page: p, Pages: pages, ButtonValue: fmt.Sprintf("c42p%d", p),
+			Page: p, Pages: pages, Button: MemberFormRef(42, "00u7alice", p),
 		}))
 	}
 	return out
@@ -89,7 +89,7 @@ func reviewerPages(ents []Entitlement) [][]slack.Block {
 			CampaignID: 42, Campaign: "Q4 access review", Deadline: deadline,
 			Member: alice, Escalated: true, EscalatedFrom: "Bob Jones", DelegatedBy: "Dana",
 			Entitlements: PageSlice(ents, p), Page: p, Pages: pages,
-			BulkAllowed: true, ButtonValue: fmt.Sprintf("r42m7p%d", p),
+			BulkAllowed: true, Button: ReviewerFormRef(42, "00u7alice", p),
 		}))
 	}
 	return out
@@ -105,7 +105,7 @@ func bigHome(pending, campaigns int) Home {
 		}
 		h.Pending = append(h.Pending, Pending{
 			CampaignID: int64(i/2 + 1), Campaign: fmt.Sprintf("Review %d", i/2+1), Role: role,
-			Open: i + 1, Deadline: deadline, ButtonValue: fmt.Sprintf("o%d", i),
+			Open: i + 1, Deadline: deadline, Button: HomeRef(int64(i/2+1), []string{HomeMember, HomeReviewer}[i%2]),
 		})
 	}
 	for i := 0; i < campaigns; i++ {
@@ -113,7 +113,7 @@ func bigHome(pending, campaigns int) Home {
 			CampaignID: int64(i + 1), Campaign: fmt.Sprintf("Review %d", i+1), State: "stage1",
 			Stage1Answered: i, Stage1Total: 40, Stage2Decided: 0, Stage2Total: 20,
 			Escalations: i % 3, Overdue: i % 5, Deadline: deadline,
-			RemindValue: fmt.Sprintf("rm%d", i+1), CloseValue: fmt.Sprintf("cl%d", i+1),
+			Remind: HomeRef(int64(i+1), HomeRemind), Close: HomeRef(int64(i+1), HomeClose),
 		})
 	}
 	return h
@@ -122,19 +122,19 @@ func bigHome(pending, campaigns int) Home {
 // sampleApproval is a plan awaiting approval.
 func sampleApproval() Approval {
 	return Approval{
-		CampaignID:  42,
-		Campaign:    "Q4 access review",
-		Launcher:    bob,
-		Operations:  map[string]int{"unassign_app": 30, "remove_group_member": 12},
-		Users:       17,
-		Apps:        9,
-		TopApps:     []Count{{"Salesforce", 12}, {"AWS Production", 7}},
-		Conflicts:   []string{"alice@example.com: group Engineering also grants Jira (kept)"},
-		Manual:      []string{"bob@example.com: group ad-finance is mastered in AD"},
-		Required:    2,
-		Approvals:   []Decision{{By: alice, Decision: "approve", At: t0}},
-		State:       PlanClosed,
-		ButtonValue: "p42",
+		CampaignID: 42,
+		Campaign:   "Q4 access review",
+		Launcher:   bob,
+		Operations: map[string]int{"unassign_app": 30, "remove_group_member": 12},
+		Users:      17,
+		Apps:       9,
+		TopApps:    []Count{{"Salesforce", 12}, {"AWS Production", 7}},
+		Conflicts:  []string{"alice@example.com: group Engineering also grants Jira (kept)"},
+		Manual:     []string{"bob@example.com: group ad-finance is mastered in AD"},
+		Required:   2,
+		Approvals:  []Decision{{By: alice, Decision: "approve", At: t0}},
+		State:      PlanClosed,
+		Button:     PlanRef(42),
 	}
 }
 

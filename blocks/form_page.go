@@ -103,11 +103,10 @@ func contextLine(text string) *slack.ContextBlock {
 	return slack.NewContextBlock("", mrkdwn(truncRaw(text, maxContextText)))
 }
 
-// button returns a button whose text and value are cut to Slack's limits.
-// A value is an opaque token from the handler; one longer than Slack
-// allows is cut rather than failing the whole message.
-func button(actionID, text, value string) *slack.ButtonBlockElement {
-	return slack.NewButtonBlockElement(actionID, cutRunes(value, maxButtonValue), plain(text, maxButtonText))
+// button returns a button whose text is cut to Slack's limit and whose
+// value is ref encoded by the codec (always far under Slack's limit).
+func button(actionID, text string, ref Ref) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actionID, ref.Encode(), plain(text, maxButtonText))
 }
 
 // commentInput is the optional comment box of a form page. It does not

@@ -34,7 +34,7 @@ func MemberFormBlocks(f MemberForm) []slack.Block {
 		for _, e := range ents {
 			blks = append(blks, entitlementRow(e, roleMember, d, ids)...)
 		}
-		submit := button(ActionMemberSubmit, "Submit answers", f.ButtonValue).WithStyle(slack.StylePrimary)
+		submit := button(ActionMemberSubmit, "Submit answers", f.Button).WithStyle(slack.StylePrimary)
 		return append(blks,
 			commentInput(f.Comment, "Anything your manager should know"),
 			slack.NewActionBlock(BlockActions, submit),
@@ -82,12 +82,12 @@ func ReviewerFormBlocks(f ReviewerForm) []slack.Block {
 			blks = append(blks, entitlementRow(e, roleReviewer, d, ids)...)
 		}
 		buttons := []slack.BlockElement{
-			button(ActionReviewerSubmit, "Submit decisions", f.ButtonValue).WithStyle(slack.StylePrimary),
+			button(ActionReviewerSubmit, "Submit decisions", f.Button).WithStyle(slack.StylePrimary),
 		}
 		if f.BulkAllowed {
-			buttons = append(buttons, button(ActionConfirmMember, "Confirm all as answered by member", f.ButtonValue))
+			buttons = append(buttons, button(ActionConfirmMember, "Confirm all as answered by member", f.Button))
 		}
-		buttons = append(buttons, button(ActionDelegate, "Delegate…", f.ButtonValue))
+		buttons = append(buttons, button(ActionDelegate, "Delegate…", f.Button))
 		return append(blks,
 			commentInput(f.Comment, "Why you decided, for the audit record"),
 			slack.NewActionBlock(BlockActions, buttons...),
@@ -191,7 +191,7 @@ func AnsweredBlocks(a Answered) []slack.Block {
 		blks = append(blks, contextLine(":lock: "+escTrunc(a.ClosedNote, 500)))
 	case a.Editable:
 		blks = append(blks, slack.NewActionBlock(BlockActions,
-			button(ActionEditAnswers, "Edit answers", a.ButtonValue)))
+			button(ActionEditAnswers, "Edit answers", a.Button)))
 	}
 	return blks
 }
@@ -210,9 +210,9 @@ func answeredLine(r role, row AnsweredRow) string {
 }
 
 // DelegateModalView returns the modal (callback_id "delegate") in which a
-// reviewer picks who decides on m.Member's access instead. The handler's
-// m.PrivateMetadata is passed through untouched: it is opaque here, so
-// one over Slack's 3000 characters is not cut (ValidateModal reports it).
+// reviewer picks who decides on m.Member's access instead. m.Form rides
+// as the private_metadata, encoded by the codec (ParseFormMetadata reads
+// it back).
 func DelegateModalView(m DelegateModal) slack.ModalViewRequest {
 	who := escTrunc(personName(m.Member), 80)
 	if who == "" {
@@ -229,7 +229,7 @@ func DelegateModalView(m DelegateModal) slack.ModalViewRequest {
 		Title:           plain("Delegate review", maxModalText),
 		Submit:          plain("Delegate", maxModalText),
 		Close:           plain("Cancel", maxModalText),
-		PrivateMetadata: m.PrivateMetadata,
+		PrivateMetadata: m.Form.Encode(),
 		Blocks:          slack.Blocks{BlockSet: blks},
 	}
 }

@@ -137,7 +137,7 @@ func TestReviewerButtons(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			blks := ReviewerFormBlocks(ReviewerForm{Member: alice, Entitlements: entitlements(2), BulkAllowed: tc.bulk, ButtonValue: "v1"})
+			blks := ReviewerFormBlocks(ReviewerForm{Member: alice, Entitlements: entitlements(2), BulkAllowed: tc.bulk, Button: ReviewerFormRef(1, "00u1", 1)})
 			last := asMaps(t, blks)[len(blks)-1]
 			if str(last["block_id"]) != BlockActions {
 				t.Fatalf("last block is %v, want the actions block", last)
@@ -146,8 +146,8 @@ func TestReviewerButtons(t *testing.T) {
 			for _, e := range list(last["elements"]) {
 				em := e.(map[string]any)
 				got = append(got, str(em["action_id"]))
-				if str(em["value"]) != "v1" {
-					t.Errorf("%s value = %q, want the handler's opaque value", em["action_id"], em["value"])
+				if str(em["value"]) != "r:1:00u1:1" {
+					t.Errorf("%s value = %q, want the page's encoded ref", em["action_id"], em["value"])
 				}
 			}
 			if !reflect.DeepEqual(got, tc.want) {

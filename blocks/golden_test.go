@@ -33,24 +33,24 @@ func goldenCases() []goldenCase {
 		{"member_form", Message, func() any {
 			return MemberFormBlocks(MemberForm{CampaignID: 42, Campaign: "Q4 access review", Deadline: deadline,
 				Why: "SOX quarterly certification of <finance> & HR apps.", Entitlements: five,
-				Page: 1, Pages: 1, ButtonValue: "c42p1", Comment: "I am on leave in December"})
+				Page: 1, Pages: 1, Button: MemberFormRef(42, "00u7alice", 1), Comment: "I am on leave in December"})
 		}},
 		{"member_form_page2", Message, func() any {
 			return MemberFormBlocks(MemberForm{CampaignID: 42, Campaign: "Q4 access review",
-				Entitlements: entitlements(3), Page: 2, Pages: 3, ButtonValue: "c42p2"})
+				Entitlements: entitlements(3), Page: 2, Pages: 3, Button: MemberFormRef(42, "00u7alice", 2)})
 		}},
 		{"reviewer_form", Message, func() any {
 			return ReviewerFormBlocks(ReviewerForm{CampaignID: 42, Campaign: "Q4 access review", Deadline: deadline,
 				Member: alice, Escalated: true, EscalatedFrom: "Bob Jones", Entitlements: five,
-				Page: 1, Pages: 1, BulkAllowed: true, ButtonValue: "r42m7"})
+				Page: 1, Pages: 1, BulkAllowed: true, Button: ReviewerFormRef(42, "00u7alice", 1)})
 		}},
 		{"reviewer_form_delegated", Message, func() any {
 			return ReviewerFormBlocks(ReviewerForm{CampaignID: 42, Campaign: "Q4 access review",
-				Member: carol, DelegatedBy: "Bob Jones", Entitlements: entitlements(2), ButtonValue: "r42m8"})
+				Member: carol, DelegatedBy: "Bob Jones", Entitlements: entitlements(2), Button: ReviewerFormRef(42, "00u8carol", 1)})
 		}},
 		{"answered_member", Message, func() any {
 			return AnsweredBlocks(Answered{Campaign: "Q4 access review", Title: "Your answers", Editable: true,
-				ButtonValue: "c42e", Rows: []AnsweredRow{
+				Button: MemberFormRef(42, "00u7alice", 1), Rows: []AnsweredRow{
 					{"Salesforce", ValueKeep, ""}, {"AWS Production", ValueRevoke, "moved teams"},
 					{"Jira", ValueUnsure, "ask <@U0BOB> & co"}, {"Figma", "", ""}}})
 		}},
@@ -79,7 +79,7 @@ func goldenCases() []goldenCase {
 		}},
 		{"launch_modal_empty", Modal, func() any { return LaunchModalView(LaunchModal{}) }},
 		{"delegate_modal", Modal, func() any {
-			return DelegateModalView(DelegateModal{Member: alice, PrivateMetadata: "c42m7"})
+			return DelegateModalView(DelegateModal{Member: alice, Form: ReviewerFormRef(42, "00u7alice", 1)})
 		}},
 		{"help", Message, func() any { return HelpBlocks("/access-review") }},
 	}

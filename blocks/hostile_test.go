@@ -86,13 +86,13 @@ func TestHostileForms(t *testing.T) {
 		{"member", func() []slack.Block {
 			return MemberFormBlocks(MemberForm{Campaign: injections[1] + longString("c", 400), Deadline: deadline,
 				Why: injections[0] + longString("why ", 5000), Entitlements: ents, Page: 1, Pages: 1,
-				ButtonValue: "v", Comment: longString("a", 5000)})
+				Button: MemberFormRef(1, "00u1", 1), Comment: longString("a", 5000)})
 		}},
 		{"reviewer", func() []slack.Block {
 			return ReviewerFormBlocks(ReviewerForm{Campaign: injections[2], Deadline: deadline,
 				Member:    Person{Name: injections[0] + longString("n", 300), Email: injections[3], SlackID: "U1><!channel"},
 				Escalated: true, EscalatedFrom: injections[1], DelegatedBy: injections[4],
-				Entitlements: ents, BulkAllowed: true, ButtonValue: "v"})
+				Entitlements: ents, BulkAllowed: true, Button: ReviewerFormRef(1, "00u1", 1)})
 		}},
 		{"answered", func() []slack.Block {
 			var rows []AnsweredRow

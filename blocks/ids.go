@@ -8,13 +8,11 @@
 // finished surface against the same limits.
 //
 // Handlers route interactions by the block and action ids declared in this
-// file; they are part of the package's contract and must not change lightly.
+// file and decode button values with the codec in codec.go and routes.go;
+// they are part of the package's contract and must not change lightly.
 package blocks
 
-import (
-	"strconv"
-	"strings"
-)
+import "strconv"
 
 // Answer values carried by the radio options of the forms. Outside tests
 // rely on these exact strings.
@@ -76,6 +74,8 @@ const (
 	ActionDeadline = "deadline"
 	// ActionUser is the delegate modal's user select.
 	ActionUser = "user"
+	// ActionSweepReview starts a campaign over a sweep's findings.
+	ActionSweepReview = "sweep_review"
 )
 
 // Callback ids of the modals.
@@ -87,25 +87,6 @@ const (
 	// CallbackHome identifies the App Home view.
 	CallbackHome = "home"
 )
-
-// CaseBlockID returns the block_id of the entitlement row for a case.
-func CaseBlockID(caseID int64) string {
-	return BlockCasePrefix + strconv.FormatInt(caseID, 10)
-}
-
-// ParseCaseBlockID returns the case id in a block_id made by CaseBlockID;
-// ok is false for any other block_id, so handlers can drop unknown ids.
-func ParseCaseBlockID(blockID string) (caseID int64, ok bool) {
-	rest, found := strings.CutPrefix(blockID, BlockCasePrefix)
-	if !found || rest == "" {
-		return 0, false
-	}
-	id, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil || id < 0 || strconv.FormatInt(id, 10) != rest {
-		return 0, false
-	}
-	return id, true
-}
 
 // role says whose words an answer value is shown in.
 type role int

@@ -4,8 +4,8 @@ import "time"
 
 // The view models below are what handlers fill from campaign data. They
 // hold display data only: every string may come from Okta or a person and
-// is escaped and cut by the builders. Button values are opaque tokens the
-// handler maps back to its own state; the builders never invent them.
+// is escaped and cut by the builders. Button values are Refs, encoded by
+// the builders with the package's one codec (see codec.go).
 
 // Person is someone shown on a surface. SlackID, when it looks like a Slack
 // user id, is shown as a mention; otherwise Name (or Email) is shown.
@@ -42,8 +42,8 @@ type MemberForm struct {
 	Deadline     time.Time
 	Why          string // why this review happens, from the definition
 	Entitlements []Entitlement
-	Page, Pages  int // 1-based; Pages <= 1 hides the page line
-	ButtonValue  string
+	Page, Pages  int    // 1-based; Pages <= 1 hides the page line
+	Button       Ref    // MemberFormRef of this page
 	Comment      string // the comment given so far, prefilled
 }
 
@@ -60,7 +60,7 @@ type ReviewerForm struct {
 	Page, Pages   int
 	// BulkAllowed offers "Confirm all as answered by member".
 	BulkAllowed bool
-	ButtonValue string
+	Button      Ref    // ReviewerFormRef of this page
 	Comment     string // the comment given so far, prefilled
 }
 
@@ -75,9 +75,9 @@ type Answered struct {
 	Title    string // "Your answers" or "Your decisions for Alice"
 	Rows     []AnsweredRow
 	// Reviewer shows decisions as Keep/Revoke instead of Needed/Not needed.
-	Reviewer    bool
-	Editable    bool
-	ButtonValue string
+	Reviewer bool
+	Editable bool
+	Button   Ref // the form page's Ref, for "Edit answers"
 	// ClosedNote, when set, says the stage or campaign is closed and replaces
 	// the edit button.
 	ClosedNote string
@@ -124,18 +124,18 @@ type Approval struct {
 	Approvals  []Decision
 	// State is closed (awaiting approval: buttons shown), approved or
 	// rejected (no buttons; who decided is shown).
-	State       string
-	ButtonValue string
+	State  string
+	Button Ref // PlanRef of the campaign
 }
 
 // Pending is a review waiting for the App Home's viewer.
 type Pending struct {
-	CampaignID  int64
-	Campaign    string
-	Role        string // member or reviewer
-	Open        int
-	Deadline    time.Time
-	ButtonValue string
+	CampaignID int64
+	Campaign   string
+	Role       string // member or reviewer
+	Open       int
+	Deadline   time.Time
+	Button     Ref // HomeRef with HomeMember or HomeReviewer
 }
 
 // CampaignRow is one running campaign on an admin's App Home.
@@ -146,7 +146,7 @@ type CampaignRow struct {
 	Stage2Decided, Stage2Total  int
 	Escalations, Overdue        int
 	Deadline                    time.Time
-	RemindValue, CloseValue     string
+	Remind, Close               Ref // HomeRef with HomeRemind, HomeClose
 }
 
 // Home is the App Home tab of one person.
@@ -174,6 +174,8 @@ type LaunchModal struct {
 
 // DelegateModal asks a reviewer whom to hand a member's review to.
 type DelegateModal struct {
-	Member          Person
-	PrivateMetadata string
+	Member Person
+	// Form is the reviewer form the modal was opened from; it travels as
+	// the view's private_metadata and comes back with the submission.
+	Form Ref
 }

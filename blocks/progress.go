@@ -2,7 +2,6 @@ package blocks
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -43,8 +42,8 @@ func HomeView(h Home) slack.HomeTabViewRequest {
 			blks = append(blks, contextLine(fmt.Sprintf("…and %d more; each also waits in your DMs from the bot.", len(h.Pending)-limit)))
 			break
 		}
-		id := ids.id(BlockPendingPrefix + strconv.FormatInt(p.CampaignID, 10) + ":" + roleKey(p.Role))
-		open := button(ActionOpenReview, "Open", p.ButtonValue).WithStyle(slack.StylePrimary)
+		id := ids.id(PendingBlockID(p.CampaignID, p.Role))
+		open := button(ActionOpenReview, "Open", p.Button).WithStyle(slack.StylePrimary)
 		blks = append(blks, slack.NewSectionBlock(mrkdwn(pendingText(p)), nil, slack.NewAccessory(open),
 			slack.SectionBlockOptionBlockID(id)))
 	}
@@ -66,14 +65,6 @@ func HomeView(h Home) slack.HomeTabViewRequest {
 		Blocks:     slack.Blocks{BlockSet: blks},
 		CallbackID: CallbackHome,
 	}
-}
-
-// roleKey keeps a block_id free of whatever a handler put in Role.
-func roleKey(role string) string {
-	if role == "reviewer" {
-		return "reviewer"
-	}
-	return "member"
 }
 
 // pendingText reads "*Q3 review* · your own access · *12 open* · due …".
@@ -104,8 +95,8 @@ func campaignRow(c CampaignRow, ids uniqueIDs) []slack.Block {
 	if !c.Deadline.IsZero() {
 		stats = append(stats, "due "+slackDate(c.Deadline))
 	}
-	remind := button(ActionCampaignRemind, "Send reminders", c.RemindValue)
-	closeBtn := button(ActionCampaignClose, "Close campaign", c.CloseValue).
+	remind := button(ActionCampaignRemind, "Send reminders", c.Remind)
+	closeBtn := button(ActionCampaignClose, "Close campaign", c.Close).
 		WithStyle(slack.StyleDanger).
 		WithConfirm(slack.NewConfirmationBlockObject(
 			plain("Close this campaign?", maxConfirmTitle),
@@ -113,7 +104,7 @@ func campaignRow(c CampaignRow, ids uniqueIDs) []slack.Block {
 			plain("Close campaign", maxConfirmButton),
 			plain("Cancel", maxConfirmButton),
 		).WithStyle(slack.StyleDanger))
-	id := ids.id(BlockCampaignPrefix + strconv.FormatInt(c.CampaignID, 10))
+	id := ids.id(CampaignBlockID(c.CampaignID))
 	return []slack.Block{
 		section(head + "\n" + strings.Join(stats, " · ")),
 		slack.NewActionBlock(id, remind, closeBtn),

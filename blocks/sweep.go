@@ -8,9 +8,6 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// ActionSweepReview starts a campaign over a sweep's findings.
-const ActionSweepReview = "sweep_review"
-
 // Sweep is a stale-access sweep's summary for the IAM channel.
 type Sweep struct {
 	// Counts is findings by kind (stale_user, unused_app, ...).
@@ -18,7 +15,7 @@ type Sweep struct {
 	// Examples are a few findings to show, already one line each.
 	Examples     []string
 	Entitlements int
-	ButtonValue  string
+	Button       Ref // SweepRef of the sweep
 	// Launched, when set, replaces the button: the review already started.
 	Launched string
 }
@@ -33,7 +30,7 @@ func SweepBlocks(s Sweep) []slack.Block {
 	sort.Strings(kinds)
 	var lines []string
 	for _, k := range kinds {
-		lines = append(lines, fmt.Sprintf("• %s: *%d*", escapeAll(strings.ReplaceAll(k, "_", " ")), s.Counts[k]))
+		lines = append(lines, fmt.Sprintf("• %s: *%d*", Escape(strings.ReplaceAll(k, "_", " ")), s.Counts[k]))
 	}
 	out := []slack.Block{
 		slack.NewHeaderBlock(plain("Stale-access sweep", maxHeaderText)),
@@ -46,15 +43,15 @@ func SweepBlocks(s Sweep) []slack.Block {
 		}
 		esc := make([]string, len(ex))
 		for i, e := range ex {
-			esc[i] = escapeAll(e)
+			esc[i] = Escape(e)
 		}
 		out = append(out, section("Examples:\n"+strings.Join(esc, "\n")))
 	}
 	if s.Launched != "" {
-		return append(out, contextLine(escapeAll(s.Launched)))
+		return append(out, contextLine(Escape(s.Launched)))
 	}
 	if s.Entitlements > 0 {
-		out = append(out, slack.NewActionBlock(BlockActions, button(ActionSweepReview, "Start review of these", s.ButtonValue).
+		out = append(out, slack.NewActionBlock(BlockActions, button(ActionSweepReview, "Start review of these", s.Button).
 			WithStyle(slack.StylePrimary)))
 	}
 	return out

@@ -69,7 +69,7 @@ func esc(s string) string {
 func escTrunc(s string, max int) string {
 	s = oneLine(s)
 	if max < 0 || escapedLen(s) <= max {
-		return escapeAll(s)
+		return Escape(s)
 	}
 	if max < 1 {
 		return ""
@@ -89,7 +89,13 @@ func escTrunc(s string, max int) string {
 	return strings.TrimRight(b.String(), " ") + ellipsis
 }
 
-func escapeAll(s string) string {
+// Escape returns s with Slack's mrkdwn control characters &, < and >
+// written as entities, so text from data ("<!channel>", "<https://evil|Click
+// here>", "<@U123>") is shown and never acted on. It is the one escape
+// function: every text attest builds from data, in blocks or in a
+// message's plain `text`, passes its data parts through it (the
+// builders here through esc and escTrunc, which call it).
+func Escape(s string) string {
 	if !strings.ContainsAny(s, "&<>") {
 		return s
 	}

@@ -159,7 +159,7 @@ func TestValidateEachLimit(t *testing.T) {
 
 func TestValidateModalAndHome(t *testing.T) {
 	valid := func() slack.ModalViewRequest {
-		return DelegateModalView(DelegateModal{Member: alice, PrivateMetadata: "m"})
+		return DelegateModalView(DelegateModal{Member: alice, Form: ReviewerFormRef(1, "00u1", 1)})
 	}
 	tests := []struct {
 		name   string

@@ -1,14 +1,24 @@
-// Package handlers turns Slack slash commands, block actions and view
-// submissions into campaign engine calls, and engine notifications into
-// queued Slack messages. Who clicked is always resolved and checked on the
-// server: a value carried in a message only routes, it never authorises.
+// Package handlers is attest's Slack side, in two halves that point in
+// opposite directions:
+//
+//   - Interactions (inbound): slash commands, block actions, view
+//     submissions and the App Home become domain commands, after the
+//     clicking user is resolved and checked (Access) on the server. A
+//     value carried in a message only routes (blocks.ParseAction decodes
+//     it); it never authorises.
+//   - Notifier (outbound): the campaign.Notifier implementation, which
+//     renders forms, reminders, status and approval messages and writes
+//     them to the durable outbox; the bot's sender delivers them.
+//
+// Each half declares the small interfaces it uses (inbound.go,
+// outbound.go), so each is tested with function-field fakes. Inbound
+// reaches the outbox only through the Outbound interface. Handler
+// assembles both halves from one set of dependencies and keeps the API
+// the bot and the app wire against.
 package handlers
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -42,7 +52,18 @@ type Settings struct {
 	SignInWindowDays int
 }
 
-// Handler serves Slack interactions for one workspace.
+// statusChannel is where live status goes: StatusChannel, else the
+// approvals channel.
+func (s Settings) statusChannel() string {
+	if s.StatusChannel != "" {
+		return s.StatusChannel
+	}
+	return s.ApprovalsChannel
+}
+
+// Handler serves Slack for one workspace: it builds Interactions and
+// Notifier from its fields on first use and forwards to them. Set the
+// fields before the first call; they are not read again.
 type Handler struct {
 	Engine   *campaign.Engine
 	Store    Store
@@ -54,123 +75,86 @@ type Handler struct {
 	// Life, when set, ends background work (delivery watchers) at shutdown.
 	Life context.Context
 
-	mu     sync.Mutex
-	lookup map[int64]*snapLookup // per snapshot: app links, group names
+	once   sync.Once
+	access *Access
+	in     *Interactions
+	out    *Notifier
 }
 
-func (h *Handler) now() time.Time {
-	if h.Now == nil {
-		return time.Now().UTC()
-	}
-	return h.Now().UTC()
+var _ campaign.Notifier = (*Handler)(nil)
+
+// build assembles the two halves once.
+func (h *Handler) build() {
+	h.once.Do(func() {
+		h.access = &Access{Users: h.Store, Groups: h.API, Admins: h.Settings.Admins, Approvers: h.Settings.Approvers, Log: h.Log}
+		h.out = &Notifier{Outbox: h.Store, Campaigns: h.Campaign, Reports: h.Engine, Settings: h.Settings, Log: h.Log, Now: h.Now}
+		sweeps, _ := h.Store.(SweepStore)
+		h.in = &Interactions{Engine: h.Engine, Campaigns: h.Campaign, Store: h.Store, Sweeps: sweeps, Views: h.API,
+			Access: h.access, Out: h.out, Settings: h.Settings, Log: h.Log, Now: h.Now, Life: h.Life}
+	})
 }
 
-// actor resolves the Slack user who clicked to the Okta user they are.
-// Someone attest cannot map is refused.
-func (h *Handler) actor(ctx context.Context, slackID, teamID string) (campaign.Actor, error) {
-	u, err := h.Store.SlackUserBySlack(ctx, slackID)
-	if errors.Is(err, campaign.ErrNotFound) {
-		return campaign.Actor{}, fmt.Errorf("your Slack account is not linked to an Okta user (no Okta user has your email): %w", campaign.ErrForbidden)
-	}
-	if err != nil {
-		return campaign.Actor{}, err
-	}
-	return campaign.Actor{UserID: u.OktaUserID, Email: u.Email, Via: "slack", SlackUserID: slackID, SlackTeamID: teamID}, nil
+// Inbound returns the inbound half.
+func (h *Handler) Inbound() *Interactions { h.build(); return h.in }
+
+// Outbound returns the outbound half.
+func (h *Handler) Outbound() *Notifier { h.build(); return h.out }
+
+// Slash handles a slash command (see Interactions.Slash).
+func (h *Handler) Slash(ctx context.Context, cmd slack.SlashCommand) Reply {
+	return h.Inbound().Slash(ctx, cmd)
 }
 
-// inSlackList reports whether a Slack user is named in a list of user ids,
-// user group ids or @handles; group membership is read from Slack now, at
-// click time, never cached.
-func (h *Handler) inSlackList(ctx context.Context, slackID string, list []string) (bool, error) {
-	for _, x := range list {
-		x = strings.TrimSpace(x)
-		switch {
-		case x == slackID:
-			return true, nil
-		case strings.HasPrefix(x, "S") || strings.HasPrefix(x, "@"):
-			group := strings.TrimPrefix(x, "@")
-			members, err := h.API.GetUserGroupMembersContext(ctx, group)
-			if err != nil {
-				return false, fmt.Errorf("read members of Slack user group %s: %w", x, err)
-			}
-			for _, m := range members {
-				if m == slackID {
-					return true, nil
-				}
-			}
-		}
-	}
-	return false, nil
+// BlockActions handles a click (see Interactions.BlockActions).
+func (h *Handler) BlockActions(ctx context.Context, cb slack.InteractionCallback, payloadSHA string) {
+	h.Inbound().BlockActions(ctx, cb, payloadSHA)
+}
+
+// ViewSubmission handles a modal's submit (see Interactions.ViewSubmission).
+func (h *Handler) ViewSubmission(ctx context.Context, cb slack.InteractionCallback) map[string]string {
+	return h.Inbound().ViewSubmission(ctx, cb)
+}
+
+// PublishHome renders a user's App Home (see Interactions.PublishHome).
+func (h *Handler) PublishHome(ctx context.Context, slackID, teamID string) error {
+	return h.Inbound().PublishHome(ctx, slackID, teamID)
+}
+
+// Notify queues the Slack messages of an engine notification.
+func (h *Handler) Notify(ctx context.Context, n campaign.Notification) error {
+	return h.Outbound().Notify(ctx, n)
+}
+
+// RefreshStatus updates a campaign's live status message.
+func (h *Handler) RefreshStatus(ctx context.Context, cid int64) error {
+	return h.Outbound().RefreshStatus(ctx, cid)
+}
+
+// PostTo queues plain text to a channel ("" = the approvals channel); the
+// text is shown literally (see Notifier.PostTo).
+func (h *Handler) PostTo(ctx context.Context, channel, key, text string) error {
+	return h.Outbound().PostTo(ctx, channel, key, text)
+}
+
+// NotifyIAM queues plain text for the IAM team, shown literally.
+func (h *Handler) NotifyIAM(ctx context.Context, key, text string) error {
+	return h.Outbound().NotifyIAM(ctx, key, text)
+}
+
+// DM queues a direct message of mrkdwn to a Slack user.
+func (h *Handler) DM(ctx context.Context, slackID, key, text string) {
+	h.Outbound().DM(ctx, slackID, key, text)
 }
 
 // IsAdmin reports whether a Slack user may launch, close and remind.
 func (h *Handler) IsAdmin(ctx context.Context, slackID string) (bool, error) {
-	return h.inSlackList(ctx, slackID, h.Settings.Admins)
+	h.build()
+	return h.access.IsAdmin(ctx, slackID)
 }
 
 // EngineChecks lets the engine accept the Slack-configured admins and
 // approvers: it asks Slack at the moment of the decision.
 func (h *Handler) EngineChecks() (admin, approver func(ctx context.Context, a campaign.Actor) bool) {
-	check := func(list []string) func(context.Context, campaign.Actor) bool {
-		return func(ctx context.Context, a campaign.Actor) bool {
-			if a.SlackUserID == "" {
-				return false
-			}
-			ok, err := h.inSlackList(ctx, a.SlackUserID, list)
-			if err != nil {
-				h.Log.Warn().Err(err).Msg("authorization check failed; refusing")
-			}
-			return ok && err == nil
-		}
-	}
-	return check(h.Settings.Admins), check(h.Settings.Approvers)
-}
-
-// snapLookup caches what forms show about a snapshot's apps and groups.
-type snapLookup struct {
-	apps   map[string]campaign.App
-	groups map[string]string
-}
-
-func (h *Handler) snapshot(ctx context.Context, id int64) (*snapLookup, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if l, ok := h.lookup[id]; ok {
-		return l, nil
-	}
-	apps, err := h.Store.SnapshotApps(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := h.Store.SnapshotGroupNames(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	l := &snapLookup{apps: map[string]campaign.App{}, groups: groups}
-	for _, a := range apps {
-		l.apps[a.ID] = a
-	}
-	if h.lookup == nil {
-		h.lookup = map[int64]*snapLookup{}
-	}
-	h.lookup[id] = l
-	return l, nil
-}
-
-// userMessage turns an engine error into a sentence for the person.
-func userMessage(err error) string {
-	msg := err.Error()
-	for _, kind := range []error{campaign.ErrForbidden, campaign.ErrConflict, campaign.ErrNotFound, campaign.ErrInvalid} {
-		msg = strings.TrimSuffix(msg, ": "+kind.Error())
-	}
-	if i := strings.LastIndex(msg, "store: "); i >= 0 {
-		msg = msg[i+len("store: "):]
-	}
-	switch {
-	case errors.Is(err, campaign.ErrForbidden):
-		return ":no_entry: " + msg
-	case errors.Is(err, campaign.ErrConflict):
-		return ":lock: " + msg
-	}
-	return ":warning: " + msg
+	h.build()
+	return h.access.EngineChecks()
 }

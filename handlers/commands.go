@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/slack-go/slack"
+
+	"github.com/attestbot/attest/blocks"
+	"github.com/attestbot/attest/campaign"
+)
+
+// maxStatusBlocks keeps a status reply under Slack's 50 blocks.
+const maxStatusBlocks = 45
+
+// notFound names a campaign the admin asked for that does not exist.
+func notFound(id int64) map[string]string {
+	return map[string]string{campaign.ENotFound: fmt.Sprintf("There is no campaign %d.", id)}
+}
+
+// status answers `status [ID]`: one campaign, or every open one.
+func (x *Interactions) status(ctx context.Context, args []string) Reply {
+	var list []campaign.Campaign
+	if len(args) > 0 {
+		id, reply := x.campaignArg("status", args[:1])
+		if id == 0 {
+			return reply
+		}
+		c, err := x.Campaigns.GetCampaign(ctx, id)
+		if err != nil {
+			return Reply{Text: userMessage(x.Log, refuse(err, notFound(id)))}
+		}
+		list = append(list, *c)
+	} else {
+		var err error
+		if list, err = x.Campaigns.ListCampaigns(ctx, campaign.StateStage1, campaign.StateStage2, campaign.StateClosed); err != nil {
+			return Reply{Text: userMessage(x.Log, fmt.Errorf("list campaigns: %w", err))}
+		}
+	}
+	if len(list) == 0 {
+		return Reply{Text: "No open campaigns."}
+	}
+	var all []slack.Block
+	for i := range list {
+		s, err := x.Out.StatusView(ctx, &list[i])
+		if err != nil {
+			return Reply{Text: userMessage(x.Log, err)}
+		}
+		b := blocks.StatusBlocks(s)
+		if len(all)+len(b) > maxStatusBlocks {
+			break
+		}
+		all = append(all, b...)
+	}
+	return Reply{Text: "Campaign status", Blocks: all}
+}
+
+// remindNow reminds everyone with open work in a campaign at once (the
+// caller checked that an IAM admin asked).
+func (x *Interactions) remindNow(ctx context.Context, id int64) Reply {
+	c, err := x.Campaigns.GetCampaign(ctx, id)
+	if err != nil {
+		return Reply{Text: userMessage(x.Log, refuse(err, notFound(id)))}
+	}
+	p, err := x.Campaigns.CaseProgress(ctx, id)
+	if err != nil {
+		return Reply{Text: userMessage(x.Log, fmt.Errorf("progress of campaign %d: %w", id, err))}
+	}
+	stamp := strconv.FormatInt(x.now().Unix(), 36)
+	open, deadline := p.MemberOpen, c.Stage1Ends
+	if c.State == campaign.StateStage2 {
+		open, deadline = p.ReviewerOpen, c.Deadline
+	}
+	n := 0
+	for person, k := range open {
+		if k == 0 || !c.State.Open() {
+			continue
+		}
+		text := fmt.Sprintf("Reminder from the IAM team: %d open item(s) in *%s*, due %s.", k, blocks.Escape(c.Name),
+			deadline.Format("Mon 2 Jan 15:04 UTC"))
+		if err := x.Out.PostDM(ctx, person, "remind-now:"+strconv.FormatInt(id, 10)+":"+person+":"+stamp, text); err != nil {
+			return Reply{Text: userMessage(x.Log, fmt.Errorf("queue reminder: %w", err))}
+		}
+		n++
+	}
+	return Reply{Text: fmt.Sprintf("Reminded %d people in campaign %d.", n, id)}
+}
+
+// report posts a campaign's summary and CSV to the IAM channel.
+func (x *Interactions) report(ctx context.Context, id int64) Reply {
+	r, err := x.Engine.Report(ctx, id)
+	if err != nil {
+		return Reply{Text: userMessage(x.Log, refuse(err, notFound(id)))}
+	}
+	text, err := x.Out.PostReport(ctx, r, "report:"+strconv.FormatInt(x.now().UnixNano(), 36))
+	if err != nil {
+		return Reply{Text: userMessage(x.Log, err)}
+	}
+	return Reply{Text: text + " The CSV is posted in the IAM channel."}
+}
+
+// retryRefusals say why a retry was refused.
+func retryRefusals(id int64) map[string]string {
+	return map[string]string{
+		campaign.EForbidden: "Only approvers may retry failed removals.",
+		campaign.EConflict:  fmt.Sprintf("Campaign %d has no failed removals to retry now.", id),
+		campaign.ENotFound:  fmt.Sprintf("There is no campaign %d.", id),
+	}
+}
+
+// retry requeues a campaign's failed removals: `retry ID`, approvers only
+// (the engine checks, asking Slack for group membership now).
+func (x *Interactions) retry(ctx context.Context, cmd slack.SlashCommand, args []string) Reply {
+	id, reply := x.campaignArg("retry", args)
+	if id == 0 {
+		return reply
+	}
+	actor, err := x.Access.Actor(ctx, cmd.UserID, cmd.TeamID)
+	if err != nil {
+		return Reply{Text: userMessage(x.Log, err)}
+	}
+	n, err := x.Engine.RetryFailed(ctx, id, actor)
+	if err != nil {
+		x.Log.Info().Err(err).Int64("campaign", id).Str("slack_user", cmd.UserID).Msg("retry refused")
+		return Reply{Text: userMessage(x.Log, refuse(err, retryRefusals(id)))}
+	}
+	return Reply{Text: fmt.Sprintf("Requeued %d failed removal(s) of campaign %d; the executor picks them up within a minute.", n, id)}
+}

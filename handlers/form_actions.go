@@ -1,0 +1,210 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/attestbot/attest/blocks"
+	"github.com/attestbot/attest/campaign"
+)
+
+// Sentences for refused form actions. They say only that the form is not
+// the clicker's: never whose it is or which case it holds.
+var (
+	errNotYourForm = campaign.Errorf(campaign.EForbidden, "This form is not yours to answer.")
+	answerRefusals = map[string]string{
+		campaign.EForbidden: "Some of these items are not yours to decide; your other answers were recorded.",
+		campaign.EInvalid:   "One of the answers is not valid; please choose again.",
+		campaign.ENotFound:  "This form no longer matches the review; open the latest one from the app's Home tab.",
+	}
+	closedRefusals = map[string]string{
+		campaign.EConflict: "This review stage is closed; answers can no longer be changed.",
+	}
+	confirmRefusals = map[string]string{
+		campaign.EForbidden: "Confirming every answer at once is not possible here; decide each item instead.",
+		campaign.EConflict:  "This review stage is closed; decisions can no longer be changed.",
+	}
+)
+
+// formAction submits, edits or bulk-confirms one page of a form. A member
+// form is its member's alone; a reviewer form belongs to whoever reviews
+// the member's cases, checked before anything is shown.
+func (x *Interactions) formAction(ctx context.Context, cb slack.InteractionCallback, action string, ref blocks.Ref, actor campaign.Actor) error {
+	c, err := x.Campaigns.GetCampaign(ctx, ref.ID)
+	if err != nil {
+		return refuse(err, map[string]string{campaign.ENotFound: "This review no longer exists."})
+	}
+	viewer, err := x.formViewer(ctx, c, ref, actor)
+	if err != nil {
+		return err
+	}
+	switch action {
+	case blocks.ActionEditAnswers:
+		return x.Out.ShowPage(ctx, c, ref, viewer, cb.TriggerID)
+	case blocks.ActionConfirmMember:
+		if _, err := x.Engine.ConfirmMember(ctx, c.ID, actor, ref.Member); err != nil {
+			return refuse(err, confirmRefusals)
+		}
+		return x.Out.ShowAnswered(ctx, c, ref, viewer, cb.TriggerID)
+	}
+	comment := ""
+	if cb.BlockActionState != nil {
+		comment = strings.TrimSpace(cb.BlockActionState.Values[blocks.BlockComment][blocks.ActionComment].Value)
+	}
+	var errs []error
+	answered := 0
+	if cb.BlockActionState != nil {
+		for blockID, acts := range cb.BlockActionState.Values {
+			caseID, ok := blocks.ParseCaseBlockID(blockID)
+			if !ok {
+				continue // the comment box, or a block attest does not route
+			}
+			v := acts[blocks.ActionDecision].SelectedOption.Value
+			if v == "" {
+				continue // left open: partial answers are kept
+			}
+			_, err := x.Engine.Answer(ctx, campaign.AnswerRequest{CampaignID: c.ID, Actor: actor, CaseID: caseID, Decision: v, Comment: comment})
+			if errors.Is(err, campaign.ErrConflict) {
+				c2, _ := x.Campaigns.GetCampaign(ctx, c.ID)
+				if c2 == nil {
+					c2 = c
+				}
+				why := refuse(err, closedRefusals)
+				if serr := x.Out.ShowClosed(ctx, c2, ref, viewer, cb.TriggerID, sentence(x.Log, why)); serr != nil {
+					x.Log.Warn().Err(serr).Msg("mark form closed")
+				}
+				return why
+			}
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			answered++
+		}
+	}
+	if err := x.Out.ShowAnswered(ctx, c, ref, viewer, cb.TriggerID); err != nil {
+		return err
+	}
+	if answered > 0 {
+		if err := x.Out.RefreshStatus(ctx, c.ID); err != nil {
+			x.Log.Warn().Err(err).Int64("campaign", c.ID).Msg("refresh live status")
+		}
+	}
+	if len(errs) > 0 {
+		// Each refusal is logged whole; the person reads one sentence.
+		return refuse(fmt.Errorf("%d of %d answers refused: %w", len(errs), len(errs)+answered, errors.Join(errs...)), answerRefusals)
+	}
+	return nil
+}
+
+// formViewer returns whose view of a form the actor acts in: the member
+// themself for a member form; for a reviewer form the actor when they
+// review any of the member's cases, or "" (the IAM team) when the member's
+// cases are the IAM team's and the actor is an IAM reviewer or admin.
+// Anyone else is refused with a sentence that names nobody.
+func (x *Interactions) formViewer(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, actor campaign.Actor) (string, error) {
+	switch ref.Kind {
+	case blocks.RefMemberForm:
+		if actor.UserID != "" && actor.UserID == ref.Member {
+			return actor.UserID, nil
+		}
+	case blocks.RefReviewerForm:
+		if actor.UserID == ref.Member {
+			break // nobody reviews their own access
+		}
+		if ok, err := x.holdsCases(ctx, c.ID, actor.UserID, ref.Member); err != nil || ok {
+			return actor.UserID, err
+		}
+		if ok, err := x.holdsCases(ctx, c.ID, "", ref.Member); err != nil || !ok {
+			if err != nil {
+				return "", err
+			}
+			break
+		}
+		if x.iamReviewer(ctx, c, actor) {
+			return "", nil
+		}
+	}
+	return "", errNotYourForm
+}
+
+// holdsCases reports whether reviewer ("" = the IAM team) holds any case
+// of member in the campaign, open or decided.
+func (x *Interactions) holdsCases(ctx context.Context, cid int64, reviewer, member string) (bool, error) {
+	if member == "" {
+		return false, nil
+	}
+	rid := reviewer
+	cases, err := x.Campaigns.Cases(ctx, cid, campaign.CaseQuery{UserID: member, ReviewerID: &rid})
+	if errors.Is(err, campaign.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return len(cases) > 0, nil
+}
+
+// iamReviewer reports whether the actor decides the IAM team's cases of
+// c: an IAM reviewer of its definition or an IAM admin.
+func (x *Interactions) iamReviewer(ctx context.Context, c *campaign.Campaign, actor campaign.Actor) bool {
+	if c.Definition == nil {
+		return false
+	}
+	for _, r := range c.Definition.Escalation.IAMReviewers {
+		if r != "" && (strings.EqualFold(r, actor.Email) || r == actor.UserID) {
+			return true
+		}
+	}
+	ok, err := x.Access.IsAdmin(ctx, actor.SlackUserID)
+	return ok && err == nil
+}
+
+// planRefusals say why a plan decision was refused, naming no one.
+func planRefusals(verb string) map[string]string {
+	return map[string]string{
+		campaign.EForbidden: "You may not " + verb + " this plan: only configured approvers may, and never the campaign's launcher.",
+		campaign.EConflict:  "This plan was already decided, or its campaign is not closed yet.",
+		campaign.ENotFound:  "This plan's campaign no longer exists.",
+	}
+}
+
+// planAction approves or rejects a plan from the approvals channel; the
+// engine checks the approver list (asking Slack now) and the launcher.
+func (x *Interactions) planAction(ctx context.Context, cb slack.InteractionCallback, action string, ref blocks.Ref, actor campaign.Actor) error {
+	decide, verb := x.Engine.Approve, "approve"
+	if action == blocks.ActionPlanReject {
+		decide, verb = x.Engine.Reject, "reject"
+	}
+	c, n, err := decide(ctx, ref.ID, actor)
+	if err != nil {
+		if errors.Is(err, campaign.ErrConflict) && c != nil && c.State != campaign.StateClosed {
+			return campaign.WithMessage(err, fmt.Sprintf("This plan was already decided: it is %s. The approval message shows who decided.", c.State))
+		}
+		return refuse(err, planRefusals(verb))
+	}
+	stamp := "click:" + cb.TriggerID
+	if err := x.Out.RefreshApproval(ctx, c, stamp); err != nil {
+		return err
+	}
+	return x.Out.PostThread(ctx, c, stamp, fmt.Sprintf("%s %sd the plan (%d of %d approvals).", slackMention(cb.User.ID), verb, n,
+		c.Definition.Approval.Required))
+}
+
+// slackMention returns "<@U123>" for a Slack user id from a payload, or
+// the escaped text when it does not look like one.
+func slackMention(id string) string {
+	if id == "" || len(id) > 20 {
+		return "someone"
+	}
+	for _, r := range id {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return blocks.Escape(id)
+		}
+	}
+	return "<@" + id + ">"
+}

@@ -1,0 +1,178 @@
+package handlers
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/slack-go/slack"
+
+	"github.com/attestbot/attest/blocks"
+	"github.com/attestbot/attest/campaign"
+)
+
+// Engine is what the inbound half asks of the campaign engine.
+type Engine interface {
+	Launch(ctx context.Context, req campaign.LaunchRequest) (*campaign.Campaign, error)
+	LaunchSweep(ctx context.Context, covered map[campaign.EntitlementKey]bool, owner campaign.Actor, iamReviewers []string) (*campaign.Campaign, error)
+	Preview(ctx context.Context, def *campaign.Definition) (*campaign.PlanSummary, error)
+	Answer(ctx context.Context, req campaign.AnswerRequest) (*campaign.CaseRecord, error)
+	ConfirmMember(ctx context.Context, campaignID int64, actor campaign.Actor, member string) (int, error)
+	Delegate(ctx context.Context, req campaign.DelegateRequest) (int, error)
+	Close(ctx context.Context, id int64, actor campaign.Actor) (*campaign.Campaign, []campaign.PlanItem, error)
+	Approve(ctx context.Context, id int64, actor campaign.Actor) (*campaign.Campaign, int, error)
+	Reject(ctx context.Context, id int64, actor campaign.Actor) (*campaign.Campaign, int, error)
+	RetryFailed(ctx context.Context, id int64, actor campaign.Actor) (int, error)
+	Report(ctx context.Context, id int64) (*campaign.Report, error)
+}
+
+// Campaigns is what the inbound half reads about campaigns.
+type Campaigns interface {
+	GetCampaign(ctx context.Context, id int64) (*campaign.Campaign, error)
+	ListCampaigns(ctx context.Context, states ...campaign.State) ([]campaign.Campaign, error)
+	Cases(ctx context.Context, campaignID int64, q campaign.CaseQuery) ([]campaign.CaseRecord, error)
+	CaseProgress(ctx context.Context, campaignID int64) (campaign.Progression, error)
+	FindUser(ctx context.Context, snapshotID int64, key string) (campaign.User, error)
+}
+
+// InteractionStore de-duplicates interactions and maps Slack users.
+type InteractionStore interface {
+	UserMap
+	// MarkHandled records an interaction key; false if it was seen before.
+	MarkHandled(ctx context.Context, key string, at time.Time) (bool, error)
+}
+
+// Views opens, updates and publishes Slack views (they need the trigger
+// within 3 s, so they bypass the outbox).
+type Views interface {
+	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
+	UpdateViewContext(ctx context.Context, view slack.ModalViewRequest, externalID, hash, viewID string) (*slack.ViewResponse, error)
+	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
+}
+
+// Outbound is what the inbound half asks the outbound half to show. Text
+// arguments are mrkdwn whose data parts the caller escaped.
+type Outbound interface {
+	Notify(ctx context.Context, n campaign.Notification) error
+	SendReviewerForms(ctx context.Context, c *campaign.Campaign, reviewer string, members []string, version string) error
+	// ShowPage, ShowAnswered and ShowClosed replace the form page ref
+	// names, as seen by viewer (the member, or the reviewer who clicked).
+	ShowPage(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, viewer, key string) error
+	ShowAnswered(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, viewer, key string) error
+	ShowClosed(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, viewer, key, note string) error
+	StatusView(ctx context.Context, c *campaign.Campaign) (blocks.Status, error)
+	PostStatus(ctx context.Context, c *campaign.Campaign)
+	RefreshStatus(ctx context.Context, cid int64) error
+	RefreshApproval(ctx context.Context, c *campaign.Campaign, key string) error
+	PostThread(ctx context.Context, c *campaign.Campaign, key, text string) error
+	PostDM(ctx context.Context, oktaUserID, key, text string) error
+	Ephemeral(ctx context.Context, channel, slackUser, key, text string) error
+	PostReport(ctx context.Context, r *campaign.Report, key string) (summary string, err error)
+	SweepLaunched(ctx context.Context, sweepID int64, entitlements int, note string) error
+	WatchDelivery(ctx context.Context, c *campaign.Campaign, launcher string)
+}
+
+// Interactions is the inbound half: it turns slash commands, clicks,
+// submissions and App Home visits into domain commands. Who acts is
+// resolved by Access at the moment of the interaction; the engine checks
+// the rest (reviewer of the case, approver of the plan).
+type Interactions struct {
+	Engine    Engine
+	Campaigns Campaigns
+	Store     InteractionStore
+	// Sweeps keeps stale-access sweeps; nil refuses the sweep button.
+	Sweeps   SweepStore
+	Views    Views
+	Access   *Access
+	Out      Outbound
+	Settings Settings
+	Log      zerolog.Logger
+	Now      func() time.Time
+	// Life, when set, ends background work (delivery watchers) at shutdown.
+	Life context.Context
+}
+
+func (x *Interactions) now() time.Time {
+	if x.Now == nil {
+		return time.Now().UTC()
+	}
+	return x.Now().UTC()
+}
+
+// life is the context background work outlives a request with.
+func (x *Interactions) life(ctx context.Context) context.Context {
+	if x.Life != nil {
+		return x.Life
+	}
+	return context.WithoutCancel(ctx)
+}
+
+// BlockActions handles a click, after the envelope was acknowledged. It
+// is the one place a block action is decoded: an action id or value
+// attest did not emit is dropped with a log line and a polite answer.
+// Each interaction is handled once (a redelivered envelope carries the
+// same trigger id).
+func (x *Interactions) BlockActions(ctx context.Context, cb slack.InteractionCallback, payloadSHA string) {
+	if len(cb.ActionCallback.BlockActions) == 0 {
+		return
+	}
+	act := cb.ActionCallback.BlockActions[0]
+	log := x.Log.With().Str("action", act.ActionID).Str("slack_user", cb.User.ID).Logger()
+	parsed, err := blocks.ParseAction(act.ActionID, act.Value)
+	if err != nil {
+		log.Warn().Err(err).Str("block", act.BlockID).Int("value_len", len(act.Value)).Msg("unknown or malformed action refused")
+		x.ephemeral(ctx, cb, ":warning: "+msgBadButton)
+		return
+	}
+	if parsed.Selection {
+		if act.ActionID == blocks.ActionDefinition && cb.View.CallbackID == blocks.CallbackLaunch {
+			x.previewLaunch(ctx, cb, act.SelectedOption.Value)
+		}
+		return // a choice inside a form: nothing to do until Submit
+	}
+	if first, err := x.Store.MarkHandled(ctx, "act:"+cb.TriggerID+":"+act.ActionID, x.now()); err != nil || !first {
+		if err != nil {
+			log.Error().Err(err).Msg("record interaction")
+		}
+		return
+	}
+	actor, err := x.Access.Actor(ctx, cb.User.ID, cb.User.TeamID)
+	if err != nil {
+		log.Warn().Err(err).Msg("click by an unmapped user refused")
+		x.ephemeral(ctx, cb, userMessage(log, err))
+		return
+	}
+	actor.SlackActionTS, actor.PayloadSHA256 = act.ActionTs, payloadSHA
+	ref := parsed.Ref
+	log = log.With().Int64("campaign", ref.ID).Str("user", actor.UserID).Logger()
+	switch parsed.ID {
+	case blocks.ActionMemberSubmit, blocks.ActionReviewerSubmit, blocks.ActionEditAnswers, blocks.ActionConfirmMember:
+		err = x.formAction(ctx, cb, parsed.ID, ref, actor)
+	case blocks.ActionPlanApprove, blocks.ActionPlanReject:
+		err = x.planAction(ctx, cb, parsed.ID, ref, actor)
+	case blocks.ActionDelegate:
+		err = x.openDelegate(ctx, cb, ref, actor)
+	case blocks.ActionSweepReview:
+		err = x.sweepAction(ctx, cb, ref, actor)
+	case blocks.ActionOpenReview, blocks.ActionCampaignRemind, blocks.ActionCampaignClose:
+		err = x.homeAction(ctx, cb, parsed.ID, ref, actor)
+	}
+	if err != nil {
+		log.Info().Err(err).Msg("action refused")
+		x.ephemeral(ctx, cb, userMessage(log, err))
+	}
+}
+
+// ephemeral answers the clicking user only, in the channel of the click.
+func (x *Interactions) ephemeral(ctx context.Context, cb slack.InteractionCallback, text string) {
+	channel := cb.Container.ChannelID
+	if channel == "" {
+		channel = cb.Channel.ID
+	}
+	if channel == "" {
+		return
+	}
+	if err := x.Out.Ephemeral(ctx, channel, cb.User.ID, "eph:"+cb.TriggerID, text); err != nil {
+		x.Log.Error().Err(err).Msg("queue ephemeral reply")
+	}
+}

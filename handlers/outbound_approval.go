@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/attestbot/attest/blocks"
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slackrec"
+)
+
+func approvalRef(cid int64) string { return "approval:" + strconv.FormatInt(cid, 10) }
+
+// topApps is how many apps the approval message names.
+const topApps = 5
+
+// approvalView gathers what the approval message shows.
+func (n *Notifier) approvalView(ctx context.Context, c *campaign.Campaign) (blocks.Approval, []campaign.PlanItem, error) {
+	plan, err := n.Campaigns.Plan(ctx, c.ID)
+	if err != nil {
+		return blocks.Approval{}, nil, fmt.Errorf("plan of campaign %d: %w", c.ID, err)
+	}
+	approvals, err := n.Campaigns.Approvals(ctx, c.ID)
+	if err != nil {
+		return blocks.Approval{}, nil, fmt.Errorf("approvals of campaign %d: %w", c.ID, err)
+	}
+	look, err := n.snapshot(ctx, c.SnapshotID)
+	if err != nil {
+		return blocks.Approval{}, nil, err
+	}
+	v := blocks.Approval{CampaignID: c.ID, Campaign: c.Name, Launcher: blocks.Person{Email: c.Owner}, Operations: map[string]int{},
+		Required: c.Definition.Approval.Required, State: string(c.State), Button: blocks.PlanRef(c.ID)}
+	users, apps := map[string]bool{}, map[string]int{}
+	for _, p := range plan {
+		switch p.Kind {
+		case campaign.ItemConflict:
+			v.Conflicts = append(v.Conflicts, p.UserID+": "+p.Reason)
+		case campaign.ItemManual:
+			v.Manual = append(v.Manual, p.UserID+": "+p.Reason)
+		default:
+			v.Operations[p.Kind]++
+			users[p.UserID] = true
+			if p.AppID != "" {
+				apps[p.AppID]++
+			}
+		}
+	}
+	v.Users, v.Apps = len(users), len(apps)
+	for id, k := range apps {
+		label := look.apps[id].Label
+		if label == "" {
+			label = id
+		}
+		v.TopApps = append(v.TopApps, blocks.Count{Label: label, N: k})
+	}
+	sort.Slice(v.TopApps, func(i, j int) bool {
+		if v.TopApps[i].N != v.TopApps[j].N {
+			return v.TopApps[i].N > v.TopApps[j].N
+		}
+		return v.TopApps[i].Label < v.TopApps[j].Label
+	})
+	if len(v.TopApps) > topApps {
+		v.TopApps = v.TopApps[:topApps]
+	}
+	for _, a := range approvals {
+		v.Approvals = append(v.Approvals, blocks.Decision{By: blocks.Person{Email: a.Approver}, Decision: a.Decision, At: a.At})
+	}
+	return v, plan, nil
+}
+
+// postApproval posts the plan to the approvals channel with its CSV.
+func (n *Notifier) postApproval(ctx context.Context, c *campaign.Campaign) error {
+	v, plan, err := n.approvalView(ctx, c)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(blocks.ApprovalBlocks(v))
+	if err != nil {
+		return fmt.Errorf("encode approval message: %w", err)
+	}
+	ref := approvalRef(c.ID)
+	var csvBuf bytes.Buffer
+	if err := writePlanCSV(&csvBuf, plan); err != nil {
+		return fmt.Errorf("plan CSV: %w", err)
+	}
+	_, err = n.Outbox.Enqueue(ctx,
+		slackrec.OutboxItem{Key: "post:" + ref, Kind: slackrec.KindPost, Target: n.Settings.ApprovalsChannel, Ref: ref,
+			Payload: slackrec.Payload{Text: blocks.Fallback(fmt.Sprintf("Removal plan for %s is ready for approval", c.Name)), Blocks: raw}},
+		slackrec.OutboxItem{Key: "upload:" + ref, Kind: slackrec.KindUpload, Target: n.Settings.ApprovalsChannel, ThreadRef: ref,
+			Payload: slackrec.Payload{FileName: fmt.Sprintf("attest-plan-%d.csv", c.ID), Title: "Removal plan " + c.Name, File: csvBuf.Bytes()}})
+	return err
+}
+
+// RefreshApproval updates the approval message to the campaign's state.
+func (n *Notifier) RefreshApproval(ctx context.Context, c *campaign.Campaign, key string) error {
+	v, _, err := n.approvalView(ctx, c)
+	if err != nil {
+		return err
+	}
+	return n.updateMessage(ctx, n.Settings.ApprovalsChannel, approvalRef(c.ID), key,
+		fmt.Sprintf("Removal plan for %s: %s", c.Name, c.State), blocks.ApprovalBlocks(v))
+}
+
+// PostThread replies in the approval message's thread; text is mrkdwn
+// whose data the caller escaped.
+func (n *Notifier) PostThread(ctx context.Context, c *campaign.Campaign, key, text string) error {
+	_, err := n.Outbox.Enqueue(ctx, slackrec.OutboxItem{Key: "thread:" + approvalRef(c.ID) + ":" + key, Kind: slackrec.KindPost,
+		Target: n.Settings.ApprovalsChannel, ThreadRef: approvalRef(c.ID), Payload: slackrec.Payload{Text: text}})
+	return err
+}

@@ -1,0 +1,204 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/attestbot/attest/blocks"
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/internal/slackrec"
+)
+
+// Outbox message refs name the message holding one page of one person's
+// form, so later updates find it: member forms "m:<campaign>:<member>:<page>",
+// reviewer forms "r:<campaign>:<reviewer>:<member>:<page>".
+func memberRef(cid int64, member string, page int) string {
+	return fmt.Sprintf("m:%d:%s:%d", cid, member, page)
+}
+
+func reviewerRef(cid int64, reviewer, member string, page int) string {
+	return fmt.Sprintf("r:%d:%s:%s:%d", cid, reviewer, member, page)
+}
+
+// formMessage returns the target and outbox ref of the form page ref, as
+// viewer sees it (the member, a reviewer, or "" for the IAM team).
+func (n *Notifier) formMessage(ref blocks.Ref, viewer string) (target, msgRef string) {
+	if ref.Kind == blocks.RefMemberForm {
+		return n.target(ref.Member), memberRef(ref.ID, ref.Member, ref.Page)
+	}
+	return n.target(viewer), reviewerRef(ref.ID, viewer, ref.Member, ref.Page)
+}
+
+// sendMemberForm posts every page of a member's form to their DM.
+func (n *Notifier) sendMemberForm(ctx context.Context, c *campaign.Campaign, member string) error {
+	pages, err := n.memberPages(ctx, c, member)
+	if err != nil {
+		return err
+	}
+	return n.postPages(ctx, n.target(member), func(p int) string { return memberRef(c.ID, member, p) }, pages,
+		"Please review your access for "+c.Name, "v1")
+}
+
+// SendReviewerForms posts a reviewer one form per member with open cases.
+func (n *Notifier) SendReviewerForms(ctx context.Context, c *campaign.Campaign, reviewer string, members []string, version string) error {
+	for _, m := range members {
+		pages, open, err := n.reviewerPages(ctx, c, reviewer, m)
+		if err != nil {
+			return err
+		}
+		if open == 0 {
+			continue
+		}
+		refs := func(p int) string { return reviewerRef(c.ID, reviewer, m, p) }
+		if err := n.postPages(ctx, n.target(reviewer), refs, pages, "Please confirm access for your team in "+c.Name, version); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// postPages queues one message per form page; text is the plain
+// notification text (blocks.Fallback escapes it).
+func (n *Notifier) postPages(ctx context.Context, target string, refs func(int) string, pages [][]slack.Block, text, version string) error {
+	items := make([]slackrec.OutboxItem, 0, len(pages))
+	for i, blks := range pages {
+		raw, err := json.Marshal(blks)
+		if err != nil {
+			return fmt.Errorf("encode form page: %w", err)
+		}
+		ref := refs(i + 1)
+		items = append(items, slackrec.OutboxItem{Key: "post:" + ref + ":" + version, Kind: slackrec.KindPost, Target: target, Ref: ref,
+			Payload: slackrec.Payload{Text: blocks.Fallback(text), Blocks: raw}})
+	}
+	_, err := n.Outbox.Enqueue(ctx, items...)
+	return err
+}
+
+// memberPages builds every page of a member's form.
+func (n *Notifier) memberPages(ctx context.Context, c *campaign.Campaign, member string) ([][]slack.Block, error) {
+	cases, err := n.Campaigns.Cases(ctx, c.ID, campaign.CaseQuery{UserID: member})
+	if err != nil {
+		return nil, fmt.Errorf("cases of %s in campaign %d: %w", member, c.ID, err)
+	}
+	campaign.SortByRisk(cases)
+	ents, err := n.entitlements(ctx, c, cases, true)
+	if err != nil {
+		return nil, err
+	}
+	pages, _ := blocks.Paginate(len(ents))
+	out := make([][]slack.Block, 0, pages)
+	for p := 1; p <= pages; p++ {
+		out = append(out, blocks.MemberFormBlocks(blocks.MemberForm{CampaignID: c.ID, Campaign: c.Name, Deadline: c.Stage1Ends,
+			Why:          "Your access is being reviewed. Tell us what you still need; your manager confirms next.",
+			Entitlements: blocks.PageSlice(ents, p), Page: p, Pages: pages, Button: blocks.MemberFormRef(c.ID, member, p)}))
+	}
+	return out, nil
+}
+
+// reviewerPages builds every page of a reviewer's form for one member,
+// and counts the open cases on it.
+func (n *Notifier) reviewerPages(ctx context.Context, c *campaign.Campaign, reviewer, member string) ([][]slack.Block, int, error) {
+	rid := reviewer
+	cases, err := n.Campaigns.Cases(ctx, c.ID, campaign.CaseQuery{UserID: member, ReviewerID: &rid})
+	if err != nil {
+		return nil, 0, fmt.Errorf("cases of %s for %q in campaign %d: %w", member, reviewer, c.ID, err)
+	}
+	var open []campaign.CaseRecord
+	escalated, delegatedBy := false, ""
+	for _, cs := range cases {
+		if cs.NeedsReviewer(c.Definition) && cs.Outcome == "" {
+			open = append(open, cs)
+			escalated = escalated || cs.EscalationLevel > 0
+			if cs.DelegatedBy != "" {
+				delegatedBy = cs.DelegatedBy
+			}
+		}
+	}
+	campaign.SortByRisk(open)
+	ents, err := n.entitlements(ctx, c, open, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	m, _ := n.Campaigns.FindUser(ctx, c.SnapshotID, member)
+	pages, _ := blocks.Paginate(len(ents))
+	out := make([][]slack.Block, 0, pages)
+	for p := 1; p <= pages; p++ {
+		out = append(out, blocks.ReviewerFormBlocks(blocks.ReviewerForm{CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
+			Member: blocks.Person{Name: m.DisplayName(), Email: m.Email}, Escalated: escalated, DelegatedBy: delegatedBy,
+			Entitlements: blocks.PageSlice(ents, p), Page: p, Pages: pages, BulkAllowed: !c.Definition.Decisions.DisableBulk,
+			Button: blocks.ReviewerFormRef(c.ID, member, p)}))
+	}
+	return out, len(open), nil
+}
+
+// ShowPage re-posts a form page in place of its summary.
+func (n *Notifier) ShowPage(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, viewer, key string) error {
+	var pages [][]slack.Block
+	var err error
+	if ref.Kind == blocks.RefMemberForm {
+		pages, err = n.memberPages(ctx, c, ref.Member)
+	} else {
+		pages, _, err = n.reviewerPages(ctx, c, viewer, ref.Member)
+	}
+	if err != nil {
+		return err
+	}
+	if ref.Page > len(pages) {
+		return campaign.Errorf(campaign.EConflict, "This form page no longer exists; open the latest form from the app's Home tab.")
+	}
+	target, msgRef := n.formMessage(ref, viewer)
+	return n.updateMessage(ctx, target, msgRef, key, "Access review: "+c.Name, pages[ref.Page-1])
+}
+
+// ShowAnswered replaces a submitted page with a read-only summary and,
+// while the stage is open, an "Edit answers" button.
+func (n *Notifier) ShowAnswered(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, viewer, key string) error {
+	q := campaign.CaseQuery{UserID: ref.Member}
+	reviewer := ref.Kind == blocks.RefReviewerForm
+	if reviewer {
+		q.ReviewerID = &viewer
+	}
+	cases, err := n.Campaigns.Cases(ctx, c.ID, q)
+	if err != nil {
+		return fmt.Errorf("cases of %s in campaign %d: %w", ref.Member, c.ID, err)
+	}
+	campaign.SortByRisk(cases)
+	a := blocks.Answered{Campaign: c.Name, Title: "Your answers", Editable: c.State.Open(), Button: ref}
+	if reviewer {
+		m, _ := n.Campaigns.FindUser(ctx, c.SnapshotID, ref.Member)
+		a.Title = "Your decisions for " + m.DisplayName()
+	}
+	for _, cs := range blocks.PageSlice(cases, ref.Page) {
+		d, comment := cs.MemberDecision, cs.MemberComment
+		if reviewer {
+			d, comment = cs.ReviewerDecision, cs.ReviewerComment
+		}
+		a.Rows = append(a.Rows, blocks.AnsweredRow{Label: cs.Label, Decision: d, Comment: comment})
+	}
+	target, msgRef := n.formMessage(ref, viewer)
+	return n.updateMessage(ctx, target, msgRef, key, "Answers recorded for "+c.Name, blocks.AnsweredBlocks(a))
+}
+
+// ShowClosed marks a form whose stage or campaign has closed; note is a
+// plain sentence (the builder escapes it).
+func (n *Notifier) ShowClosed(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, viewer, key, note string) error {
+	target, msgRef := n.formMessage(ref, viewer)
+	return n.updateMessage(ctx, target, msgRef, key+":closed", "Review closed", blocks.AnsweredBlocks(blocks.Answered{
+		Campaign: c.Name, Title: "This review is closed", ClosedNote: note}))
+}
+
+// updateMessage queues an update of a stored message. target is the one
+// the message was posted to, so the update queues behind the post; text
+// is plain (blocks.Fallback escapes it).
+func (n *Notifier) updateMessage(ctx context.Context, target, ref, key, text string, blks []slack.Block) error {
+	raw, err := json.Marshal(blks)
+	if err != nil {
+		return fmt.Errorf("encode message %s: %w", ref, err)
+	}
+	_, err = n.Outbox.Enqueue(ctx, slackrec.OutboxItem{Key: "update:" + ref + ":" + key, Kind: slackrec.KindUpdate, Ref: ref,
+		Target: target, Payload: slackrec.Payload{Text: blocks.Fallback(text), Blocks: raw}})
+	return err
+}
