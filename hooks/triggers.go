@@ -26,6 +26,10 @@ type Triggers struct {
 	Approvers    []string
 	// Alert tells the security team about a risk change (Slack); key is
 	// the same for every delivery of one event, so a retried event alerts once.
+	// text is plain text built from event fields (an attacker can choose a
+	// login or display name): it carries no markup, and the Slack side
+	// (handlers.Notifier.PostTo) escapes it whole, so "<!channel>" in a
+	// login is shown, never acted on.
 	Alert func(ctx context.Context, key, text string) error
 	// Incident, when set, files a ServiceNow incident for a rise to HIGH
 	// (queued: an outage delays it, never loses it).
