@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +63,7 @@ func newRig(t testing.TB) *rig {
 	ctx, cancel := context.WithCancel(context.Background())
 	org := oktatest.Generate(oktatest.Params{Seed: 5, Users: 60, Apps: 8, Groups: 12})
 	st := storetest.WithOrg(t, org)
-	srv := slacktest.New()
+	srv := slacktest.New(shippedManifest(t))
 	srv.AddChannel(approvals, "iam-approvals")
 	r := &rig{t: t, ctx: ctx, slack: srv, st: st, org: org, clock: &clock{now: org.Now}, slackOf: map[string]slacktest.User{}}
 	st.Now = r.clock.Now // the store stamps reassignments with the engine's clock
@@ -103,23 +104,45 @@ func newRig(t testing.TB) *rig {
 	return r
 }
 
+// shippedManifest makes the fake Slack grant exactly the scopes of the
+// manifest that ships, so a call the manifest does not allow fails the
+// test as it would fail on a real workspace.
+func shippedManifest(t testing.TB) slacktest.Option {
+	t.Helper()
+	m, err := slacktest.LoadManifest(filepath.Join("..", "deploy", "slack-app-manifest.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slacktest.WithManifest(m)
+}
+
 // eventually polls cond for up to 10 s.
 func (r *rig) eventually(what string, cond func() bool) {
 	r.t.Helper()
+	eventually(r.t, what, cond)
+}
+
+// eventually polls cond every 10 ms until it holds, failing the test after
+// 10 s.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	r.t.Fatalf("timed out waiting until %s", what)
 }
 
-// slash sends a command and returns the text of its ack payload.
+// slash sends a command and returns its answer: the text of its ack, or,
+// when the answer took longer than the ack may wait (a loaded machine),
+// the DM that brings it.
 func (r *rig) slash(user slacktest.User, text string) string {
 	r.t.Helper()
-	id := r.slack.SendSlashCommand(slacktest.SlashCommand{Command: "/access-review", Text: text, UserID: user.ID, UserName: user.Name, ChannelID: approvals})
+	trigger := r.slack.NewTriggerID()
+	id := r.slack.SendSlashCommand(slacktest.SlashCommand{Command: "/access-review", Text: text, UserID: user.ID, UserName: user.Name,
+		ChannelID: approvals, TriggerID: trigger})
 	ack, ok := r.slack.WaitAck(id, 10*time.Second)
 	if !ok {
 		r.t.Fatalf("no ack for %q", text)
@@ -128,7 +151,35 @@ func (r *rig) slash(user slacktest.User, text string) string {
 		Text string `json:"text"`
 	}
 	_ = json.Unmarshal(ack.Payload, &p)
-	return p.Text
+	if p.Text != bot.SlowReply {
+		return p.Text
+	}
+	var reply string
+	r.eventually("the slow answer to "+text+" DMed", func() bool {
+		ch, ok := r.slack.DMChannel(user.ID)
+		if !ok {
+			return false
+		}
+		for _, m := range r.slack.Messages(ch) {
+			if outboxKey(m) == "reply:"+trigger {
+				reply = m.Text
+				return true
+			}
+		}
+		return false
+	})
+	return reply
+}
+
+// outboxKey is the outbox key a message carries in its metadata.
+func outboxKey(m slacktest.Message) string {
+	var meta struct {
+		Payload struct {
+			Key string `json:"key"`
+		} `json:"event_payload"`
+	}
+	_ = json.Unmarshal(m.Metadata, &meta)
+	return meta.Payload.Key
 }
 
 // dm returns the messages in a user's DM with the bot.

@@ -18,7 +18,7 @@ import (
 
 func senderRig(t *testing.T, opts ...slacktest.Option) (*slacktest.Server, *store.Store, *bot.Sender) {
 	t.Helper()
-	srv := slacktest.New(opts...)
+	srv := slacktest.New(append([]slacktest.Option{shippedManifest(t)}, opts...)...)
 	t.Cleanup(srv.Close)
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "attest.db"))
 	if err != nil {

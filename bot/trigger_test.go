@@ -72,8 +72,15 @@ func TestRiskAlertThroughSlack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r.eventually("alert posted", func() bool { return len(r.slack.Messages(security)) > 0 })
-	time.Sleep(300 * time.Millisecond) // room for a duplicate to arrive
+	// Both deliveries are queued by now: once the outbox holds nothing
+	// left to send, no duplicate can still arrive.
+	r.eventually("outbox drained", func() bool {
+		c, err := r.st.OutboxCounts(r.ctx)
+		return err == nil && c["pending"] == 0 && c["sending"] == 0 && c["sent"] > 0
+	})
+	if c, _ := r.st.OutboxCounts(r.ctx); c["failed"] != 0 {
+		t.Fatalf("outbox = %v; nothing may fail", c)
+	}
 	msgs := r.slack.Messages(security)
 	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, user.Email) || !strings.Contains(msgs[0].Text, "HIGH") {
 		t.Fatalf("security channel: %+v, want one HIGH alert naming %s", msgs, user.Email)

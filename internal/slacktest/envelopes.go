@@ -134,6 +134,14 @@ func (s *Server) SendEvent(event any, opts ...EnvelopeOption) string {
 	return s.send("events_api", payload, false, opts)
 }
 
+// SendRaw sends an envelope of any type (known or not) with any JSON
+// payload, as a misbehaving Slack or proxy might, and returns its envelope
+// id: for tests that a client survives envelopes it cannot read.
+// accepts_response_payload is false unless set by an option.
+func (s *Server) SendRaw(typ string, payload json.RawMessage, opts ...EnvelopeOption) string {
+	return s.send(typ, payload, false, opts)
+}
+
 // send builds an envelope and delivers it.
 func (s *Server) send(typ string, payload any, accepts bool, opts []EnvelopeOption) string {
 	b, err := json.Marshal(payload)
@@ -183,7 +191,18 @@ func (s *Server) watchAck(env *envelope) {
 	if s.cfg.ackTimeout <= 0 || env.typ != "events_api" || env.retryAttempt >= MaxRetries {
 		return
 	}
+	s.mu.Lock()
+	s.ws.watching++
+	s.mu.Unlock()
 	time.AfterFunc(s.cfg.ackTimeout, func() {
+		// Decided only after a redelivery has armed its own watch, so
+		// that WaitRedeliveries never sees a gap.
+		defer func() {
+			s.mu.Lock()
+			s.ws.watching--
+			s.ws.broadcast()
+			s.mu.Unlock()
+		}()
 		s.mu.Lock()
 		acked := slices.ContainsFunc(s.ws.acks, func(a Ack) bool { return a.EnvelopeID == env.id && !a.Dropped })
 		closed := s.ws.closed
@@ -192,6 +211,13 @@ func (s *Server) watchAck(env *envelope) {
 			s.Redeliver(env.id)
 		}
 	})
+}
+
+// WaitRedeliveries waits until no event envelope is waiting out its ack
+// timeout (WithAckTimeout): from then on no redelivery can come unless
+// another envelope is sent. It reports false after timeout.
+func (s *Server) WaitRedeliveries(timeout time.Duration) bool {
+	return s.waitFor(timeout, func() bool { return s.ws.watching == 0 })
 }
 
 // Redeliver sends envelopeID's payload again as Slack does when an ack is

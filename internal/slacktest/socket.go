@@ -27,11 +27,12 @@ type socketState struct {
 	opened   int // connections accepted so far
 	closed   bool
 
-	envs    map[string]*envelope
-	order   []string    // envelope ids in send order
-	pending []*envelope // waiting for a connection
-	acks    []Ack
-	changed chan struct{} // closed and replaced on every change, Web API calls included
+	envs     map[string]*envelope
+	order    []string    // envelope ids in send order
+	pending  []*envelope // waiting for a connection
+	acks     []Ack
+	watching int           // events waiting out their ack timeout (WithAckTimeout)
+	changed  chan struct{} // closed and replaced on every change, Web API calls included
 }
 
 // newSocketState returns the state of a server without connections.

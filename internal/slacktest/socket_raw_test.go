@@ -245,7 +245,11 @@ func TestAutomaticRedelivery(t *testing.T) {
 					t.Fatal("ack not recorded")
 				}
 			}
-			time.Sleep(timeout + 100*time.Millisecond)
+			// Every ack timeout has run out and been decided: no
+			// redelivery is still to come.
+			if !s.WaitRedeliveries(wait) {
+				t.Fatal("ack timeouts still pending")
+			}
 			if n := len(s.Envelopes()); n != tt.wantEnv {
 				t.Errorf("%d envelopes, want %d", n, tt.wantEnv)
 			}

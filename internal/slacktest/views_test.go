@@ -72,9 +72,10 @@ func TestTriggerIDs(t *testing.T) {
 }
 
 func TestTriggerTTL(t *testing.T) {
-	s, api := start(t, WithTriggerTTL(time.Millisecond))
+	clock := newFakeClock()
+	s, api := start(t, WithClock(clock.Now), WithTriggerTTL(time.Millisecond))
 	trigger := s.NewTriggerID()
-	time.Sleep(5 * time.Millisecond)
+	clock.Advance(5 * time.Millisecond)
 	_, err := api.OpenViewContext(ctx(t), trigger, reviewModal("Late"))
 	if got := slackErr(t, err); got != "expired_trigger_id" {
 		t.Errorf("error %q", got)
