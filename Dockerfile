@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t attest .
-# Run:   docker run --env-file attest.env -v attest-data:/data -p 8080:8080 attest
+# Run:   docker run --env-file secrets.env --env-file attest.env -v attest-data:/data -p 8080:8080 attest
+#        (README, Docker: which variables go in which file)
 #
 # Base images are pinned by digest, so rebuilding a commit gives the same
 # bases. The digests were taken from public sources, not read from the
