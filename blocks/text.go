@@ -57,12 +57,6 @@ func escapeRune(r rune) string {
 	return string(r)
 }
 
-// esc escapes Slack's mrkdwn control characters in user-supplied text, so
-// "<@U123>" or "<!here>" is shown and never acted on.
-func esc(s string) string {
-	return escTrunc(s, -1)
-}
-
 // escTrunc flattens s to one line, escapes it for mrkdwn and cuts it so the
 // escaped result is at most max characters, ending in "…" when cut. It never
 // splits an entity such as "&amp;". A negative max means no limit.
@@ -94,7 +88,7 @@ func escTrunc(s string, max int) string {
 // here>", "<@U123>") is shown and never acted on. It is the one escape
 // function: every text attest builds from data, in blocks or in a
 // message's plain `text`, passes its data parts through it (the
-// builders here through esc and escTrunc, which call it).
+// builders here through escTrunc, which calls it).
 func Escape(s string) string {
 	if !strings.ContainsAny(s, "&<>") {
 		return s

@@ -236,3 +236,20 @@ func TestRowParts(t *testing.T) {
 		})
 	}
 }
+
+func TestEscape(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"plain", "Salesforce", "Salesforce"},
+		{"broadcast", "<!channel>", "&lt;!channel&gt;"},
+		{"fake link", "<https://evil|Click here>", "&lt;https://evil|Click here&gt;"},
+		{"ampersand first", "R&D &lt;", "R&amp;D &amp;lt;"},
+		{"multi-line kept", "a\n<b>", "a\n&lt;b&gt;"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Escape(tc.in); got != tc.want {
+				t.Errorf("Escape(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}

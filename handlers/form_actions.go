@@ -164,47 +164,61 @@ func (x *Interactions) iamReviewer(ctx context.Context, c *campaign.Campaign, ac
 	return ok && err == nil
 }
 
-// planRefusals say why a plan decision was refused, naming no one.
-func planRefusals(verb string) map[string]string {
-	return map[string]string{
-		campaign.EForbidden: "You may not " + verb + " this plan: only configured approvers may, and never the campaign's launcher.",
-		campaign.EConflict:  "This plan was already decided, or its campaign is not closed yet.",
-		campaign.ENotFound:  "This plan's campaign no longer exists.",
-	}
+// delegateRefusals say why a delegation was refused, naming no one.
+var delegateRefusals = map[string]string{
+	campaign.EForbidden: "You have no open items of this member to hand over.",
+	campaign.EConflict:  "This review stage is closed; it can no longer be handed over.",
+	campaign.EInvalid:   "That person cannot take over this review; choose someone else.",
+	campaign.ENotFound:  "That person is not someone attest knows in Okta.",
 }
 
-// planAction approves or rejects a plan from the approvals channel; the
-// engine checks the approver list (asking Slack now) and the launcher.
-func (x *Interactions) planAction(ctx context.Context, cb slack.InteractionCallback, action string, ref blocks.Ref, actor campaign.Actor) error {
-	decide, verb := x.Engine.Approve, "approve"
-	if action == blocks.ActionPlanReject {
-		decide, verb = x.Engine.Reject, "reject"
-	}
-	c, n, err := decide(ctx, ref.ID, actor)
+// openDelegate opens the delegate modal for one member's review. The
+// modal names the member, so it opens only for someone who reviews the
+// member's cases in this campaign; a forged value learns nothing.
+func (x *Interactions) openDelegate(ctx context.Context, cb slack.InteractionCallback, ref blocks.Ref, actor campaign.Actor) error {
+	c, err := x.Campaigns.GetCampaign(ctx, ref.ID)
 	if err != nil {
-		if errors.Is(err, campaign.ErrConflict) && c != nil && c.State != campaign.StateClosed {
-			return campaign.WithMessage(err, fmt.Sprintf("This plan was already decided: it is %s. The approval message shows who decided.", c.State))
-		}
-		return refuse(err, planRefusals(verb))
+		return refuse(err, map[string]string{campaign.ENotFound: "This review no longer exists."})
 	}
-	stamp := "click:" + cb.TriggerID
-	if err := x.Out.RefreshApproval(ctx, c, stamp); err != nil {
+	if actor.UserID == ref.Member {
+		return errNotYourForm
+	}
+	ok, err := x.holdsCases(ctx, c.ID, actor.UserID, ref.Member)
+	if err != nil {
 		return err
 	}
-	return x.Out.PostThread(ctx, c, stamp, fmt.Sprintf("%s %sd the plan (%d of %d approvals).", slackMention(cb.User.ID), verb, n,
-		c.Definition.Approval.Required))
+	if !ok {
+		return errNotYourForm
+	}
+	m, err := x.Campaigns.FindUser(ctx, c.SnapshotID, ref.Member)
+	if err != nil {
+		return fmt.Errorf("find member %s of campaign %d: %w", ref.Member, c.ID, err)
+	}
+	_, err = x.Views.OpenViewContext(ctx, cb.TriggerID, blocks.DelegateModalView(blocks.DelegateModal{
+		Member: blocks.Person{Name: m.DisplayName(), Email: m.Email}, Form: ref}))
+	return err
 }
 
-// slackMention returns "<@U123>" for a Slack user id from a payload, or
-// the escaped text when it does not look like one.
-func slackMention(id string) string {
-	if id == "" || len(id) > 20 {
-		return "someone"
+// submitDelegate hands the review to the chosen user; the engine checks
+// that the actor holds open cases of the member.
+func (x *Interactions) submitDelegate(ctx context.Context, cb slack.InteractionCallback, actor campaign.Actor) map[string]string {
+	ref, err := blocks.ParseFormMetadata(cb.View.PrivateMetadata)
+	if err != nil {
+		x.Log.Warn().Err(err).Str("slack_user", cb.User.ID).Msg("delegate submission with a value attest did not emit")
+		return map[string]string{blocks.BlockDelegateTo: "This form is no longer valid."}
 	}
-	for _, r := range id {
-		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return blocks.Escape(id)
-		}
+	to := cb.View.State.Values[blocks.BlockDelegateTo][blocks.ActionUser].SelectedUser
+	target, err := x.Store.SlackUserBySlack(ctx, to)
+	if err != nil {
+		return map[string]string{blocks.BlockDelegateTo: "That person has no Okta account attest knows."}
 	}
-	return "<@" + id + ">"
+	n, err := x.Engine.Delegate(ctx, campaign.DelegateRequest{CampaignID: ref.ID, Actor: actor, Member: ref.Member, To: target.OktaUserID})
+	if err != nil {
+		x.Log.Info().Err(err).Int64("campaign", ref.ID).Str("user", actor.UserID).Msg("delegation refused")
+		return map[string]string{blocks.BlockDelegateTo: sentence(x.Log, refuse(err, delegateRefusals))}
+	}
+	if err := x.Out.PostDM(ctx, actor.UserID, "delegated:"+cb.View.ID, fmt.Sprintf("Delegated %d case(s) to %s.", n, slackMention(to))); err != nil {
+		x.Log.Warn().Err(err).Msg("confirm delegation")
+	}
+	return nil
 }

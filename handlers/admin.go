@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -126,4 +127,83 @@ func (x *Interactions) retry(ctx context.Context, cmd slack.SlashCommand, args [
 		return Reply{Text: userMessage(x.Log, refuse(err, retryRefusals(id)))}
 	}
 	return Reply{Text: fmt.Sprintf("Requeued %d failed removal(s) of campaign %d; the executor picks them up within a minute.", n, id)}
+}
+
+// planRefusals say why a plan decision was refused, naming no one.
+func planRefusals(verb string) map[string]string {
+	return map[string]string{
+		campaign.EForbidden: "You may not " + verb + " this plan: only configured approvers may, and never the campaign's launcher.",
+		campaign.EConflict:  "This plan was already decided, or its campaign is not closed yet.",
+		campaign.ENotFound:  "This plan's campaign no longer exists.",
+	}
+}
+
+// planAction approves or rejects a plan from the approvals channel; the
+// engine checks the approver list (asking Slack now) and the launcher.
+func (x *Interactions) planAction(ctx context.Context, cb slack.InteractionCallback, action string, ref blocks.Ref, actor campaign.Actor) error {
+	decide, verb := x.Engine.Approve, "approve"
+	if action == blocks.ActionPlanReject {
+		decide, verb = x.Engine.Reject, "reject"
+	}
+	c, n, err := decide(ctx, ref.ID, actor)
+	if err != nil {
+		if errors.Is(err, campaign.ErrConflict) && c != nil && c.State != campaign.StateClosed {
+			return campaign.WithMessage(err, fmt.Sprintf("This plan was already decided: it is %s. The approval message shows who decided.", c.State))
+		}
+		return refuse(err, planRefusals(verb))
+	}
+	stamp := "click:" + cb.TriggerID
+	if err := x.Out.RefreshApproval(ctx, c, stamp); err != nil {
+		return err
+	}
+	return x.Out.PostThread(ctx, c, stamp, fmt.Sprintf("%s %sd the plan (%d of %d approvals).", slackMention(cb.User.ID), verb, n,
+		c.Definition.Approval.Required))
+}
+
+// slackMention returns "<@U123>" for a Slack user id from a payload, or
+// the escaped text when it does not look like one.
+func slackMention(id string) string {
+	if id == "" || len(id) > 20 {
+		return "someone"
+	}
+	for _, r := range id {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return blocks.Escape(id)
+		}
+	}
+	return "<@" + id + ">"
+}
+
+// sweepRefusals say why a sweep review was refused.
+var sweepRefusals = map[string]string{
+	campaign.EForbidden: "You may not start this review.",
+	campaign.EInvalid:   "These findings cannot be reviewed as they are.",
+	campaign.ENotFound:  "This sweep is no longer kept; run a new one.",
+}
+
+// sweepAction launches the review of a sweep's findings (IAM admins).
+func (x *Interactions) sweepAction(ctx context.Context, cb slack.InteractionCallback, ref blocks.Ref, actor campaign.Actor) error {
+	if err := x.Access.requireAdmin(ctx, cb.User.ID, "start reviews"); err != nil {
+		return err
+	}
+	if x.Sweeps == nil {
+		return campaign.Errorf(campaign.EInvalid, "Sweeps are not kept by this installation.")
+	}
+	covered, launched, err := x.Sweeps.Sweep(ctx, ref.ID)
+	if err != nil {
+		return refuse(err, sweepRefusals)
+	}
+	if launched != 0 {
+		return campaign.Errorf(campaign.EConflict, "Campaign %d already reviews this sweep.", launched)
+	}
+	c, err := x.Engine.LaunchSweep(ctx, covered, actor, nil)
+	if err != nil {
+		return refuse(err, sweepRefusals)
+	}
+	if _, err := x.Sweeps.ClaimSweepReview(ctx, ref.ID, c.ID); err != nil {
+		return fmt.Errorf("claim sweep %d for campaign %d: %w", ref.ID, c.ID, err)
+	}
+	x.Out.PostStatus(ctx, c)
+	return x.Out.SweepLaunched(ctx, ref.ID, len(covered),
+		fmt.Sprintf("Review launched by %s: campaign %d (%d cases).", actor.String(), c.ID, len(covered)))
 }

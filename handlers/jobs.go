@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/slackrec"
 )
 
@@ -83,4 +84,33 @@ func firstOf(xs ...string) string {
 		}
 	}
 	return ""
+}
+
+// SweepStore keeps sweeps, for the "Start review of these" button.
+type SweepStore interface {
+	SaveSweep(ctx context.Context, snapshotID int64, findings int, covered map[campaign.EntitlementKey]bool) (int64, error)
+	Sweep(ctx context.Context, id int64) (map[campaign.EntitlementKey]bool, int64, error)
+	ClaimSweepReview(ctx context.Context, id, campaignID int64) (bool, error)
+}
+
+// RunSweep sweeps the latest snapshot for stale access and posts the
+// findings to the approvals channel with a CSV and a button that launches
+// a review of exactly them. It returns the findings, or the store's error.
+func (h *Handler) RunSweep(ctx context.Context, sweeps SweepStore, o campaign.SweepOptions) ([]campaign.Finding, error) {
+	h.build()
+	info, err := h.Campaign.LatestSnapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: latest snapshot: %w", err)
+	}
+	snap, err := h.Campaign.LoadSnapshot(ctx, info.ID)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: load snapshot %d: %w", info.ID, err)
+	}
+	findings := campaign.Sweep(campaign.NewIndex(snap), h.out.now(), o)
+	covered := campaign.Covered(findings)
+	id, err := sweeps.SaveSweep(ctx, info.ID, len(findings), covered)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: save: %w", err)
+	}
+	return findings, h.out.PostSweep(ctx, id, findings, len(covered))
 }
