@@ -2,7 +2,6 @@ package campaign
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -59,14 +58,26 @@ type LaunchRequest struct {
 	Trigger  string // cli, slack, schedule, recertification
 	// Only, when set, restricts the cases to these entitlements.
 	Only map[EntitlementKey]bool
+	// claim, when set, is called once the draft campaign exists and
+	// before any case is written or anyone is told; its error stops the
+	// launch (the draft is cancelled). See LaunchSweepReview.
+	claim func(ctx context.Context, campaignID int64) error
 }
 
 // Launch freezes the latest snapshot, builds the cases and starts stage 1
-// (or stage 2 when self-attestation is off). It returns ErrInvalid when the
-// definition selects nothing or the deadline is in the past.
+// (or stage 2 when self-attestation is off, or when no member has to
+// answer). The owner is identified as the Okta user they are now, and
+// their id kept on the campaign. It returns ErrForbidden when the owner is
+// not an active user of the directory, and ErrInvalid when the definition
+// selects nothing or the deadline is in the past.
 func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, error) {
 	def := req.Definition
 	now := e.now()
+	owner, err := e.identify(ctx, nil, req.Owner)
+	if err != nil {
+		return nil, fmt.Errorf("launch campaign %q: %w", def.Name, err)
+	}
+	req.Owner = owner
 	snap, err := e.latestSnapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -83,7 +94,7 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	if total == 0 {
 		return nil, fmt.Errorf("campaign %q selects no access to review in snapshot %d: %w", def.Name, snap.ID, ErrInvalid)
 	}
-	c := &Campaign{Name: def.Name, Description: def.Description, Owner: req.Owner.String(), Definition: def,
+	c := &Campaign{Name: def.Name, Description: def.Description, Owner: req.Owner.String(), OwnerID: req.Owner.UserID, Definition: def,
 		DefinitionYAML: req.YAML, SnapshotID: snap.ID, SnapshotDigest: snap.Digest, CreatedAt: now, Trigger: req.Trigger}
 	d1, d2 := def.Stages.SelfAttestation.Duration.D(), def.Stages.Manager.Duration.D()
 	if !def.Stages.SelfAttestation.On() {
@@ -111,23 +122,28 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	target := c.State
 	c.State = StateDraft
 	id, err := e.Store.CreateCampaign(ctx, c, nil, Event{At: now, Type: "campaign.created", Actor: req.Owner,
-		Detail: map[string]any{"name": c.Name, "cases": total, "snapshot": snap.ID, "trigger": req.Trigger}})
+		Detail: req.Owner.stamp(map[string]any{"name": c.Name, "cases": total, "snapshot": snap.ID, "trigger": req.Trigger})})
 	if err != nil {
 		return nil, err
 	}
 	c.ID = id
+	if req.claim != nil {
+		err = req.claim(ctx, id)
+	}
 	chunk := make([]CaseRecord, 0, min(total, launchChunk))
 	flush := func() error {
 		err := e.Store.AddCases(ctx, id, now, chunk)
 		chunk = chunk[:0]
 		return err
 	}
-	err = e.eachCaseRecord(cs, req.Only, func(r CaseRecord) error {
-		if chunk = append(chunk, r); len(chunk) == launchChunk {
-			return flush()
-		}
-		return nil
-	})
+	if err == nil {
+		err = e.eachCaseRecord(cs, req.Only, func(r CaseRecord) error {
+			if chunk = append(chunk, r); len(chunk) == launchChunk {
+				return flush()
+			}
+			return nil
+		})
+	}
 	if err == nil && len(chunk) > 0 {
 		err = flush()
 	}
@@ -135,8 +151,8 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	open.State = target
 	if err == nil {
 		err = e.Store.MoveCampaign(ctx, &open, StateDraft, Event{At: now, CampaignID: id, Type: "campaign.launched", Actor: req.Owner,
-			Detail: map[string]any{"name": c.Name, "cases": total, "snapshot": snap.ID, "snapshot_sha256": snap.Digest,
-				"trigger": req.Trigger, "state": string(target)}})
+			Detail: req.Owner.stamp(map[string]any{"name": c.Name, "cases": total, "snapshot": snap.ID, "snapshot_sha256": snap.Digest,
+				"trigger": req.Trigger, "state": string(target)})})
 	}
 	if err != nil {
 		failed := *c
@@ -147,7 +163,13 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	}
 	c = &open
 	if c.State == StateStage1 {
-		e.notifyMembers(ctx, c)
+		// Members whose accounts are suspended or deprovisioned owe no
+		// answer: a stage 1 that waits for nobody ends at once.
+		if waiting := e.notifyMembers(ctx, c); waiting == 0 {
+			if next, err := e.startStage2(ctx, c, now, "no member has to answer"); err == nil {
+				c = next
+			}
+		}
 	} else {
 		e.notifyReviewers(ctx, c, NoteReviewerForm)
 	}
@@ -252,52 +274,6 @@ func (e *Engine) risk(kind, id, label string) string {
 // Get returns a campaign.
 func (e *Engine) Get(ctx context.Context, id int64) (*Campaign, error) {
 	return e.Store.GetCampaign(ctx, id)
-}
-
-// resolve fills an actor's Okta user id from their email or login in the
-// campaign's snapshot. It returns ErrForbidden for someone attest does not
-// know, so a stranger learns nothing more.
-func (e *Engine) resolve(ctx context.Context, c *Campaign, a Actor) (Actor, error) {
-	key := a.UserID
-	if key == "" {
-		key = a.Email
-	}
-	if key == "" {
-		return a, fmt.Errorf("who is acting is unknown: %w", ErrForbidden)
-	}
-	u, err := e.Store.FindUser(ctx, c.SnapshotID, key)
-	if errors.Is(err, ErrNotFound) {
-		return a, fmt.Errorf("%s is not a user in the directory this campaign reviews: %w", key, ErrForbidden)
-	}
-	if err != nil {
-		return a, err
-	}
-	a.UserID = u.ID
-	if a.Email == "" {
-		a.Email = firstNonEmpty(u.Email, u.Login)
-	}
-	return a, nil
-}
-
-// inList reports whether the actor's email or login is in a list of emails.
-func inList(a Actor, list []string) bool {
-	for _, x := range list {
-		if x != "" && (strings.EqualFold(x, a.Email) || strings.EqualFold(x, a.UserID)) {
-			return true
-		}
-	}
-	return false
-}
-
-// mayAdminister: the owner, the definition's IAM reviewers and the admins.
-func (e *Engine) mayAdminister(ctx context.Context, c *Campaign, a Actor) bool {
-	return strings.EqualFold(a.Email, c.Owner) || inList(a, c.Definition.Escalation.IAMReviewers) || inList(a, e.Admins) ||
-		a.Via == System.Via || e.IsAdmin != nil && e.IsAdmin(ctx, a)
-}
-
-// mayApprove: the definition's approvers and the configured ones.
-func (e *Engine) mayApprove(ctx context.Context, c *Campaign, a Actor) bool {
-	return inList(a, c.Definition.Approval.Approvers) || inList(a, e.Approvers) || e.IsApprover != nil && e.IsApprover(ctx, a)
 }
 
 // matchGroup reports whether a group name matches one of the patterns.

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -24,15 +25,19 @@ type AnswerRequest struct {
 // Answer records a decision after checking, on the server, that the actor
 // may make it: in stage 1 only the member answers their own cases, and may
 // change them until the stage ends; in stage 2 only the case's current
-// reviewer (the IAM reviewers for cases without one) decides, and never
-// on their own access. A closed stage or campaign refuses with ErrConflict;
-// anyone else gets ErrForbidden.
+// reviewer (for cases without one, those mayDecideForIAM names) decides,
+// and never on their own access. A case whose member's account is
+// suspended or deprovisioned has no member stage: its reviewer decides it
+// from stage 1 on. The answer is written only while its stage is open,
+// checked in the transaction that writes it: a late answer is refused
+// with ErrConflict ("this campaign's stage N has ended; your answer was
+// not recorded") and changes nothing. Anyone else gets ErrForbidden.
 func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, error) {
 	c, err := e.Store.GetCampaign(ctx, req.CampaignID)
 	if err != nil {
 		return nil, err
 	}
-	actor, err := e.resolve(ctx, c, req.Actor)
+	actor, err := e.identify(ctx, c, req.Actor)
 	if err != nil {
 		return nil, err
 	}
@@ -42,15 +47,29 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 	if c, err = e.catchUp(ctx, c, now); err != nil {
 		return nil, err
 	}
-	switch {
-	case !c.State.Open():
-		return nil, fmt.Errorf("campaign %d (%s) is %s: answers are no longer accepted: %w", c.ID, c.Name, c.State, ErrConflict)
-	case c.State == StateStage2 && !now.Before(c.Deadline):
-		return nil, fmt.Errorf("campaign %d (%s) passed its deadline %s: %w", c.ID, c.Name, c.Deadline.Format(time.RFC3339), ErrConflict)
-	}
 	cs, err := e.findCase(ctx, c, req)
 	if err != nil {
 		return nil, err
+	}
+	// The stage the answer belongs to: the member's own answer is stage
+	// 1's, any other decision stage 2's (or stage 1's, for a case with no
+	// member stage, which goes straight to its reviewer).
+	own := actor.UserID == cs.UserID
+	switch {
+	case own && c.State != StateStage1 && (!c.Definition.Stages.SelfAttestation.On() || !cs.MemberStage()):
+		return nil, fmt.Errorf("nobody confirms their own access (%s): %w", cs.Label, ErrForbidden)
+	case own && c.State != StateStage1:
+		// Late, and no longer theirs to answer: both a conflict and forbidden.
+		return nil, stageEnded(c, own, fmt.Errorf("campaign %d is %s; after self-attestation only reviewers decide: %w",
+			c.ID, c.State, ErrForbidden))
+	case !own && !c.State.Open():
+		return nil, stageEnded(c, own, nil)
+	case c.State == StateStage2 && !now.Before(c.Deadline):
+		return nil, stageEnded(c, own, fmt.Errorf("campaign %d passed its deadline %s", c.ID, c.Deadline.Format(time.RFC3339)))
+	case own && !cs.MemberStage():
+		return nil, fmt.Errorf("%s's account was suspended or deprovisioned at launch: their answer is not expected: %w", cs.UserID, ErrConflict)
+	case !own && c.State == StateStage1 && cs.MemberStage():
+		return nil, fmt.Errorf("only %s answers for their own access in self-attestation: %w", cs.UserID, ErrForbidden)
 	}
 	decision := strings.ToLower(strings.TrimSpace(req.Decision))
 	comment := strings.TrimSpace(req.Comment)
@@ -63,11 +82,7 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 	if comment != "" {
 		detail["comment"] = comment
 	}
-	switch c.State {
-	case StateStage1:
-		if actor.UserID != cs.UserID {
-			return nil, fmt.Errorf("only %s answers for their own access in self-attestation: %w", cs.UserID, ErrForbidden)
-		}
+	if own {
 		if decision != DecisionKeep && decision != DecisionRevoke && decision != DecisionUnsure {
 			return nil, fmt.Errorf("decision %q: use keep, revoke or unsure: %w", req.Decision, ErrInvalid)
 		}
@@ -75,8 +90,8 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 			detail["previous"] = cs.MemberDecision
 		}
 		cs.MemberDecision, cs.MemberComment, cs.MemberAt = decision, comment, now
-	case StateStage2:
-		if err := e.mayReview(c, cs, actor); err != nil {
+	} else {
+		if err := e.mayReview(ctx, c, cs, actor); err != nil {
 			return nil, err
 		}
 		if decision != DecisionKeep && decision != DecisionRevoke {
@@ -96,11 +111,15 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 			detail["accept_until"] = cs.AcceptUntil.Format(time.RFC3339)
 		}
 	}
-	ev := Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: "case.answered", Actor: actor, Detail: detail}
-	if err := e.Store.UpdateCases(ctx, []CaseUpdate{{Case: cs, ExpectReviewer: prevReviewer}}, []Event{ev}); err != nil {
+	ev := Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: "case.answered", Actor: actor, Detail: actor.stamp(detail)}
+	err = e.Store.UpdateCases(ctx, []CaseUpdate{{Case: cs, ExpectReviewer: prevReviewer, ExpectState: c.State}}, []Event{ev})
+	if errors.Is(err, ErrStageEnded) {
+		return nil, stageEnded(c, own, err)
+	}
+	if err != nil {
 		return nil, err
 	}
-	if c.State == StateStage1 {
+	if c.State == StateStage1 && own {
 		// The stage ends early once every member has answered.
 		if err := e.maybeEndStage1(ctx, c, now); err != nil {
 			return cs, err
@@ -130,13 +149,15 @@ func (e *Engine) checkDecision(c *Campaign, cs *CaseRecord, decision, comment st
 	return nil
 }
 
-// mayReview checks that the actor is the case's stage-2 reviewer.
-func (e *Engine) mayReview(c *Campaign, cs *CaseRecord, actor Actor) error {
+// mayReview checks that the actor may decide the case as its reviewer:
+// its current reviewer, or for the IAM team's cases (no reviewer) those
+// mayDecideForIAM names; never on their own access.
+func (e *Engine) mayReview(ctx context.Context, c *Campaign, cs *CaseRecord, actor Actor) error {
 	if actor.UserID == cs.UserID {
 		return fmt.Errorf("nobody confirms their own access (%s): %w", cs.Label, ErrForbidden)
 	}
 	if cs.ReviewerID == "" {
-		if inList(actor, c.Definition.Escalation.IAMReviewers) || inList(actor, e.Admins) {
+		if e.mayDecideForIAM(ctx, c, actor) {
 			return nil
 		}
 		return fmt.Errorf("%s's case for %s is the IAM team's to decide: %w", cs.UserID, cs.Label, ErrForbidden)
@@ -151,7 +172,7 @@ func (e *Engine) mayReview(c *Campaign, cs *CaseRecord, actor Actor) error {
 func (e *Engine) findCase(ctx context.Context, c *Campaign, req AnswerRequest) (*CaseRecord, error) {
 	q := CaseQuery{ID: req.CaseID}
 	if req.CaseID == 0 {
-		u, err := e.Store.FindUser(ctx, c.SnapshotID, req.User)
+		u, err := e.member(ctx, c, req.User)
 		if err != nil {
 			return nil, err
 		}
@@ -200,22 +221,23 @@ func (e *Engine) Delegate(ctx context.Context, req DelegateRequest) (int, error)
 	if !c.State.Open() {
 		return 0, fmt.Errorf("campaign %d is %s: %w", c.ID, c.State, ErrConflict)
 	}
-	actor, err := e.resolve(ctx, c, req.Actor)
+	actor, err := e.identify(ctx, c, req.Actor)
 	if err != nil {
 		return 0, err
 	}
-	member, err := e.Store.FindUser(ctx, c.SnapshotID, req.Member)
+	member, err := e.member(ctx, c, req.Member)
 	if err != nil {
 		return 0, err
 	}
-	to, err := e.Store.FindUser(ctx, c.SnapshotID, req.To)
+	// The new reviewer must be someone who can act now.
+	to, err := e.identify(ctx, c, Actor{Email: req.To, Via: "delegate"})
 	if err != nil {
 		return 0, fmt.Errorf("delegate to %s: %w", req.To, err)
 	}
 	switch {
-	case to.ID == actor.UserID:
+	case to.UserID == actor.UserID:
 		return 0, fmt.Errorf("you cannot delegate to yourself: %w", ErrInvalid)
-	case to.ID == member.ID:
+	case to.UserID == member.ID:
 		return 0, fmt.Errorf("%s cannot review their own access: %w", req.To, ErrInvalid)
 	}
 	cases, err := e.Store.Cases(ctx, c.ID, CaseQuery{UserID: member.ID, ReviewerID: &actor.UserID})
@@ -228,18 +250,21 @@ func (e *Engine) Delegate(ctx context.Context, req DelegateRequest) (int, error)
 		if cases[i].ReviewerDecision != "" {
 			continue
 		}
-		cases[i].ReviewerID, cases[i].DelegatedBy = to.ID, actor.UserID
-		ups = append(ups, CaseUpdate{Case: &cases[i], ExpectReviewer: actor.UserID})
+		cases[i].ReviewerID, cases[i].DelegatedBy = to.UserID, actor.UserID
+		ups = append(ups, CaseUpdate{Case: &cases[i], ExpectReviewer: actor.UserID, ExpectState: c.State})
 	}
 	if len(ups) == 0 {
 		return 0, fmt.Errorf("you have no open cases of %s to delegate: %w", req.Member, ErrForbidden)
 	}
 	ev := Event{At: now, CampaignID: c.ID, Type: "review.delegated", Actor: actor,
-		Detail: map[string]any{"member": member.ID, "to": to.ID, "cases": len(ups)}}
+		Detail: actor.stamp(map[string]any{"member": member.ID, "to": to.UserID, "cases": len(ups)})}
 	if err := e.Store.UpdateCases(ctx, ups, []Event{ev}); err != nil {
+		if errors.Is(err, ErrStageEnded) {
+			return 0, &Error{Code: EConflict, Message: "this campaign's review has ended; nothing was delegated", Err: err}
+		}
 		return 0, err
 	}
-	e.notify(ctx, Notification{Kind: NoteDelegated, To: to.ID, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
+	e.notify(ctx, Notification{Kind: NoteDelegated, To: to.UserID, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
 		Open: len(ups), Members: []string{member.ID}, Text: actor.String() + " delegated a review to you"})
 	return len(ups), nil
 }
@@ -264,10 +289,10 @@ func (e *Engine) ConfirmMember(ctx context.Context, campaignID int64, actor Acto
 	if c.State != StateStage2 {
 		return 0, fmt.Errorf("campaign %d is %s; members' answers are confirmed in stage 2: %w", c.ID, c.State, ErrConflict)
 	}
-	if actor, err = e.resolve(ctx, c, actor); err != nil {
+	if actor, err = e.identify(ctx, c, actor); err != nil {
 		return 0, err
 	}
-	m, err := e.Store.FindUser(ctx, c.SnapshotID, member)
+	m, err := e.member(ctx, c, member)
 	if err != nil {
 		return 0, err
 	}
@@ -283,19 +308,26 @@ func (e *Engine) ConfirmMember(ctx context.Context, campaignID int64, actor Acto
 			(cs.MemberDecision != DecisionKeep && cs.MemberDecision != DecisionRevoke) {
 			continue
 		}
-		if err := e.mayReview(c, cs, actor); err != nil {
+		if err := e.mayReview(ctx, c, cs, actor); err != nil {
 			return 0, err
 		}
 		if err := e.checkDecision(c, cs, cs.MemberDecision, "", time.Time{}, now); err != nil {
 			return 0, fmt.Errorf("%w (decide %s on its own)", err, cs.Label)
 		}
 		cs.ReviewerDecision, cs.ReviewerAt, cs.DecidedBy = cs.MemberDecision, now, actor.String()
-		ups = append(ups, CaseUpdate{Case: cs, ExpectReviewer: cs.ReviewerID})
+		ups = append(ups, CaseUpdate{Case: cs, ExpectReviewer: cs.ReviewerID, ExpectState: StateStage2})
 		events = append(events, Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: "case.answered", Actor: actor,
-			Detail: map[string]any{"user": cs.UserID, "label": cs.Label, "decision": cs.ReviewerDecision, "bulk": true, "stage": string(c.State)}})
+			Detail: actor.stamp(map[string]any{"user": cs.UserID, "label": cs.Label, "decision": cs.ReviewerDecision, "bulk": true,
+				"stage": string(c.State)})})
 	}
 	if len(ups) == 0 {
 		return 0, nil
 	}
-	return len(ups), e.Store.UpdateCases(ctx, ups, events)
+	if err := e.Store.UpdateCases(ctx, ups, events); err != nil {
+		if errors.Is(err, ErrStageEnded) {
+			return 0, stageEnded(c, false, err)
+		}
+		return 0, err
+	}
+	return len(ups), nil
 }

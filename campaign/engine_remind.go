@@ -119,17 +119,21 @@ func (e *Engine) deliver(ctx context.Context, n Notification) error {
 	return err
 }
 
-// notifyMembers sends every member their stage-1 form notice.
-func (e *Engine) notifyMembers(ctx context.Context, c *Campaign) {
+// notifyMembers sends every member who owes answers their stage-1 form
+// notice (members whose accounts are suspended or deprovisioned owe none,
+// see CaseProgress) and returns how many were told; -1 when the progress
+// could not be read.
+func (e *Engine) notifyMembers(ctx context.Context, c *Campaign) int {
 	p, err := e.Store.CaseProgress(ctx, c.ID)
 	if err != nil {
 		e.reportNotify(Notification{Kind: NoteMemberForm, CampaignID: c.ID}, err)
-		return
+		return -1
 	}
 	members := sortedKeys(p.MemberOpen)
 	for _, m := range members {
 		e.notify(ctx, Notification{Kind: NoteMemberForm, To: m, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Stage1Ends, Open: p.MemberOpen[m]})
 	}
+	return len(members)
 }
 
 // notifyReviewers tells every reviewer with stage-2 work about it.

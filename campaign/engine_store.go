@@ -19,6 +19,10 @@ type CaseQuery struct {
 type CaseUpdate struct {
 	Case           *CaseRecord
 	ExpectReviewer string
+	// ExpectState, when set, fences the update: it applies only while the
+	// case's campaign is in this state, checked in the transaction that
+	// writes it (ErrStageEnded otherwise).
+	ExpectState State
 }
 
 // Store is what the engine needs to keep campaigns. Every method that
@@ -54,6 +58,8 @@ type Store interface {
 	// Approvals returns a campaign's approvals and rejections in order.
 	Approvals(ctx context.Context, campaignID int64) ([]Approval, error)
 	// AddApproval records an approval or rejection and returns all so far.
+	// It is fenced: only a closed campaign whose plan digest is
+	// a.PlanDigest takes it (ErrConflict otherwise), in one transaction.
 	AddApproval(ctx context.Context, campaignID int64, a Approval, ev Event) ([]Approval, error)
 
 	// MarkReminder records that person was reminded for slot; false if
@@ -71,6 +77,10 @@ type Store interface {
 	ClaimScheduleRun(ctx context.Context, definition string, slot, now time.Time) (bool, error)
 	LastScheduleRun(ctx context.Context, definition string) (time.Time, error)
 	SetScheduleRunCampaign(ctx context.Context, definition string, slot time.Time, campaignID int64) error
+
+	// FindUsers returns every user of a snapshot whose Okta id, login or
+	// email (case-insensitive) is key, so an ambiguous name is seen.
+	FindUsers(ctx context.Context, snapshotID int64, key string) ([]User, error)
 
 	// AppendEvent appends one audit event on its own.
 	AppendEvent(ctx context.Context, ev Event) error
@@ -119,4 +129,23 @@ type Approval struct {
 	Approver string // email
 	Decision string // approve or reject
 	At       time.Time
+	// ApproverID is the approver's Okta user id: one word per person,
+	// whatever their email. SlackUserID and Via say how they clicked,
+	// so their rights can be checked again when the approvals are counted.
+	ApproverID  string
+	SlackUserID string
+	Via         string
+	// PlanDigest is the digest of the plan approved (Campaign.PlanDigest).
+	PlanDigest string
+}
+
+// SweepReviewStore keeps stale-access sweeps for LaunchSweepReview.
+type SweepReviewStore interface {
+	// Sweep returns a sweep's covered entitlements and the campaign
+	// recorded as its review (0: none), or ErrNotFound.
+	Sweep(ctx context.Context, id int64) (map[EntitlementKey]bool, int64, error)
+	// SwapSweepReview moves the campaign recorded for a sweep from expect
+	// to campaignID (compare-and-swap) and returns the campaign recorded
+	// after the call and whether the swap happened.
+	SwapSweepReview(ctx context.Context, sweepID, expect, campaignID int64) (int64, bool, error)
 }

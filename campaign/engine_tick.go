@@ -14,7 +14,7 @@ import (
 // campaign do not stop the others; all are returned joined.
 func (e *Engine) Tick(ctx context.Context) error {
 	now := e.now()
-	list, err := e.Store.ListCampaigns(ctx, StateStage1, StateStage2)
+	list, err := e.Store.ListCampaigns(ctx, StateStage1, StateStage2, StateClosing)
 	if err != nil {
 		return err
 	}
@@ -46,9 +46,15 @@ func (e *Engine) Tick(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// catchUp moves a campaign through the stage ends its deadlines call for.
+// catchUp moves a campaign through the stage ends its deadlines call for,
+// and finishes a close that was interrupted (closing for longer than
+// closeLease: the process that began it died).
 func (e *Engine) catchUp(ctx context.Context, c *Campaign, now time.Time) (*Campaign, error) {
 	var err error
+	if c.State == StateClosing && now.Sub(c.ClosedAt) >= closeLease {
+		c, _, err = e.close(ctx, c, System, now, "finished an interrupted close")
+		return c, err
+	}
 	if c.State == StateStage1 && !now.Before(c.Stage1Ends) {
 		if c, err = e.startStage2(ctx, c, now, "self-attestation deadline passed"); err != nil {
 			return c, err
@@ -146,7 +152,7 @@ func (e *Engine) escalate(ctx context.Context, c *Campaign, now time.Time) error
 				return err
 			}
 			cs.ReviewerID, cs.EscalationLevel = to, cs.EscalationLevel+1
-			ups = append(ups, CaseUpdate{Case: cs, ExpectReviewer: r})
+			ups = append(ups, CaseUpdate{Case: cs, ExpectReviewer: r, ExpectState: StateStage2})
 			d := map[string]any{"from": r, "to": to, "level": cs.EscalationLevel, "member": cs.UserID}
 			if len(skipped) > 0 {
 				d["skipped_self_review"] = skipped
@@ -157,7 +163,13 @@ func (e *Engine) escalate(ctx context.Context, c *Campaign, now time.Time) error
 		if len(ups) == 0 {
 			continue
 		}
-		if err := e.Store.UpdateCases(ctx, ups, events); err != nil && !errors.Is(err, ErrConflict) {
+		if err := e.Store.UpdateCases(ctx, ups, events); err != nil {
+			switch {
+			case errors.Is(err, ErrStageEnded):
+				return nil // the campaign is closing: nothing escalates any more
+			case errors.Is(err, ErrConflict):
+				continue // a reviewer answered or delegated meanwhile: nothing moved
+			}
 			return err
 		}
 		for to, members := range moved {

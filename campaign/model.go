@@ -8,13 +8,18 @@ import (
 // State is where a campaign is in its lifecycle.
 type State string
 
-// The lifecycle: draft -> stage1 -> stage2 -> closed -> approved | rejected
-// -> remediating -> done, and cancelled from any state before approval.
+// The lifecycle: draft -> stage1 -> stage2 -> closing -> closed -> approved
+// | rejected -> remediating -> done, and cancelled from any state before
+// approval except closing.
 const (
-	StateDraft       State = "draft"
-	StateStage1      State = "stage1"
-	StateStage2      State = "stage2"
-	StateClosed      State = "closed"
+	StateDraft  State = "draft"
+	StateStage1 State = "stage1"
+	StateStage2 State = "stage2"
+	StateClosed State = "closed"
+	// StateClosing fences a close: from the instant a campaign enters it
+	// no answer, delegation or escalation is accepted, so the plan the
+	// close computes covers every answer that was recorded.
+	StateClosing     State = "closing"
 	StateApproved    State = "approved"
 	StateRejected    State = "rejected"
 	StateRemediating State = "remediating"
@@ -25,8 +30,9 @@ const (
 // transitions lists the states each state may move to.
 var transitions = map[State][]State{
 	StateDraft:       {StateStage1, StateStage2, StateCancelled},
-	StateStage1:      {StateStage2, StateClosed, StateCancelled},
-	StateStage2:      {StateClosed, StateCancelled},
+	StateStage1:      {StateStage2, StateClosing, StateClosed, StateCancelled},
+	StateStage2:      {StateClosing, StateClosed, StateCancelled},
+	StateClosing:     {StateClosed},
 	StateClosed:      {StateApproved, StateRejected, StateDone, StateCancelled},
 	StateApproved:    {StateRemediating, StateDone},
 	StateRemediating: {StateDone},
@@ -50,7 +56,11 @@ type Campaign struct {
 	ID          int64
 	Name        string
 	Description string
-	Owner       string // the launcher's email
+	Owner       string // the launcher's email, as launched (evidence)
+	// OwnerID is the launcher's Okta user id, the identity every check
+	// compares; "" for automatic launches and campaigns launched before
+	// it was kept (those are resolved from Owner).
+	OwnerID string
 	// Definition is the definition as launched; DefinitionYAML its text.
 	Definition     *Definition
 	DefinitionYAML string
@@ -65,6 +75,9 @@ type Campaign struct {
 	Stage2Started time.Time
 	// Trigger says how it was launched: cli, slack, schedule, recertification.
 	Trigger string
+	// PlanDigest is the SHA-256 of the canonical plan (see PlanDigest),
+	// computed at close; approvals are bound to it.
+	PlanDigest string
 }
 
 // StageDeadline is the deadline of the stage the campaign is in.
@@ -144,6 +157,10 @@ type Actor struct {
 	// the action's timestamp and the SHA-256 of the payload received.
 	SlackActionTS string
 	PayloadSHA256 string
+	// As, OSUser and Host are the evidence of a CLI action: the name
+	// --as gave (as typed), and the operating-system user and host that
+	// ran the command. Recorded in the audit entry's detail.
+	As, OSUser, Host string
 }
 
 // String names the actor for logs and evidence.

@@ -41,11 +41,11 @@ func (s *Store) CreateCampaign(ctx context.Context, c *campaign.Campaign, cases 
 	}
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, description, owner, definition_yaml, snapshot_id,
-			snapshot_digest, state, trigger, created_at, stage1_ends, deadline, stage2_started, closed_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.Name, c.Description, c.Owner, c.DefinitionYAML, c.SnapshotID, c.SnapshotDigest, string(c.State), c.Trigger,
-			fmtTime(c.CreatedAt), fmtTime(c.Stage1Ends), fmtTime(c.Deadline), fmtTime(c.Stage2Started), fmtTime(c.ClosedAt))
+		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, description, owner, owner_id, definition_yaml, snapshot_id,
+			snapshot_digest, state, trigger, created_at, stage1_ends, deadline, stage2_started, closed_at, plan_digest)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.Name, c.Description, c.Owner, c.OwnerID, c.DefinitionYAML, c.SnapshotID, c.SnapshotDigest, string(c.State), c.Trigger,
+			fmtTime(c.CreatedAt), fmtTime(c.Stage1Ends), fmtTime(c.Deadline), fmtTime(c.Stage2Started), fmtTime(c.ClosedAt), c.PlanDigest)
 		if err != nil {
 			return err
 		}
@@ -64,15 +64,15 @@ func (s *Store) CreateCampaign(ctx context.Context, c *campaign.Campaign, cases 
 	return id, nil
 }
 
-const campaignColumns = `id, name, description, owner, definition_yaml, snapshot_id, snapshot_digest, state, trigger,
-	created_at, stage1_ends, deadline, stage2_started, closed_at`
+const campaignColumns = `id, name, description, owner, owner_id, definition_yaml, snapshot_id, snapshot_digest, state, trigger,
+	created_at, stage1_ends, deadline, stage2_started, closed_at, plan_digest`
 
 // scanCampaign reads one row of campaignColumns and parses its definition.
 func scanCampaign(r interface{ Scan(...any) error }) (*campaign.Campaign, error) {
 	var c campaign.Campaign
 	var state, created, stage1, deadline, stage2, closed string
-	if err := r.Scan(&c.ID, &c.Name, &c.Description, &c.Owner, &c.DefinitionYAML, &c.SnapshotID, &c.SnapshotDigest,
-		&state, &c.Trigger, &created, &stage1, &deadline, &stage2, &closed); err != nil {
+	if err := r.Scan(&c.ID, &c.Name, &c.Description, &c.Owner, &c.OwnerID, &c.DefinitionYAML, &c.SnapshotID, &c.SnapshotDigest,
+		&state, &c.Trigger, &created, &stage1, &deadline, &stage2, &closed, &c.PlanDigest); err != nil {
 		return nil, err
 	}
 	c.State = campaign.State(state)
@@ -178,8 +178,10 @@ func moveState(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, from campa
 
 // CloseCampaign moves a campaign from one state to c.State like
 // MoveCampaign and, in the same transaction, records every case's outcome,
-// the remediation plan and the certification history. A zero c.ClosedAt is
-// set to the store's clock; history records without a campaign get c.ID.
+// the remediation plan, its digest and the certification history. A zero
+// c.ClosedAt is set to the store's clock; an empty c.PlanDigest is set to
+// campaign.PlanDigest(plan), so every stored plan is bound to a digest;
+// history records without a campaign get c.ID.
 // It returns an error wrapping campaign.ErrConflict when the campaign was
 // not in from, and campaign.ErrInvalid when an outcome names a case not in
 // the campaign; on error nothing is stored.
@@ -188,8 +190,14 @@ func (s *Store) CloseCampaign(ctx context.Context, c *campaign.Campaign, from ca
 	if c.ClosedAt.IsZero() {
 		c.ClosedAt = s.Now()
 	}
+	if c.PlanDigest == "" {
+		c.PlanDigest = campaign.PlanDigest(plan)
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := moveState(ctx, tx, c, from); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET plan_digest = ? WHERE id = ?`, c.PlanDigest, c.ID); err != nil {
 			return err
 		}
 		if err := writeOutcomes(ctx, tx, c.ID, outcomes); err != nil {

@@ -155,12 +155,16 @@ func scanCase(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
 
 // UpdateCases saves changed cases and appends events in one transaction,
 // all or nothing. Each update applies only while the case still has the
-// reviewer it expects. When the reviewer changes, the case's ReviewerSince
+// reviewer it expects and, when it names an ExpectState, only while the
+// case's campaign is in that state: the state is checked by the UPDATE
+// that writes the case, so no answer lands after a close fenced the
+// campaign (see campaign.StateClosing). When the reviewer changes, the case's ReviewerSince
 // becomes the store's clock (whatever the record says), and is set on the
 // record once saved; otherwise it is kept. It returns an error wrapping
-// campaign.ErrConflict naming the first case whose reviewer changed, or
-// campaign.ErrNotFound naming a case that does not exist; then nothing is
-// saved.
+// campaign.ErrStageEnded (a campaign.ErrConflict) when the campaign left
+// the expected state, campaign.ErrConflict naming the first case whose
+// reviewer changed, or campaign.ErrNotFound naming a case that does not
+// exist; then nothing is saved.
 func (s *Store) UpdateCases(ctx context.Context, updates []campaign.CaseUpdate, events []campaign.Event) error {
 	if len(updates) == 0 && len(events) == 0 {
 		return nil
@@ -192,7 +196,8 @@ func updateCases(ctx context.Context, tx *sql.Tx, now time.Time, updates []campa
 		reviewer_since = CASE WHEN ? THEN ? ELSE reviewer_since END,
 		escalation_level = ?, delegated_by = ?, member_decision = ?, member_comment = ?, member_at = ?,
 		reviewer_decision = ?, reviewer_comment = ?, reviewer_at = ?, decided_by = ?, accept_until = ?, outcome = ?
-		WHERE id = ? AND reviewer_id = ?`)
+		WHERE id = ? AND reviewer_id = ?
+		AND (? = '' OR EXISTS (SELECT 1 FROM campaigns WHERE campaigns.id = cases.campaign_id AND campaigns.state = ?))`)
 	if err != nil {
 		return err
 	}
@@ -202,7 +207,7 @@ func updateCases(ctx context.Context, tx *sql.Tx, now time.Time, updates []campa
 		res, err := stmt.ExecContext(ctx, c.ReviewerID, c.ReviewerID != u.ExpectReviewer, fmtTime(now),
 			c.EscalationLevel, c.DelegatedBy, c.MemberDecision, c.MemberComment, fmtTime(c.MemberAt),
 			c.ReviewerDecision, c.ReviewerComment, fmtTime(c.ReviewerAt), c.DecidedBy, fmtTime(c.AcceptUntil), c.Outcome,
-			c.ID, u.ExpectReviewer)
+			c.ID, u.ExpectReviewer, string(u.ExpectState), string(u.ExpectState))
 		if err != nil {
 			return fmt.Errorf("case %d: %w", c.ID, err)
 		}
@@ -212,13 +217,17 @@ func updateCases(ctx context.Context, tx *sql.Tx, now time.Time, updates []campa
 			}
 			continue
 		}
-		var current string
-		err = tx.QueryRowContext(ctx, `SELECT reviewer_id FROM cases WHERE id = ?`, c.ID).Scan(&current)
+		var current, state string
+		err = tx.QueryRowContext(ctx, `SELECT cases.reviewer_id, campaigns.state FROM cases
+			JOIN campaigns ON campaigns.id = cases.campaign_id WHERE cases.id = ?`, c.ID).Scan(&current, &state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("no case %d: %w", c.ID, campaign.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("case %d: %w", c.ID, err)
+		}
+		if u.ExpectState != "" && state != string(u.ExpectState) {
+			return fmt.Errorf("case %d: its campaign is %s, not %s: %w", c.ID, state, u.ExpectState, campaign.ErrStageEnded)
 		}
 		return fmt.Errorf("case %d changed meanwhile: its reviewer is %s, not %s: %w",
 			c.ID, reviewerName(current), reviewerName(u.ExpectReviewer), campaign.ErrConflict)
@@ -236,7 +245,9 @@ func reviewerName(id string) string {
 
 // CaseProgress counts a campaign's open work per person with three
 // aggregate queries read in one snapshot, never loading the cases.
-// ReviewerOpen counts, per reviewer, cases without a reviewer decision or
+// MemberOpen counts, per member, cases without a member answer, except
+// cases flagged orphaned (a suspended or deprovisioned account owes no
+// stage-1 answer: campaign.CaseRecord.MemberStage). ReviewerOpen counts, per reviewer, cases without a reviewer decision or
 // outcome that need one: all but members' revokes, unless the campaign's
 // definition has stages.confirm_member_revokes (as
 // campaign.CaseRecord.NeedsReviewer). ReviewerTotal counts every case per
@@ -278,8 +289,9 @@ func (s *Store) CaseProgress(ctx context.Context, campaignID int64) (campaign.Pr
 					p.ReviewerAnswered[reviewer] = answered
 				}
 			}},
-		{`SELECT user_id, '', COUNT(*), 0, '' FROM cases WHERE campaign_id = ? AND member_decision = '' GROUP BY user_id`,
-			[]any{campaignID}, func(member, _ string, n, _ int, _ string) { p.MemberOpen[member] = n }},
+		{`SELECT user_id, '', COUNT(*), 0, '' FROM cases WHERE campaign_id = ? AND member_decision = '' AND (flags & ?) = 0
+			GROUP BY user_id`,
+			[]any{campaignID, int64(campaign.FlagOrphaned)}, func(member, _ string, n, _ int, _ string) { p.MemberOpen[member] = n }},
 		{`SELECT reviewer_id, user_id, COUNT(*), 0, MIN(reviewer_since) FROM cases WHERE campaign_id = ? AND reviewer_decision = '' AND outcome = ''
 			AND (member_decision <> ? OR ?) GROUP BY reviewer_id, user_id ORDER BY reviewer_id, user_id`,
 			[]any{campaignID, campaign.DecisionRevoke, def.Stages.ConfirmMemberRevokes},

@@ -14,6 +14,12 @@ func TestAddApprovalIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	st, snap := openCampaignStore(t)
 	c := createCampaign(t, st, snap, sampleCases())
+	// Issue 10: a plan is decided only while its campaign is closed.
+	closed := *c
+	closed.State = campaign.StateClosed
+	if err := st.CloseCampaign(ctx, &closed, campaign.StateStage1, nil, nil, nil, campaign.Event{Type: "campaign.closed", Actor: owner}); err != nil {
+		t.Fatal(err)
+	}
 	ann := campaign.Approval{Approver: "ann@x.com", Decision: "approve", At: t0.Add(3 * time.Hour)}
 	bob := campaign.Approval{Approver: "bob@x.com", Decision: "reject", At: t0.Add(2*time.Hour + time.Second/2)}
 	for _, tc := range []struct {
@@ -22,10 +28,10 @@ func TestAddApprovalIsIdempotent(t *testing.T) {
 		want   []campaign.Approval
 		events int
 	}{
-		{"first approval", ann, []campaign.Approval{ann}, 2},
+		{"first approval", ann, []campaign.Approval{ann}, 3},
 		{"second click changes nothing", campaign.Approval{Approver: "ann@x.com", Decision: "reject", At: t0.Add(4 * time.Hour)},
-			[]campaign.Approval{ann}, 2},
-		{"another approver, earlier", bob, []campaign.Approval{bob, ann}, 3},
+			[]campaign.Approval{ann}, 3},
+		{"another approver, earlier", bob, []campaign.Approval{bob, ann}, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := st.AddApproval(ctx, c.ID, tc.a, campaign.Event{Type: "plan." + tc.a.Decision, Actor: campaign.Actor{Email: tc.a.Approver}})

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -64,18 +65,46 @@ func (s *Store) Plan(ctx context.Context, campaignID int64) ([]campaign.PlanItem
 
 // AddApproval records an approver's decision on a campaign's plan and
 // returns every approval so far, oldest first. An approver's first word
-// stands: a second click (a redelivered envelope, a change of mind)
-// changes nothing, appends no event and is not an error. ev is appended
-// only when the approval is new; a zero a.At is set to the store's clock.
-// It returns an error if the campaign does not exist or a write fails.
+// stands: a second click (a redelivered envelope, a change of mind, the
+// same Okta user under another email) changes nothing, appends no event
+// and is not an error. ev is appended only when the approval is new; a
+// zero a.At is set to the store's clock.
+//
+// The write is fenced in its own transaction: it applies only while the
+// campaign is closed and, when a.PlanDigest is set (the engine always
+// sets it), while its plan digest is a.PlanDigest (a campaign closed
+// before digests were kept takes a.PlanDigest as its digest). It
+// returns an error wrapping campaign.ErrConflict when the campaign is no
+// longer closed or its plan is not the one approved, campaign.ErrNotFound
+// when there is no such campaign, and an error if a write fails.
 func (s *Store) AddApproval(ctx context.Context, campaignID int64, a campaign.Approval, ev campaign.Event) ([]campaign.Approval, error) {
 	if a.At.IsZero() {
 		a.At = s.Now()
 	}
 	var out []campaign.Approval
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO approvals (campaign_id, approver, decision, at) VALUES (?, ?, ?, ?)`,
-			campaignID, a.Approver, a.Decision, fmtTime(a.At))
+		// A write first, so the transaction holds the write lock before it
+		// reads the campaign's state.
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET plan_digest = ? WHERE id = ? AND plan_digest = '' AND state = ?`,
+			a.PlanDigest, campaignID, string(campaign.StateClosed)); err != nil {
+			return err
+		}
+		var state, digest string
+		err := tx.QueryRowContext(ctx, `SELECT state, plan_digest FROM campaigns WHERE id = ?`, campaignID).Scan(&state, &digest)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("no campaign %d: %w", campaignID, campaign.ErrNotFound)
+		case err != nil:
+			return err
+		case state != string(campaign.StateClosed):
+			return fmt.Errorf("campaign %d is %s; only a closed campaign's plan can be decided: %w", campaignID, state, campaign.ErrConflict)
+		case a.PlanDigest != "" && digest != a.PlanDigest:
+			return fmt.Errorf("the plan of campaign %d is %s, not the plan %s that was decided: %w",
+				campaignID, short(digest), short(a.PlanDigest), campaign.ErrConflict)
+		}
+		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO approvals (campaign_id, approver, decision, at, approver_id,
+			slack_user, via, plan_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			campaignID, a.Approver, a.Decision, fmtTime(a.At), a.ApproverID, a.SlackUserID, a.Via, a.PlanDigest)
 		if err != nil {
 			return err
 		}
@@ -86,24 +115,47 @@ func (s *Store) AddApproval(ctx context.Context, campaignID int64, a campaign.Ap
 				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT approver, decision, at FROM approvals WHERE campaign_id = ?`, campaignID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var ap campaign.Approval
-			var at string
-			if err := rows.Scan(&ap.Approver, &ap.Decision, &at); err != nil {
-				return err
-			}
-			ap.At = parseTime(at)
-			out = append(out, ap)
-		}
-		return rows.Err()
+		out, err = readApprovals(ctx, tx, campaignID)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: approval of campaign %d by %s: %w", campaignID, a.Approver, err)
+	}
+	return out, nil
+}
+
+// short abbreviates a digest for messages.
+func short(digest string) string {
+	if digest == "" {
+		return "(none)"
+	}
+	return digest[:min(12, len(digest))]
+}
+
+// approvalColumns are the columns of an approval as scanApproval reads them.
+const approvalColumns = `approver, decision, at, approver_id, slack_user, via, plan_digest`
+
+// readApprovals reads a campaign's approvals, sorted.
+func readApprovals(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, campaignID int64) ([]campaign.Approval, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+approvalColumns+` FROM approvals WHERE campaign_id = ?`, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []campaign.Approval
+	for rows.Next() {
+		var ap campaign.Approval
+		var at string
+		if err := rows.Scan(&ap.Approver, &ap.Decision, &at, &ap.ApproverID, &ap.SlackUserID, &ap.Via, &ap.PlanDigest); err != nil {
+			return nil, err
+		}
+		ap.At = parseTime(at)
+		out = append(out, ap)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	sortApprovals(out)
 	return out, nil
@@ -145,22 +197,12 @@ func (s *Store) MarkReminder(ctx context.Context, campaignID int64, person strin
 	return inserted, nil
 }
 
-// Approvals returns a campaign's approvals and rejections in order.
+// Approvals returns a campaign's approvals and rejections in order. It
+// returns an error if the query fails.
 func (s *Store) Approvals(ctx context.Context, campaignID int64) ([]campaign.Approval, error) {
-	var out []campaign.Approval
-	err := s.each(ctx, `SELECT approver, decision, at FROM approvals WHERE campaign_id = ?`, []any{campaignID}, func(r *sql.Rows) error {
-		var ap campaign.Approval
-		var at string
-		if err := r.Scan(&ap.Approver, &ap.Decision, &at); err != nil {
-			return err
-		}
-		ap.At = parseTime(at)
-		out = append(out, ap)
-		return nil
-	})
+	out, err := readApprovals(ctx, s.db, campaignID)
 	if err != nil {
 		return nil, fmt.Errorf("store: approvals of campaign %d: %w", campaignID, err)
 	}
-	sortApprovals(out)
 	return out, nil
 }
