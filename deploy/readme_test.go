@@ -54,3 +54,19 @@ func TestReadmeDockerEnvFiles(t *testing.T) {
 		t.Errorf("the README's env files with the image's ENV are not a valid config: %v", err)
 	}
 }
+
+var attestVarRE = regexp.MustCompile(`\bATTEST_[A-Z0-9_]*[A-Z0-9]\b`)
+
+// TestReadmeNamesKnownVariables: every ATTEST_ variable the README names
+// is one attest reads, so a renamed key cannot leave a stale name behind.
+func TestReadmeNamesKnownVariables(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range attestVarRE.FindAllString(string(data), -1) {
+		if !config.KnownEnv(name) {
+			t.Errorf("README names %s, which attest does not read", name)
+		}
+	}
+}
