@@ -79,9 +79,24 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events ...campaign
 	if err != nil {
 		return fmt.Errorf("audit log head: %w", err)
 	}
+	from, err := keyedFrom(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("audit log mode: %w", err)
+	}
+	h := &chainHasher{}
+	switch {
+	case from != 0 && s.auditKey == nil:
+		return fmt.Errorf("the audit chain is keyed from entry %d: open the store with the audit key (store.audit_key or ATTEST_AUDIT_KEY): %w", from, ErrNoAuditKey)
+	case from == 0 && s.auditKey != nil:
+		return errors.New("the store has an audit key but the chain's mode record is gone: the database was altered; run `attest audit verify`")
+	case from != 0:
+		if err := checkSignedHead(ctx, tx, s.auditKey); err != nil {
+			return err
+		}
+		h = keyedHasher(s.auditKey)
+	}
 	now := s.Now()
 	ins := newBulk(ctx, tx, "INSERT", "audit_log", append(append([]string{"id"}, chainColumnNames...), "hash")...)
-	var h chainHasher
 	fields := make([]string, 0, len(chainColumnNames))
 	for i := range events {
 		ev := &events[i]
@@ -115,13 +130,18 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events ...campaign
 		id++
 		fields = append(fields[:0], fmtTime(at), strconv.FormatInt(ev.CampaignID, 10), strconv.FormatInt(ev.CaseID, 10),
 			ev.Type, a.Email, a.UserID, a.Via, a.SlackUserID, a.SlackTeamID, string(detail), payload, actionTS, prev)
-		hash := string(entryHash(&h, id, fields))
+		hash := string(entryHash(h, id, fields))
 		ins.add(id, fields[0], ev.CampaignID, ev.CaseID, ev.Type, a.Email, a.UserID, a.Via, a.SlackUserID, a.SlackTeamID,
 			fields[9], payload, actionTS, prev, hash)
 		prev = hash
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("audit log: %w", err)
+	}
+	if from != 0 {
+		if err := writeHead(ctx, tx, s.auditKey, id, prev); err != nil {
+			return fmt.Errorf("audit log signed head: %w", err)
+		}
 	}
 	return nil
 }
@@ -164,7 +184,7 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, key []byte) (i
 	var removed int64
 	var cp Checkpoint
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		v, err := newChainVerifier(ctx, tx, key)
+		v, err := newChainVerifier(ctx, tx, key, false, "")
 		if err != nil {
 			return err
 		}

@@ -23,8 +23,19 @@ var slackDetail = map[string]any{"decision": "keep", "slack_action_ts": "1762074
 // store, and returns the store and how many entries it holds (ids 1..n).
 func writeRealisticLog(t testing.TB) (*Store, int64) {
 	t.Helper()
+	return writeLog(t, nil)
+}
+
+// writeLog is writeRealisticLog into a store keyed with key, unless nil.
+func writeLog(t testing.TB, key []byte) (*Store, int64) {
+	t.Helper()
 	ctx := context.Background()
 	st, snap := openCampaignStore(t)
+	if key != nil {
+		if err := st.useAuditKey(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cases := sampleCases()
 	c := createCampaign(t, st, snap, cases) // 1
 	answered := cases[0]
@@ -67,7 +78,7 @@ func writeRealisticLog(t testing.TB) (*Store, int64) {
 // verify runs VerifyAudit with auditKey and fails the test on error.
 func verify(t testing.TB, st *Store) AuditReport {
 	t.Helper()
-	r, err := st.VerifyAudit(context.Background(), auditKey, nil)
+	r, err := st.VerifyAudit(context.Background(), VerifyOptions{Key: auditKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +90,9 @@ func verify(t testing.TB, st *Store) AuditReport {
 func tamper(t testing.TB, st *Store, stmts ...string) {
 	t.Helper()
 	drop := []string{"DROP TRIGGER IF EXISTS audit_log_no_update", "DROP TRIGGER IF EXISTS audit_log_no_delete",
-		"DROP TRIGGER IF EXISTS audit_checkpoints_no_update", "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete"}
+		"DROP TRIGGER IF EXISTS audit_checkpoints_no_update", "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete",
+		"DROP TRIGGER IF EXISTS audit_chain_start_no_update", "DROP TRIGGER IF EXISTS audit_chain_start_no_delete",
+		"DROP TRIGGER IF EXISTS audit_chain_mode_no_update", "DROP TRIGGER IF EXISTS audit_chain_mode_no_delete"}
 	for _, q := range append(drop, stmts...) {
 		if _, err := st.db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -234,7 +247,7 @@ func TestVerifyAuditReportsProgress(t *testing.T) {
 	defer func(every int) { progressEvery = every }(progressEvery)
 	progressEvery = 3
 	var got []int
-	r, err := st.VerifyAudit(context.Background(), nil, func(done int) { got = append(got, done) })
+	r, err := st.VerifyAudit(context.Background(), VerifyOptions{Progress: func(done int) { got = append(got, done) }})
 	if err != nil || !r.OK() || r.Entries != int(n) || fmt.Sprint(got) != "[3 6]" {
 		t.Fatalf("progress = %v, report = %+v, %v", got, r, err)
 	}

@@ -91,10 +91,10 @@ func TestPruneAuditKeys(t *testing.T) {
 	if _, _, err := st.PruneAudit(ctx, t0.AddDate(0, 0, 3), auditKey); err == nil || !strings.Contains(err.Error(), "checkpoint 1") {
 		t.Fatalf("prune over a bad checkpoint: err = %v, want a refusal naming it", err)
 	}
-	if _, err := st.VerifyAudit(ctx, nil, nil); !errors.Is(err, ErrNoAuditKey) {
+	if _, err := st.VerifyAudit(ctx, VerifyOptions{}); !errors.Is(err, ErrNoAuditKey) {
 		t.Fatalf("verify of a pruned log without a key: err = %v", err)
 	}
-	if r, err := st.VerifyAudit(ctx, wrong, nil); err != nil || !r.OK() || r.Entries != 2 {
+	if r, err := st.VerifyAudit(ctx, VerifyOptions{Key: wrong}); err != nil || !r.OK() || r.Entries != 2 {
 		t.Fatalf("with the key it was signed with: %+v, %v", r, err)
 	}
 }
@@ -206,7 +206,7 @@ func BenchmarkVerifyAudit1M(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r, err := st.VerifyAudit(ctx, auditKey, nil)
+		r, err := st.VerifyAudit(ctx, VerifyOptions{Key: auditKey})
 		if err != nil || !r.OK() || r.Entries != n {
 			b.Fatalf("report = %+v, %v", r, err)
 		}

@@ -28,23 +28,36 @@ type Store struct {
 	db   *sql.DB
 	path string
 	Now  func() time.Time
+	// auditKey keys the audit chain (audit_key.go); nil for an unkeyed one.
+	auditKey []byte
+	// readOnly is set by OpenReadOnly.
+	readOnly bool
 }
 
 var _ campaign.SnapshotStore = (*Store)(nil)
 
-// Open opens (creating if needed) the database at path and applies pending
-// migrations. It returns an error if the file cannot be opened or a
-// migration fails; a failed migration leaves the schema as it was.
-func Open(ctx context.Context, path string) (*Store, error) {
+// Open opens the database at path, creating it readable by its owner only
+// (0600) if there is none, and applies pending migrations; with
+// WithAuditKey it then keys the audit chain (see WithAuditKey). It returns
+// an error if the file cannot be opened, a migration fails (leaving the
+// schema as it was) or the chain is keyed under another key.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, fmt.Errorf("store: empty database path; set store.path or ATTEST_DB")
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	dsn := "file:" + uriPath(path) + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -57,6 +70,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if o.auditKey != nil {
+		if err := s.useAuditKey(ctx, o.auditKey); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
 	}
 	return s, nil
 }

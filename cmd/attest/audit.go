@@ -13,9 +13,9 @@ import (
 	"github.com/attestbot/attest/store"
 )
 
-// auditKeyEnv names the variable holding the key that signs and checks
-// audit checkpoints. It is never printed or logged.
-const auditKeyEnv = "ATTEST_AUDIT_KEY"
+// auditKeyEnv names the variable holding the audit key (store.audit_key),
+// which keys the chain and signs checkpoints. It is never printed or logged.
+const auditKeyEnv = config.EnvAuditKey
 
 // defaultAuditRetention is how long prune keeps entries: three years.
 const defaultAuditRetention = "1095d"
@@ -25,7 +25,7 @@ var auditCommands = []struct {
 	name, args, summary string
 	run                 func(ac *auditCmd, fs *flag.FlagSet, args []string) error
 }{
-	{"verify", "", "check the audit log's hash chain and checkpoints; exit 1 if tampered", (*auditCmd).verify},
+	{"verify", "", "check the audit log's chain, read-only; exit 1 if tampered, empty or short of --expect-head/--expect-count", (*auditCmd).verify},
 	{"export", "", "write a campaign's evidence (--campaign ID --format csv|json --out DIR)", (*auditCmd).export},
 	{"prune", "", "remove old entries (--before DATE or --older-than, default " + defaultAuditRetention + ") behind a signed checkpoint", (*auditCmd).prune},
 }
@@ -34,6 +34,7 @@ var auditCommands = []struct {
 type auditCmd struct {
 	e   *env
 	c   *common
+	cfg *config.Config
 	log zerolog.Logger
 	st  *store.Store
 }
@@ -44,7 +45,7 @@ func cmdAudit(e *env, args []string) error {
 		for _, s := range auditCommands {
 			fmt.Fprintf(e.stderr, "  %-7s %s\n", s.name, s.summary)
 		}
-		fmt.Fprintf(e.stderr, "\nCheckpoints are signed with the key in %s: prune needs it, and so does\nverify once the log has been pruned.\n", auditKeyEnv)
+		fmt.Fprintf(e.stderr, "\nThe audit key (%s or store.audit_key) keys the chain and signs prune\ncheckpoints: prune needs it, and so does verify of a keyed or pruned log.\n", auditKeyEnv)
 		if len(args) == 0 {
 			return usagef("audit needs a subcommand")
 		}
@@ -77,70 +78,93 @@ func (ac *auditCmd) parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// open loads the config, the logger and the store.
-func (ac *auditCmd) open() error {
+// open loads the config and the logger, and opens the store: read-only
+// (never created, migrated or written) when readOnly, otherwise an
+// existing database. It never passes the audit key to the store: keying
+// the chain is for the processes that append to it (app.Open).
+func (ac *auditCmd) open(readOnly bool) error {
 	cfg, log, err := ac.e.setup(ac.c)
 	if err != nil {
 		return err
 	}
-	ac.log = log
-	ac.st, err = store.Open(ac.e.ctx, cfg.Store.Path)
+	ac.cfg, ac.log = cfg, log
+	if readOnly {
+		ac.st, err = store.OpenReadOnly(ac.e.ctx, cfg.Store.Path)
+	} else {
+		ac.st, err = store.OpenExisting(ac.e.ctx, cfg.Store.Path)
+	}
 	return err
 }
 
-// key returns the audit key from the environment: nil when unset and not
-// required, an error when required and unset or when too short to be a
-// secret.
+// key returns the configured audit key (store.audit_key or
+// ATTEST_AUDIT_KEY; config validation refuses one too short): nil when
+// unset and not required, an error when required and unset. Call it after
+// open.
 func (ac *auditCmd) key(required bool) ([]byte, error) {
-	k := ac.e.getenv(auditKeyEnv)
-	switch {
-	case k == "" && required:
-		return nil, fmt.Errorf("%s is not set: the checkpoint that replaces pruned entries is signed with it", auditKeyEnv)
-	case k == "":
+	k := ac.cfg.Store.AuditKey
+	if !k.IsSet() {
+		if required {
+			return nil, fmt.Errorf("%s is not set: the checkpoint that replaces pruned entries is signed with it", auditKeyEnv)
+		}
 		return nil, nil
-	case len(k) < 16:
-		return nil, fmt.Errorf("%s is too short: use at least 16 random bytes, such as the output of `openssl rand -hex 32`", auditKeyEnv)
 	}
-	return []byte(k), nil
+	return []byte(k.Reveal()), nil
 }
 
-// auditVerifyJSON is `audit verify --json`'s output.
+// auditVerifyJSON is `audit verify --json`'s output. Head and Count are
+// what to record outside attest and pass back as --expect-head and
+// --expect-count.
 type auditVerifyJSON struct {
 	OK            bool    `json:"ok"`
+	Head          string  `json:"head"`
+	Count         int64   `json:"count"`
 	Entries       int     `json:"entries"`
 	Legacy        int     `json:"legacy"`
 	Checkpoints   int     `json:"checkpoints"`
+	Keyed         bool    `json:"keyed"`
+	KeyedFrom     int64   `json:"keyed_from,omitempty"`
 	FirstBad      int64   `json:"first_bad,omitempty"`
 	BadCheckpoint int64   `json:"bad_checkpoint,omitempty"`
 	Reason        string  `json:"reason,omitempty"`
 	LastID        int64   `json:"last_id"`
 	LastHash      string  `json:"last_hash"`
+	ExpectedAt    int64   `json:"expected_head_at,omitempty"`
 	Seconds       float64 `json:"seconds"`
 }
 
 func (ac *auditCmd) verify(fs *flag.FlagSet, args []string) error {
+	var o store.VerifyOptions
+	fs.StringVar(&o.ExpectHead, "expect-head", "", "a head hash recorded earlier: it must be in the chain, else exit 1 (the newest entries were removed)")
+	fs.Int64Var(&o.ExpectCount, "expect-count", 0, "an entry count recorded earlier: the chain must stand for at least as many")
+	fs.BoolVar(&o.AllowEmpty, "allow-empty", false, "let an empty log pass: a new install's (without it, an empty log fails, since deleting every entry leaves one)")
 	if err := ac.parse(fs, args); err != nil {
+		return err
+	}
+	if o.ExpectCount < 0 {
+		return usagef("--expect-count %d: use a count of entries, 0 or more", o.ExpectCount)
+	}
+	o.ExpectHead = strings.ToLower(strings.TrimSpace(o.ExpectHead))
+	if err := ac.open(true); err != nil {
 		return err
 	}
 	key, err := ac.key(false)
 	if err != nil {
 		return err
 	}
-	if err := ac.open(); err != nil {
-		return err
-	}
+	o.Key, o.RequireKeyed = key, key != nil
 	start := time.Now()
 	var logged time.Time
-	r, err := ac.st.VerifyAudit(ac.e.ctx, key, func(done int) {
+	o.Progress = func(done int) {
 		// Called every 100,000 entries: log the first and then every few seconds.
 		if now := time.Now(); now.Sub(logged) >= 3*time.Second {
 			logged = now
 			ac.log.Info().Str("op", "audit").Int("done", done).Float64("per_second", perSecond(done, now.Sub(start))).
 				Msg("audit verify in progress")
 		}
-	})
+	}
+	r, err := ac.st.VerifyAudit(ac.e.ctx, o)
 	if errors.Is(err, store.ErrNoAuditKey) {
-		return fmt.Errorf("the audit log has been pruned: set %s to the key its checkpoints were signed with", auditKeyEnv)
+		return fmt.Errorf("the audit log is keyed or has been pruned: set %s to its key (%w)", auditKeyEnv, err)
 	}
 	if err != nil {
 		return err
@@ -149,8 +173,9 @@ func (ac *auditCmd) verify(fs *flag.FlagSet, args []string) error {
 	ac.log.Info().Str("op", "audit").Int("entries", r.Entries).Float64("per_second", perSecond(r.Entries, elapsed)).
 		Bool("ok", r.OK()).Int64("first_bad", r.FirstBad).Msg("audit verify done")
 	if ac.c.json {
-		if err := writeJSON(ac.e.stdout, auditVerifyJSON{OK: r.OK(), Entries: r.Entries, Legacy: r.Legacy, Checkpoints: r.Checkpoints,
-			FirstBad: r.FirstBad, BadCheckpoint: r.BadCheckpoint, Reason: r.Reason, LastID: r.LastID, LastHash: r.LastHash,
+		if err := writeJSON(ac.e.stdout, auditVerifyJSON{OK: r.OK(), Head: r.LastHash, Count: r.Total, Entries: r.Entries,
+			Legacy: r.Legacy, Checkpoints: r.Checkpoints, Keyed: r.Keyed, KeyedFrom: r.KeyedFrom, FirstBad: r.FirstBad,
+			BadCheckpoint: r.BadCheckpoint, Reason: r.Reason, LastID: r.LastID, LastHash: r.LastHash, ExpectedAt: r.HeadAt,
 			Seconds: elapsed.Seconds()}); err != nil {
 			return err
 		}
@@ -164,18 +189,7 @@ func (ac *auditCmd) verify(fs *flag.FlagSet, args []string) error {
 	if ac.c.json {
 		return nil
 	}
-	w := ac.e.stdout
-	fmt.Fprintf(w, "Audit log intact: %d entries verified in %.1fs.\n", r.Entries, elapsed.Seconds())
-	if r.Legacy > 0 {
-		fmt.Fprintf(w, "  %d of them were written before the chain existed and cannot be checked.\n", r.Legacy)
-	}
-	if r.Checkpoints > 0 {
-		fmt.Fprintf(w, "  It starts from the newest of %d checkpoints, signed when older entries were pruned.\n", r.Checkpoints)
-	}
-	if r.LastID > 0 {
-		fmt.Fprintf(w, "Head: entry %d, hash %s\n", r.LastID, r.LastHash)
-		fmt.Fprintln(w, "  Record the head outside attest: removing the newest entries leaves a valid chain.")
-	}
+	printVerified(ac.e.stdout, r, o, elapsed)
 	return nil
 }
 
@@ -206,11 +220,11 @@ func (ac *auditCmd) prune(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := ac.key(true)
-	if err != nil {
+	if err := ac.open(false); err != nil {
 		return err
 	}
-	if err := ac.open(); err != nil {
+	key, err := ac.key(true)
+	if err != nil {
 		return err
 	}
 	removed, cp, err := ac.st.PruneAudit(ac.e.ctx, cutoff, key)

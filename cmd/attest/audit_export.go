@@ -46,7 +46,10 @@ func (ac *auditCmd) export(fs *flag.FlagSet, args []string) error {
 	if *format != "csv" && *format != "json" {
 		return usagef("--format %q: use csv or json", *format)
 	}
-	if err := ac.open(); err != nil {
+	if err := ac.open(true); err != nil {
+		return err
+	}
+	if err := currentSchema(ac.e.ctx, ac.st, ac.cfg.Store.Path); err != nil {
 		return err
 	}
 	ctx := ac.e.ctx

@@ -87,11 +87,17 @@ func cmdCampaign(e *env, args []string) error {
 // target parses the flags and the campaign ID argument, opens the store
 // and, when needActor, requires --as.
 func (cc *campaignCmd) target(fs *flag.FlagSet, args []string, needActor bool) (int64, campaign.Actor, error) {
-	if err := cc.parseArgs(fs, args, 1, "one campaign ID"); err != nil {
+	if err := parse(fs, args); err != nil {
 		return 0, campaign.Actor{}, err
 	}
-	id, err := campaignID(fs.Arg(0))
-	if err != nil || !needActor {
+	if fs.NArg() != 1 {
+		return 0, campaign.Actor{}, usagef("expected one campaign ID")
+	}
+	id, err := campaignID(fs.Arg(0)) // a usage error before the store is looked for
+	if err != nil {
+		return 0, campaign.Actor{}, err
+	}
+	if err := cc.open(); err != nil || !needActor {
 		return id, campaign.Actor{}, err
 	}
 	actor, err := cc.actor()
@@ -103,6 +109,9 @@ func (cc *campaignCmd) target(fs *flag.FlagSet, args []string, needActor bool) (
 func (cc *campaignCmd) open() error {
 	var err error
 	if cc.cfg, cc.log, err = cc.e.setup(cc.c); err != nil {
+		return err
+	}
+	if err = store.CheckExists(cc.cfg.Store.Path); err != nil { // no campaign command creates the database
 		return err
 	}
 	if cc.core, err = app.Open(cc.e.ctx, cc.cfg, cc.log, app.Options{}); err != nil {
