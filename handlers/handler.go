@@ -3,18 +3,23 @@
 //
 //   - Interactions (inbound): slash commands, block actions, view
 //     submissions and the App Home become domain commands, after the
-//     clicking user is resolved and checked (Access) on the server. A
-//     value carried in a message only routes (blocks.ParseAction decodes
-//     it); it never authorises.
+//     acting user is resolved and checked (Access) on the server. A value
+//     carried in a message only routes (blocks.ParseAction decodes it, in
+//     the one dispatcher); it never authorises. Files: inbound.go (the
+//     type, its interfaces, the dispatcher and what people read when
+//     something is refused), form_actions.go, admin.go, home.go, slash.go.
 //   - Notifier (outbound): the campaign.Notifier implementation, which
 //     renders forms, reminders, status and approval messages and writes
-//     them to the durable outbox; the bot's sender delivers them.
+//     them to the durable outbox; the bot's sender delivers them. Files:
+//     outbound.go, outbound_forms.go, outbound_approval.go,
+//     outbound_status.go.
 //
-// Each half declares the small interfaces it uses (inbound.go,
-// outbound.go), so each is tested with function-field fakes. Inbound
-// reaches the outbox only through the Outbound interface. Handler
-// assembles both halves from one set of dependencies and keeps the API
-// the bot and the app wire against.
+// Each half declares the small interfaces it uses, so each is tested with
+// function-field fakes; inbound reaches the outbox only through the
+// Outbound interface, which Notifier implements. Handler (this file)
+// assembles both halves, Access (access.go) and the jobs (jobs.go: user
+// mapping, sweeps) from one set of dependencies, and keeps the API the
+// bot and the app wire against.
 package handlers
 
 import (

@@ -50,26 +50,44 @@ type Views interface {
 	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 }
 
-// Outbound is what the inbound half asks the outbound half to show. Text
-// arguments are mrkdwn whose data parts the caller escaped.
-type Outbound interface {
-	Notify(ctx context.Context, n campaign.Notification) error
-	SendReviewerForms(ctx context.Context, c *campaign.Campaign, reviewer string, members []string, version string) error
+// FormViews re-renders forms in place and re-sends them.
+type FormViews interface {
 	// ShowPage, ShowAnswered and ShowClosed replace the form page ref
-	// names, as seen by viewer (the member, or the reviewer who clicked).
+	// names, as seen by viewer (the member, a reviewer, or "" for the IAM
+	// team); note is a plain sentence.
 	ShowPage(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, viewer, key string) error
 	ShowAnswered(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, viewer, key string) error
 	ShowClosed(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, viewer, key, note string) error
+	SendReviewerForms(ctx context.Context, c *campaign.Campaign, reviewer string, members []string, version string) error
+	Notify(ctx context.Context, n campaign.Notification) error
+}
+
+// Posts queues answers and notes. Texts are mrkdwn whose data parts the
+// caller escaped.
+type Posts interface {
+	PostDM(ctx context.Context, oktaUserID, key, text string) error
+	Ephemeral(ctx context.Context, channel, slackUser, key, text string) error
+	PostThread(ctx context.Context, c *campaign.Campaign, key, text string) error
+	RefreshApproval(ctx context.Context, c *campaign.Campaign, key string) error
+	PostReport(ctx context.Context, r *campaign.Report, key string) (summary string, err error)
+	SweepLaunched(ctx context.Context, sweepID int64, entitlements int, note string) error
+}
+
+// StatusViews renders and keeps the live status of campaigns.
+type StatusViews interface {
 	StatusView(ctx context.Context, c *campaign.Campaign) (blocks.Status, error)
 	PostStatus(ctx context.Context, c *campaign.Campaign)
 	RefreshStatus(ctx context.Context, cid int64) error
-	RefreshApproval(ctx context.Context, c *campaign.Campaign, key string) error
-	PostThread(ctx context.Context, c *campaign.Campaign, key, text string) error
-	PostDM(ctx context.Context, oktaUserID, key, text string) error
-	Ephemeral(ctx context.Context, channel, slackUser, key, text string) error
-	PostReport(ctx context.Context, r *campaign.Report, key string) (summary string, err error)
-	SweepLaunched(ctx context.Context, sweepID int64, entitlements int, note string) error
 	WatchDelivery(ctx context.Context, c *campaign.Campaign, launcher string)
+}
+
+// Outbound is all the inbound half asks of the outbound half (Notifier
+// in production, a fake in tests); it is the only way inbound reaches
+// the outbox.
+type Outbound interface {
+	FormViews
+	Posts
+	StatusViews
 }
 
 // Interactions is the inbound half: it turns slash commands, clicks,

@@ -93,6 +93,21 @@ func (s *regCampaigns) FindUser(_ context.Context, _ int64, key string) (campaig
 	return campaign.User{}, campaign.ErrNotFound
 }
 
+// FindUsers and LatestSnapshot serve the engine's identity checks.
+func (s *regCampaigns) FindUsers(_ context.Context, _ int64, key string) ([]campaign.User, error) {
+	var out []campaign.User
+	for _, u := range s.users {
+		if u.ID == key || strings.EqualFold(u.Email, key) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+func (s *regCampaigns) LatestSnapshot(context.Context) (campaign.SnapshotInfo, error) {
+	return campaign.SnapshotInfo{ID: s.c.SnapshotID}, nil
+}
+
 func (s *regCampaigns) Cases(_ context.Context, _ int64, q campaign.CaseQuery) ([]campaign.CaseRecord, error) {
 	var out []campaign.CaseRecord
 	for _, cs := range s.cases {
