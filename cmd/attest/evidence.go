@@ -1,0 +1,187 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	bundle "github.com/attestbot/attest/evidence"
+	"github.com/attestbot/attest/store"
+)
+
+// signingKeyEnv holds the Ed25519 key that signs evidence manifests (PEM,
+// or base64 of the seed); never printed.
+const signingKeyEnv = "ATTEST_EVIDENCE_SIGNING_KEY"
+
+// evidenceCommands are the subcommands of `attest evidence`.
+var evidenceCommands = []struct {
+	name, args, summary string
+	run                 func(e *env, fs *flag.FlagSet, c *common, args []string) error
+}{
+	{"export", "ID --out DIR", "write campaign ID's evidence bundle into DIR (new or empty), its manifest signed", evidenceExport},
+	{"verify", "DIR", "check a bundle offline: hashes, signatures, schemas, audit chain; exit 1 on any mismatch", evidenceVerify},
+	{"public-key", "", "print the PEM public key of " + signingKeyEnv + ", to publish for verify --public-key", evidencePublicKey},
+}
+
+func cmdEvidence(e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(e.stderr, "Usage: attest evidence SUBCOMMAND [flags]\n\nSubcommands:")
+		for _, s := range evidenceCommands {
+			fmt.Fprintf(e.stderr, "  %-10s %-13s %s\n", s.name, s.args, s.summary)
+		}
+		fmt.Fprintf(e.stderr, "\nThe manifest is signed with HMAC-SHA256 under %s (store.audit_key) and,\nwhen %s is set, with Ed25519.\n", auditKeyEnv, signingKeyEnv)
+		if len(args) == 0 {
+			return usagef("evidence needs a subcommand")
+		}
+		return flag.ErrHelp
+	}
+	for _, s := range evidenceCommands {
+		if s.name == args[0] {
+			fs, c := newFlags(e, "evidence "+s.name, s.args, true)
+			return s.run(e, fs, c, args[1:])
+		}
+	}
+	return usagef("unknown evidence subcommand %q", args[0])
+}
+
+// evidenceExport is `attest evidence export ID --out DIR`.
+func evidenceExport(e *env, fs *flag.FlagSet, c *common, args []string) error {
+	out := fs.String("out", "", "directory to write the bundle into: new or empty (required)")
+	d := bundle.DefaultThresholds
+	fast := fs.Float64("fast-seconds", d.FastDecisionSeconds, "a decision this soon after the one before (or the form's delivery) is fast")
+	fastMax := fs.Int("fast-max", d.FastDecisionsMax, "flag a reviewer with more fast decisions than this")
+	within := fs.Float64("within-delivery", d.WithinDeliverySeconds, "count decisions made within this many seconds of the form's delivery")
+	allKept := fs.Int("all-kept-min", d.AllKeptMinCases, "flag a reviewer who kept all of at least this many cases, some stale")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want one campaign ID")
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id <= 0 {
+		return usagef("campaign ID %q is not a number", fs.Arg(0))
+	}
+	if *out == "" {
+		return usagef("--out DIR is required")
+	}
+	cfg, _, err := e.setup(c)
+	if err != nil {
+		return err
+	}
+	o := bundle.Options{Generator: "attest " + version, AuditKey: []byte(cfg.Store.AuditKey.Reveal()),
+		Thresholds: bundle.Thresholds{FastDecisionSeconds: *fast, FastDecisionsMax: *fastMax, WithinDeliverySeconds: *within, AllKeptMinCases: *allKept}}
+	if k := e.getenv(signingKeyEnv); k != "" {
+		if o.SigningKey, err = bundle.ParseSigningKey(k); err != nil {
+			return fmt.Errorf("%s: %w", signingKeyEnv, err)
+		}
+	}
+	if len(o.AuditKey) == 0 && o.SigningKey == nil {
+		fmt.Fprintf(e.stderr, "warning: neither %s nor %s is set: the manifest is unsigned and verify will refuse it without --allow-unsigned\n", auditKeyEnv, signingKeyEnv)
+	}
+	if _, err := os.Stat(cfg.Store.Path); err != nil {
+		return fmt.Errorf("database %s: %w (run `attest sync` first, or set store.path)", cfg.Store.Path, err)
+	}
+	st, err := store.Open(e.ctx, cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	start := time.Now()
+	body, err := bundle.Export(e.ctx, st, id, *out, o)
+	if err != nil {
+		return friendly(err)
+	}
+	if c.json {
+		return writeJSON(e.stdout, map[string]any{"campaign": id, "dir": *out, "files": body.Files,
+			"audit_chain_head": body.AuditChainHead, "seconds": time.Since(start).Seconds()})
+	}
+	var size int64
+	for _, f := range body.Files {
+		size += f.Size
+	}
+	fmt.Fprintf(e.stdout, "wrote %d files (%d bytes) and manifest.json into %s in %s\n", len(body.Files), size, *out,
+		time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(e.stdout, "audit log head at export: entry %d %s\n", body.AuditChainHead.Seq, body.AuditChainHead.Hash)
+	return nil
+}
+
+// errVerifyFailed makes verify exit 1 after printing the report.
+var errVerifyFailed = errors.New("the bundle does not verify")
+
+// evidenceVerify is `attest evidence verify DIR`: no config, no database.
+func evidenceVerify(e *env, fs *flag.FlagSet, c *common, args []string) error {
+	key := fs.String("key", "", "the audit key (default $"+auditKeyEnv+"); prefer --key-file, a flag shows in ps")
+	keyFile := fs.String("key-file", "", "a file holding the audit key")
+	pubFile := fs.String("public-key", "", "a file holding the exporter's Ed25519 public key (PEM or base64): only its signature counts")
+	unsigned := fs.Bool("allow-unsigned", false, "accept a manifest no signature of which can be checked")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want one bundle directory")
+	}
+	o := bundle.VerifyOptions{AllowUnsigned: *unsigned}
+	switch {
+	case *keyFile != "":
+		raw, err := os.ReadFile(*keyFile)
+		if err != nil {
+			return fmt.Errorf("--key-file: %w", err)
+		}
+		o.AuditKey = []byte(strings.TrimSpace(string(raw)))
+	case *key != "":
+		o.AuditKey = []byte(*key)
+	default:
+		o.AuditKey = []byte(e.getenv(auditKeyEnv))
+	}
+	if *pubFile != "" {
+		raw, err := os.ReadFile(*pubFile)
+		if err != nil {
+			return fmt.Errorf("--public-key: %w", err)
+		}
+		if o.PublicKey, err = bundle.ParsePublicKey(string(raw)); err != nil {
+			return fmt.Errorf("--public-key %s: %w", *pubFile, err)
+		}
+	}
+	rep, err := bundle.Verify(fs.Arg(0), o)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		if err := writeJSON(e.stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprint(e.stdout, rep.Summary())
+	}
+	if !rep.OK {
+		return fmt.Errorf("%w: %d problem(s), first: %s: %s", errVerifyFailed, len(rep.Problems), rep.Problems[0].File, rep.Problems[0].Reason)
+	}
+	return nil
+}
+
+// evidencePublicKey prints the public half of the signing key.
+func evidencePublicKey(e *env, fs *flag.FlagSet, _ *common, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	k := e.getenv(signingKeyEnv)
+	if k == "" {
+		return fmt.Errorf("%s is not set", signingKeyEnv)
+	}
+	priv, err := bundle.ParseSigningKey(k)
+	if err != nil {
+		return fmt.Errorf("%s: %w", signingKeyEnv, err)
+	}
+	pem, err := bundle.MarshalPublicKey(priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(pem)
+	return err
+}
