@@ -365,9 +365,10 @@ func (f *fakeOutbound) WatchDelivery(context.Context, *campaign.Campaign, string
 
 // fakeOutbox is OutboxStore: it records the queued items.
 type fakeOutbox struct {
-	mu    sync.Mutex
-	items []slackrec.OutboxItem
-	apps  []campaign.App
+	mu       sync.Mutex
+	items    []slackrec.OutboxItem
+	apps     []campaign.App
+	progress func(prefix string) (map[string]int, error)
 }
 
 func (f *fakeOutbox) Enqueue(_ context.Context, items ...slackrec.OutboxItem) (int, error) {
@@ -377,8 +378,11 @@ func (f *fakeOutbox) Enqueue(_ context.Context, items ...slackrec.OutboxItem) (i
 	return len(items), nil
 }
 
-func (f *fakeOutbox) OutboxProgress(context.Context, string) (map[string]int, error) {
-	return nil, errUnexpected
+func (f *fakeOutbox) OutboxProgress(_ context.Context, prefix string) (map[string]int, error) {
+	if f.progress == nil {
+		return nil, errUnexpected
+	}
+	return f.progress(prefix)
 }
 
 func (f *fakeOutbox) SnapshotApps(context.Context, int64) ([]campaign.App, error) { return f.apps, nil }

@@ -215,3 +215,78 @@ func TestPostReportEscapesTheName(t *testing.T) {
 		t.Fatalf("report text %q, items %+v", text, r.box.items)
 	}
 }
+
+func TestStatus(t *testing.T) {
+	r := newOutbound(t)
+	r.n.Reports = fakeReporter(func(id int64) (*campaign.Report, error) {
+		return &campaign.Report{ID: id, Cases: 10, ByState: map[string]int{"answered_by_member": 4, "revoked": 1},
+			PerReviewer: []campaign.ProgressRow{{Name: "<!here>@example.com", Cases: 3, Open: 2}, {Name: "done@example.com", Cases: 2}}}, nil
+	})
+	r.c.Deadline = t0.Add(12 * time.Hour) // within a day: open reviewers are overdue
+	c := r.c
+	s, err := r.n.StatusView(context.Background(), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Stage1Answered != 4 || s.Stage1Total != 10 || s.Stage2Total != 5 || len(s.Overdue) != 1 || s.Revoked != 1 {
+		t.Fatalf("status %+v", s)
+	}
+	r.n.PostStatus(context.Background(), &c)
+	if err := r.n.RefreshStatus(context.Background(), 7); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.box.items) != 2 || r.box.items[0].Key != "post:status:7" || r.box.items[1].Key != "update:status:7:2026-11-20T12:00:00Z" {
+		t.Fatalf("items %+v", r.box.items)
+	}
+	for _, it := range r.box.items {
+		if strings.Contains(string(it.Payload.Blocks), "<!here>") {
+			t.Errorf("%s: a reviewer's name acts: %s", it.Key, it.Payload.Blocks)
+		}
+	}
+}
+
+func TestWatchDeliveryTellsTheLauncher(t *testing.T) {
+	r := newOutbound(t)
+	r.c.Name = "<!channel> review"
+	r.box.progress = func(prefix string) (map[string]int, error) {
+		if prefix != "post:r:7:" {
+			t.Errorf("progress of %q", prefix)
+		}
+		return map[string]int{"sent": 9, "failed": 1}, nil
+	}
+	c := r.c
+	r.n.WatchDelivery(context.Background(), &c, "00uADMIN")
+	if len(r.box.items) != 1 || r.box.items[0].Target != "okta:00uADMIN" {
+		t.Fatalf("items %+v", r.box.items)
+	}
+	text := r.box.items[0].Payload.Text
+	if !strings.Contains(text, "forms delivered 10 of 10 (100%)") || !strings.Contains(text, "1 could not be delivered") ||
+		strings.Contains(text, "<!channel>") {
+		t.Errorf("delivery note %q", text)
+	}
+}
+
+func TestSweepMessages(t *testing.T) {
+	r := newOutbound(t)
+	findings := []campaign.Finding{{Kind: "stale_user", Email: "<!here>@example.com", Detail: "no sign-in in 120 days"}}
+	if err := r.n.PostSweep(context.Background(), 4, findings, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.n.SweepLaunched(context.Background(), 4, 1, "Review launched by <!channel>: campaign 8."); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.box.items) != 3 {
+		t.Fatalf("items %+v", r.box.items)
+	}
+	if b := buttons(t, r.box.items[0]); b[blocks.ActionSweepReview] != "s:4:-:1" {
+		t.Errorf("sweep button %v", b)
+	}
+	for _, it := range []slackrec.OutboxItem{r.box.items[0], r.box.items[2]} {
+		if strings.Contains(string(it.Payload.Blocks), "<!") {
+			t.Errorf("%s: data acts: %s", it.Key, it.Payload.Blocks)
+		}
+	}
+	if r.box.items[2].Key != "update:sweep:4:launched" || len(buttons(t, r.box.items[2])) != 0 {
+		t.Errorf("launched update %+v", r.box.items[2])
+	}
+}
