@@ -62,7 +62,9 @@ type Options struct {
 // executor. It fails when the store cannot be opened or a configured
 // integration cannot be built; the store is closed again on failure.
 func Open(ctx context.Context, cfg *config.Config, log zerolog.Logger, o Options) (*Core, error) {
-	st, err := store.Open(ctx, cfg.Store.Path)
+	// The audit key reaches every writer through this one open: serve,
+	// sync and every campaign command append to a keyed chain.
+	st, err := store.Open(ctx, cfg.Store.Path, store.WithAuditKey([]byte(cfg.Store.AuditKey.Reveal())))
 	if err != nil {
 		return nil, err
 	}
