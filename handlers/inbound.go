@@ -209,32 +209,47 @@ const (
 	msgBadButton = "This button is not one attest can handle (it may belong to an old message). Open the latest message from attest, or the app's Home tab."
 )
 
-// sentence returns the plain sentence a Slack user sees for err, with an
-// emoji for its kind: the *campaign.Error message for the user-facing
-// kinds, a generic sentence otherwise. Internal errors are logged here,
+// sentence returns the plain sentence a Slack user reads for err: the
+// *campaign.Error message for the user-facing kinds, a generic sentence
+// otherwise. It suits surfaces that mark errors themselves (a modal's
+// field error, a closed form's note). Internal errors are logged here,
 // whole, so the person's generic answer has its story in the log.
 func sentence(log zerolog.Logger, err error) string {
 	code, msg := campaign.ErrorCode(err), campaign.ErrorMessage(err)
 	switch code {
 	case campaign.EInternal:
 		log.Error().Err(err).Msg("internal error; the user was told something went wrong")
-		return ":warning: " + msgInternal
+		return msgInternal
 	case campaign.ETransient:
 		log.Warn().Err(err).Msg("temporary failure shown to the user")
-		return ":hourglass: " + orElse(msg, msgTransient)
+		return orElse(msg, msgTransient)
 	case campaign.EForbidden:
-		return ":no_entry: " + orElse(msg, msgNotYours)
+		return orElse(msg, msgNotYours)
 	case campaign.EConflict:
-		return ":lock: " + orElse(msg, msgConflict)
+		return orElse(msg, msgConflict)
 	case campaign.ENotFound:
-		return ":warning: " + orElse(msg, msgNotFound)
+		return orElse(msg, msgNotFound)
 	}
-	return ":warning: " + orElse(msg, msgInvalid)
+	return orElse(msg, msgInvalid)
 }
 
-// userMessage is sentence escaped for mrkdwn (replies, ephemerals, DMs).
+// emoji marks an answer by the kind of its error.
+func emoji(code string) string {
+	switch code {
+	case campaign.EForbidden:
+		return ":no_entry:"
+	case campaign.EConflict:
+		return ":lock:"
+	case campaign.ETransient:
+		return ":hourglass:"
+	}
+	return ":warning:"
+}
+
+// userMessage is the sentence with its kind's emoji, escaped for mrkdwn
+// (replies, ephemerals, DMs).
 func userMessage(log zerolog.Logger, err error) string {
-	return blocks.Escape(sentence(log, err))
+	return emoji(campaign.ErrorCode(err)) + " " + blocks.Escape(sentence(log, err))
 }
 
 // refuse wraps an engine error with the sentence to show for its kind at

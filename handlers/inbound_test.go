@@ -189,7 +189,7 @@ func TestFormActions(t *testing.T) {
 			func(campaign.AnswerRequest) (*campaign.CaseRecord, error) {
 				return nil, fmt.Errorf("campaign 7 (Quarterly) is closed: %w", campaign.ErrConflict)
 			},
-			[]string{"ShowClosed m:7:00uMEM:1 as \"00uMEM\": :lock: This review stage is closed"}, "stage is closed"},
+			[]string{"ShowClosed m:7:00uMEM:1 as \"00uMEM\": This review stage is closed"}, "stage is closed"},
 		{"database failure is not shown", "UMEM", blocks.ActionMemberSubmit, "m:7:00uMEM:1", map[string]string{"case:1": "keep"},
 			func(campaign.AnswerRequest) (*campaign.CaseRecord, error) {
 				return nil, fmt.Errorf("store: update cases: database is locked (SQLITE_BUSY)")
@@ -343,6 +343,9 @@ func TestSubmitDelegate(t *testing.T) {
 			got := errs[blocks.BlockDelegateTo]
 			if tc.field == "" && errs != nil || !strings.Contains(got, tc.field) || strings.Contains(got, "00uMEM") {
 				t.Fatalf("field errors = %v, want %q", errs, tc.field)
+			}
+			if strings.HasPrefix(got, ":") {
+				t.Errorf("a modal field error %q carries an emoji code Slack shows as text", got)
 			}
 			if tc.field == "" && !r.out.has("PostDM 00uMGR") {
 				t.Errorf("no confirmation: %s", r.out.String())
