@@ -148,9 +148,9 @@ func TestFlippedByteFailsNamingTheFile(t *testing.T) {
 			}
 			defer os.WriteFile(path, orig, 0o640)
 			positions := []int{0, len(orig) / 2, len(orig) - 1}
-			step := max(1, len(orig)/24)
+			step := max(1, len(orig)/12)
 			if name == evidence.FileManifest {
-				step = 5
+				step = 11
 			}
 			for i := step; i < len(orig); i += step {
 				positions = append(positions, i)
