@@ -17,7 +17,7 @@ import (
 var (
 	errNotYourForm = campaign.Errorf(campaign.EForbidden, "This form is not yours to answer.")
 	answerRefusals = map[string]string{
-		campaign.EForbidden: "Some of these items are not yours to decide; your other answers were recorded.",
+		campaign.EForbidden: "Some items on this form are not yours to decide; answers to the others were recorded.",
 		campaign.EInvalid:   "One of the answers is not valid; please choose again.",
 		campaign.ENotFound:  "This form no longer matches the review; open the latest one from the app's Home tab.",
 	}
