@@ -168,3 +168,16 @@ func walk(v any, fn func(map[string]any)) {
 		}
 	}
 }
+
+// The longest value the codec can write fits Slack's button value and
+// private_metadata limits many times over.
+func TestRefFitsSlackLimits(t *testing.T) {
+	longest := ReviewerFormRef(1<<63-1, strings.Repeat("u", maxMember), maxPage)
+	v := longest.Encode()
+	if v == "" || len(v) > maxButtonValue || len(v) > maxPrivateMetadata {
+		t.Fatalf("longest value %q (%d bytes)", v, len(v))
+	}
+	if back, err := ParseRef(v); err != nil || back != longest {
+		t.Fatalf("ParseRef = %+v, %v", back, err)
+	}
+}
