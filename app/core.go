@@ -161,6 +161,8 @@ func (c *Core) newExecutor(ctx context.Context) (*campaign.Executor, error) {
 		ProtectedUsers:  r.ProtectedUsers,
 		MaxOperations:   r.MaxOperations,
 		MaxGroupShare:   r.MaxGroupShare,
+		// The only group the executor ever adds users to.
+		QuarantineGroup: c.Config.Okta.EventHook.QuarantineGroup,
 	}, nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -23,9 +22,12 @@ type Executor struct {
 	Worker string
 	// DryRun does everything but the Okta write, recording "would_remove".
 	DryRun bool
-	// ProtectedGroups and ProtectedUsers (names, ids, emails) are never
-	// touched, whatever the plan says.
+	// ProtectedGroups and ProtectedUsers (names, ids, logins, emails) are
+	// never touched, whatever the plan says: every write passes guard.
 	ProtectedGroups, ProtectedUsers []string
+	// QuarantineGroup is the only group the executor ever adds users to
+	// (okta.event_hook.quarantine_group); empty: it adds nobody anywhere.
+	QuarantineGroup string
 	// MaxOperations and MaxGroupShare bound the blast radius: a plan with
 	// more operations, or removing more than this share of one group's
 	// members, needs one more approval than the definition asks.
@@ -173,28 +175,4 @@ func (x *Executor) Tick(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// protected reports whether a job touches a protected group or user.
-func (x *Executor) protected(ctx context.Context, c *Campaign, op *Operation) (bool, string) {
-	groups := keySet(append(append([]string{}, x.ProtectedGroups...), c.Definition.Remediation.ProtectedGroups...))
-	users := keySet(append(append([]string{}, x.ProtectedUsers...), c.Definition.Remediation.ProtectedUsers...))
-	if users[strings.ToLower(op.UserID)] {
-		return true, "protected user"
-	}
-	if u, err := x.Store.FindUser(ctx, c.SnapshotID, op.UserID); err == nil &&
-		(users[strings.ToLower(u.Email)] || users[strings.ToLower(u.Login)]) {
-		return true, "protected user"
-	}
-	if op.GroupID != "" {
-		if groups[strings.ToLower(op.GroupID)] {
-			return true, "protected group"
-		}
-		if g, err := x.Ops.SnapshotGroup(ctx, c.SnapshotID, op.GroupID); err == nil {
-			if g.Type == GroupBuiltIn || g.Type == GroupApp || groups[strings.ToLower(g.Name)] {
-				return true, "protected group " + g.Name + " (" + g.Type + ")"
-			}
-		}
-	}
-	return false, ""
 }

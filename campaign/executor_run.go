@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 )
@@ -91,143 +90,15 @@ func (x *Executor) present(ctx context.Context, op *Operation) (bool, error) {
 	return found && scope == ScopeUser, err
 }
 
-// execute performs one claimed job.
-func (x *Executor) execute(ctx context.Context, c *Campaign, op *Operation) {
-	if op.Kind == OpAddMembership {
-		x.executeAdd(ctx, c, op)
-		return
-	}
-	if yes, why := x.protected(ctx, c, op); yes {
-		_ = x.finishOp(ctx, c, op, OpSkipped, ResultProtected, nil, why+": attest never changes it")
-		return
-	}
-	// Check against Okta now: access that changed since the snapshot is
-	// reported, not removed blindly.
-	switch op.Kind {
-	case OpRemoveMembership:
-		in, err := x.Okta.HasMembership(ctx, op.UserID, op.GroupID)
-		if err != nil {
-			x.retryOrFail(ctx, c, op, err)
-			return
-		}
-		if !in {
-			_ = x.finishOp(ctx, c, op, OpDone, ResultAlreadyGone, nil, "")
-			return
-		}
-	case OpUnassignApp:
-		scope, found, err := x.Okta.AppAssignment(ctx, op.AppID, op.UserID)
-		if err != nil {
-			x.retryOrFail(ctx, c, op, err)
-			return
-		}
-		if !found {
-			_ = x.finishOp(ctx, c, op, OpDone, ResultAlreadyGone, nil, "")
-			return
-		}
-		if scope != ScopeUser {
-			_ = x.finishOp(ctx, c, op, OpSkipped, ResultChanged, nil, "the app is now granted only through groups")
-			return
-		}
-	default:
-		_ = x.finishOp(ctx, c, op, OpFailed, ResultFailed, fmt.Errorf("unknown operation %q: %w", op.Kind, ErrInvalid), "")
-		return
-	}
-	if x.DryRun {
-		_ = x.finishOp(ctx, c, op, OpDone, ResultWouldRemove, nil, "dry run: not removed")
-		return
-	}
-	var err error
-	if op.Kind == OpRemoveMembership {
-		err = x.Okta.RemoveMembership(ctx, op.UserID, op.GroupID)
-	} else {
-		err = x.Okta.UnassignApp(ctx, op.UserID, op.AppID)
-	}
-	switch {
-	case ctx.Err() != nil:
-		// Stopping: the write may or may not have happened. The job stays
-		// claimed; the next run re-reads Okta before anything else.
-		return
-	case err == nil:
-		_ = x.finishOp(ctx, c, op, OpDone, ResultRemoved, nil, "")
-	case errors.Is(err, ErrNotFound):
-		_ = x.finishOp(ctx, c, op, OpDone, ResultAlreadyGone, nil, "")
-	case errors.Is(err, ErrTransient):
-		// The write may have reached Okta: read before sending it again.
-		if present, rerr := x.present(ctx, op); rerr == nil && !present {
-			_ = x.finishOp(ctx, c, op, OpDone, ResultRemoved, nil, "removed (confirmed by re-reading after an error)")
-			return
-		}
-		x.retryOrFail(ctx, c, op, err)
-	default:
-		_ = x.finishOp(ctx, c, op, OpFailed, ResultFailed, err, "")
-	}
-}
-
-// retryOrFail releases a job for another try after a backoff, or fails it
-// once it has used its attempts.
-func (x *Executor) retryOrFail(ctx context.Context, c *Campaign, op *Operation, err error) {
-	if ctx.Err() != nil {
-		return // stopping: the next run takes the job over
-	}
-	if !errors.Is(err, ErrTransient) || op.Attempts >= x.MaxAttempts {
-		_ = x.finishOp(ctx, c, op, OpFailed, ResultFailed, err, "")
-		return
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(x.Backoff(op.Attempts)):
-	}
-	_ = x.Ops.ReleaseOperation(context.WithoutCancel(ctx), c.ID, op.Seq, x.Worker)
-}
-
-// finishOp records a job's outcome with its evidence, through the run's
-// batching finisher when one is running, else at once.
-func (x *Executor) finishOp(ctx context.Context, c *Campaign, op *Operation, state, result string, err error, note string) error {
-	op.State, op.Result, op.FinishedAt = state, result, x.now()
-	if err != nil {
-		op.ErrorCode, op.ErrorSummary = errorCode(err)
-	}
-	detail := map[string]any{"seq": op.Seq, "kind": op.Kind, "user": op.UserID, "group": op.GroupID, "app": op.AppID,
-		"result": result, "dry_run": x.DryRun}
-	if note != "" {
-		detail["note"] = note
-	}
-	if err != nil {
-		detail["error"] = err.Error()
-	}
-	ev := Event{At: op.FinishedAt, CampaignID: c.ID, Type: "operation." + state, Actor: Actor{Via: "executor", UserID: x.Worker}, Detail: detail}
-	if sink, ok := ctx.Value(sinkKey{}).(chan<- finished); ok {
-		sink <- finished{op, ev}
-		return nil
-	}
-	lost, ferr := x.Ops.FinishOperations(context.WithoutCancel(ctx), []*Operation{op}, []Event{ev})
-	if ferr == nil && len(lost) > 0 {
-		return fmt.Errorf("operation %d was taken over by another executor: %w", op.Seq, ErrConflict)
-	}
-	return ferr
-}
-
-// errorCode pulls Okta's "(E0000006)" code, and the summary before it, out
-// of an error message.
-func errorCode(err error) (string, string) {
-	msg := err.Error()
-	i := strings.LastIndex(msg, " (E")
-	if i < 0 {
-		return "", msg
-	}
-	j := strings.Index(msg[i:], ")")
-	if j < 0 {
-		return "", msg
-	}
-	start := strings.LastIndex(msg[:i], ": ") + 2
-	if start < 2 {
-		start = 0
-	}
-	return msg[i+2 : i+j], msg[start:i]
-}
-
 // sinkKey carries the run's finisher channel in the context.
 type sinkKey struct{}
+
+// job is one claimed operation for a worker; done, when set, is called
+// once it is finished.
+type job struct {
+	op   *Operation
+	done func()
+}
 
 // finished is one outcome waiting to be written.
 type finished struct {
@@ -243,7 +114,7 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 	if workers <= 0 {
 		workers = 4
 	}
-	jobs := make(chan *Operation, 2*workers)
+	jobs := make(chan job, 2*workers)
 	results := make(chan finished, 4*workers)
 	wctx := context.WithValue(ctx, sinkKey{}, (chan<- finished)(results))
 	var wg sync.WaitGroup
@@ -251,8 +122,11 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for op := range jobs {
-				x.execute(wctx, c, op)
+			for j := range jobs {
+				x.execute(wctx, c, j.op)
+				if j.done != nil {
+					j.done()
+				}
 			}
 		}()
 	}
@@ -303,6 +177,11 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 			}
 		}
 	}()
+	// Okta refuses to unassign an app while a membership grants it, and a
+	// plan numbers each user's removals before their unassignments: an
+	// unassignment waits here until the removals of its user sent before
+	// it are finished.
+	removals := map[string]*sync.WaitGroup{}
 	var claimErr error
 	claimed := 0
 	for ctx.Err() == nil {
@@ -316,7 +195,22 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 		}
 		claimed += len(batch)
 		for i := range batch {
-			jobs <- &batch[i]
+			j := job{op: &batch[i]}
+			switch j.op.Kind {
+			case OpRemoveMembership:
+				w := removals[j.op.UserID]
+				if w == nil {
+					w = &sync.WaitGroup{}
+					removals[j.op.UserID] = w
+				}
+				w.Add(1)
+				j.done = w.Done
+			case OpUnassignApp:
+				if w := removals[j.op.UserID]; w != nil {
+					w.Wait()
+				}
+			}
+			jobs <- j
 		}
 	}
 	close(jobs)
@@ -344,43 +238,4 @@ func (x *Executor) openJobs(ctx context.Context, id int64) int {
 		}
 	}
 	return n
-}
-
-// executeAdd performs an approved quarantine: the user joins the group.
-// Protected users are never touched; a user already in the group is
-// recorded as such.
-func (x *Executor) executeAdd(ctx context.Context, c *Campaign, op *Operation) {
-	users := keySet(append(append([]string{}, x.ProtectedUsers...), c.Definition.Remediation.ProtectedUsers...))
-	if users[strings.ToLower(op.UserID)] {
-		_ = x.finishOp(ctx, c, op, OpSkipped, ResultProtected, nil, "protected user: attest never changes their access")
-		return
-	}
-	in, err := x.Okta.HasMembership(ctx, op.UserID, op.GroupID)
-	if err != nil {
-		x.retryOrFail(ctx, c, op, err)
-		return
-	}
-	if in {
-		_ = x.finishOp(ctx, c, op, OpDone, ResultAlreadyDone, nil, "already in the group")
-		return
-	}
-	if x.DryRun {
-		_ = x.finishOp(ctx, c, op, OpDone, ResultWouldRemove, nil, "dry run: not added")
-		return
-	}
-	err = x.Okta.AddMembership(ctx, op.UserID, op.GroupID)
-	switch {
-	case ctx.Err() != nil:
-		return
-	case err == nil:
-		_ = x.finishOp(ctx, c, op, OpDone, ResultAdded, nil, "")
-	case errors.Is(err, ErrTransient):
-		if in, rerr := x.Okta.HasMembership(ctx, op.UserID, op.GroupID); rerr == nil && in {
-			_ = x.finishOp(ctx, c, op, OpDone, ResultAdded, nil, "added (confirmed by re-reading after an error)")
-			return
-		}
-		x.retryOrFail(ctx, c, op, err)
-	default:
-		_ = x.finishOp(ctx, c, op, OpFailed, ResultFailed, err, "")
-	}
 }

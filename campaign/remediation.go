@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Plan item kinds. Only the first two are Okta operations; the others are
+// Plan item kinds. Only the first three are Okta operations; the others are
 // listed for people to handle.
 const (
 	OpRemoveMembership = "remove_membership"
@@ -40,102 +40,157 @@ func Revoked(outcome string) bool {
 }
 
 // BuildPlan turns the revoked cases into Okta operations on the snapshot
-// the campaign reviewed. A direct app assignment becomes an unassignment;
-// an app granted by a group becomes a removal from that group (Okta refuses
-// to unassign a group grant). Removals Okta or policy make unsafe are
-// listed for manual work instead: built-in and protected groups, APP_GROUP
-// memberships (mastered in AD or another source), and memberships a group
-// rule manages (removing them silently adds a rule exclusion). A removal
-// that would also take away an app or group the user keeps is a conflict,
-// listed with what would be lost, never planned. Protected users are never
-// planned. Items are numbered from 1 in a stable order.
+// the campaign reviewed. The plan is a function of its inputs: the same
+// snapshot and cases, in any order, give the same items in the same order.
+//
+// A direct app assignment becomes an unassignment; an app granted by a
+// group becomes a removal from that group (Okta refuses to unassign a group
+// grant). Removals Okta or policy make unsafe are listed for manual work
+// instead: built-in and protected groups, APP_GROUP memberships (mastered
+// in AD or another source), and memberships a group rule manages (removing
+// them silently adds a rule exclusion). Protected users are never planned.
+//
+// A membership removal is a conflict, listed with what would be lost and
+// never planned, only when it takes away something the user keeps (an app
+// not revoked, or the group itself when the campaign kept it) and holds no
+// other way once the plan's other removals are done. Removals are decided
+// one user at a time, trying the user's groups in a fixed order: the group
+// whose removal serves the most revoked cases first, then ascending group
+// id. A group is removed when, given the removals already decided, removing
+// it takes nothing kept away. So when two groups are the only holders of a
+// kept app, the one tried later stays: the one serving fewer revoked cases,
+// or on a tie the higher group id. Every removal is judged against the
+// final plan: a group kept as a conflict would lose something even now, and
+// no removal takes away anything kept.
+//
+// Okta also refuses to unassign a direct assignment while a group
+// membership grants the same app (E0000046). An unassignment is planned
+// only when every group granting the app to the user is removed by the
+// plan, and it is numbered after that user's removals; otherwise it is
+// listed, as a conflict or manual item naming the group that still grants
+// the app. Items are numbered from 1: per user, removals, unassignments,
+// conflicts, manual items.
 func BuildPlan(ix *Index, def *Definition, cases []CaseRecord) []PlanItem {
-	s := ix.Snap
-	protectedGroup := keySet(def.Remediation.ProtectedGroups)
-	protectedUser := keySet(def.Remediation.ProtectedUsers)
-	revokedApps := map[pair]bool{} // user, app id
-	keptGroups := map[pair]bool{}
+	p := newPlanner(ix, def, cases)
+	for i := range cases {
+		p.consider(&cases[i])
+	}
+	p.resolve()
+	p.planUnassigns()
+	return numberPlan(p.items)
+}
+
+// planner holds BuildPlan's working state.
+type planner struct {
+	ix             *Index
+	protectedGroup map[string]bool
+	protectedUser  map[string]bool
+	revokedApps    map[pair]bool // user, app id
+	keptGroups     map[pair]bool // user, group id
+	items          []PlanItem
+	// candidates are the membership removals revoked cases ask for, with
+	// the cases each serves; removed is what resolve decided.
+	candidates map[pair][]int64
+	removed    map[pair]bool
+	// unassigns are the direct assignments revoked cases ask to remove.
+	unassigns map[pair][]int64
+	direct    map[uint64]bool // user<<32|app: a direct assignment in the snapshot
+}
+
+func newPlanner(ix *Index, def *Definition, cases []CaseRecord) *planner {
+	p := &planner{ix: ix,
+		protectedGroup: keySet(def.Remediation.ProtectedGroups),
+		protectedUser:  keySet(def.Remediation.ProtectedUsers),
+		revokedApps:    map[pair]bool{}, keptGroups: map[pair]bool{},
+		candidates: map[pair][]int64{}, removed: map[pair]bool{}, unassigns: map[pair][]int64{}, direct: map[uint64]bool{},
+	}
 	for i := range cases {
 		c := &cases[i]
 		switch {
 		case c.Kind == KindApp && Revoked(c.Outcome):
-			revokedApps[pair{c.UserID, c.EntitlementID}] = true
+			p.revokedApps[pair{c.UserID, c.EntitlementID}] = true
 		case c.Kind == KindGroup && c.Outcome != "" && !Revoked(c.Outcome):
-			keptGroups[pair{c.UserID, c.EntitlementID}] = true
+			p.keptGroups[pair{c.UserID, c.EntitlementID}] = true
 		}
 	}
-	var items []PlanItem
-	candidates := map[pair][]int64{} // user, group -> cases served
-	add := func(kind, user, group, app, reason string, caseID int64) {
-		items = append(items, PlanItem{Kind: kind, UserID: user, GroupID: group, AppID: app, CaseIDs: []int64{caseID}, Reason: reason})
+	return p
+}
+
+func (p *planner) add(kind, user, group, app, reason string, caseIDs ...int64) {
+	p.items = append(p.items, PlanItem{Kind: kind, UserID: user, GroupID: group, AppID: app,
+		CaseIDs: append([]int64(nil), caseIDs...), Reason: reason})
+}
+
+// consider records what one revoked case asks for.
+func (p *planner) consider(c *CaseRecord) {
+	if !Revoked(c.Outcome) {
+		return
 	}
-	considerGroup := func(c *CaseRecord, gid string) {
-		gi, ok := ix.GroupByID[gid]
-		if !ok {
-			add(ItemManual, c.UserID, gid, c.appID(), "group is no longer in the snapshot", c.ID)
-			return
-		}
-		g := &s.Groups[gi]
-		switch {
-		case g.Type == GroupBuiltIn:
-			add(ItemManual, c.UserID, gid, c.appID(), fmt.Sprintf("granted by built-in group %q, which attest never changes", g.Name), c.ID)
-		case protectedGroup[strings.ToLower(g.ID)] || protectedGroup[strings.ToLower(g.Name)]:
-			add(ItemManual, c.UserID, gid, c.appID(), fmt.Sprintf("granted by protected group %q", g.Name), c.ID)
-		case g.Type == GroupApp:
-			add(ItemManual, c.UserID, gid, c.appID(), fmt.Sprintf("group %q is mastered outside Okta (APP_GROUP): remove the membership at its source", g.Name), c.ID)
-		case len(g.RuleIDs) > 0:
-			add(ItemManual, c.UserID, gid, c.appID(), fmt.Sprintf("membership of %q is managed by group rule %s: removing it would add the user to the rule's exclusions", g.Name, strings.Join(g.RuleIDs, ", ")), c.ID)
-		default:
-			k := pair{c.UserID, gid}
-			candidates[k] = append(candidates[k], c.ID)
-		}
+	if p.isProtectedUser(c.UserID) {
+		p.add(ItemManual, c.UserID, "", c.appID(), "protected user: attest never removes their access", c.ID)
+		return
 	}
-	for i := range cases {
-		c := &cases[i]
-		if !Revoked(c.Outcome) {
-			continue
-		}
-		if u, ok := ix.UserByID[c.UserID]; protectedUser[strings.ToLower(c.UserID)] ||
-			ok && (protectedUser[strings.ToLower(s.Users[u].Email)] || protectedUser[strings.ToLower(s.Users[u].Login)]) {
-			add(ItemManual, c.UserID, "", c.appID(), "protected user: attest never removes their access", c.ID)
-			continue
-		}
-		if c.Kind == KindGroup {
-			considerGroup(c, c.EntitlementID)
-			continue
-		}
-		if c.Direct {
-			add(OpUnassignApp, c.UserID, "", c.EntitlementID, "", c.ID)
-		}
-		for _, g := range c.ViaGroups {
-			considerGroup(c, g)
-		}
+	if c.Kind == KindGroup {
+		p.considerGroup(c, c.EntitlementID)
+		return
 	}
-	// Drop conflicting removals until none is left: removing fewer groups
-	// only ever loses less, so this ends.
-	removed := map[pair]bool{}
-	for k := range candidates {
-		removed[k] = true
+	if !c.Direct && len(c.ViaGroups) == 0 {
+		p.add(ItemManual, c.UserID, "", c.EntitlementID, "Okta reports the app as granted through groups, but the snapshot "+
+			"holds no group granting it: remove it in Okta by hand", c.ID)
+		return
 	}
-	for changed := true; changed; {
-		changed = false
-		for k := range removed {
-			if lost := wouldLose(ix, k.a, k.b, removed, revokedApps); len(lost) > 0 || keptGroups[k] {
-				if keptGroups[k] {
-					lost = append(lost, "the group itself, kept in this campaign")
-				}
-				g := s.Groups[ix.GroupByID[k.b]].Name
-				items = append(items, PlanItem{Kind: ItemConflict, UserID: k.a, GroupID: k.b, CaseIDs: candidates[k],
-					Reason: fmt.Sprintf("removing %q would also remove %s", g, strings.Join(lost, ", "))})
-				delete(removed, k)
-				changed = true
-			}
-		}
+	if c.Direct {
+		k := pair{c.UserID, c.EntitlementID}
+		p.unassigns[k] = append(p.unassigns[k], c.ID)
 	}
-	for k := range removed {
-		items = append(items, PlanItem{Kind: OpRemoveMembership, UserID: k.a, GroupID: k.b, CaseIDs: candidates[k]})
+	for _, g := range c.ViaGroups {
+		p.considerGroup(c, g)
 	}
-	return numberPlan(items)
+}
+
+func (p *planner) isProtectedUser(id string) bool {
+	if p.protectedUser[strings.ToLower(id)] {
+		return true
+	}
+	u, ok := p.ix.UserByID[id]
+	if !ok {
+		return false
+	}
+	usr := &p.ix.Snap.Users[u]
+	return p.protectedUser[strings.ToLower(usr.Email)] || p.protectedUser[strings.ToLower(usr.Login)]
+}
+
+// considerGroup lists a membership removal as manual work or as a
+// candidate for resolve.
+func (p *planner) considerGroup(c *CaseRecord, gid string) {
+	gi, ok := p.ix.GroupByID[gid]
+	if !ok {
+		p.add(ItemManual, c.UserID, gid, c.appID(), "group is no longer in the snapshot", c.ID)
+		return
+	}
+	if why := p.manualReason(&p.ix.Snap.Groups[gi]); why != "" {
+		p.add(ItemManual, c.UserID, gid, c.appID(), why, c.ID)
+		return
+	}
+	k := pair{c.UserID, gid}
+	p.candidates[k] = append(p.candidates[k], c.ID)
+}
+
+// manualReason says why attest never removes a membership of g itself, or
+// "" when it may.
+func (p *planner) manualReason(g *Group) string {
+	switch {
+	case g.Type == GroupBuiltIn:
+		return fmt.Sprintf("granted by built-in group %q, which attest never changes", g.Name)
+	case p.protectedGroup[strings.ToLower(g.ID)] || p.protectedGroup[strings.ToLower(g.Name)]:
+		return fmt.Sprintf("granted by protected group %q", g.Name)
+	case g.Type == GroupApp:
+		return fmt.Sprintf("group %q is mastered outside Okta (APP_GROUP): remove the membership at its source", g.Name)
+	case len(g.RuleIDs) > 0:
+		return fmt.Sprintf("membership of %q is managed by group rule %s: removing it would add the user to the rule's exclusions",
+			g.Name, strings.Join(g.RuleIDs, ", "))
+	}
+	return ""
 }
 
 func (c *CaseRecord) appID() string {
@@ -145,55 +200,9 @@ func (c *CaseRecord) appID() string {
 	return ""
 }
 
-// wouldLose lists the labels of apps the user keeps that removing them from
-// group would take away: apps of the group not revoked for the user and
-// held by no other path that survives the planned removals.
-func wouldLose(ix *Index, userID, groupID string, removed map[pair]bool, revoked map[pair]bool) []string {
-	s := ix.Snap
-	u, okU := ix.UserByID[userID]
-	g, okG := ix.GroupByID[groupID]
-	if !okU || !okG {
-		return nil
-	}
-	var lost []string
-	for _, a := range ix.AppsOfGroup[g] {
-		appID := s.Apps[a].ID
-		if revoked[pair{userID, appID}] {
-			continue
-		}
-		if !heldOtherwise(ix, u, a, g, func(other int32) bool {
-			return removed[pair{userID, s.Groups[other].ID}]
-		}) {
-			lost = append(lost, fmt.Sprintf("%q", s.Apps[a].Label))
-		}
-	}
-	sort.Strings(lost)
-	return lost
-}
-
-// heldOtherwise reports whether user u holds app a directly or through a
-// group other than except that is not being removed.
-func heldOtherwise(ix *Index, u, a, except int32, removing func(int32) bool) bool {
-	for _, au := range ix.AppUsers[a] {
-		if au.User == u && au.Direct {
-			return true
-		}
-	}
-	for _, g := range ix.GroupsOfUser[u] {
-		if g == except || removing(g) {
-			continue
-		}
-		for _, ga := range ix.GroupsOfApp[a] {
-			if ga == g {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // numberPlan merges duplicate items (one removal serving several cases)
-// and numbers them in a stable order: user, kind, group, app.
+// and numbers them in a total order: user, kind (removals, unassignments,
+// conflicts, manual), group, app, reason, first case.
 func numberPlan(items []PlanItem) []PlanItem {
 	type k struct{ kind, user, group, app, reason string }
 	at := map[k]int{}
@@ -211,25 +220,49 @@ func numberPlan(items []PlanItem) []PlanItem {
 	for i := range final {
 		ids := final[i].CaseIDs
 		sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
+		final[i].CaseIDs = compactIDs(ids)
 	}
-	rank := map[string]int{OpUnassignApp: 0, OpRemoveMembership: 1, ItemConflict: 2, ItemManual: 3}
-	sort.SliceStable(final, func(i, j int) bool {
+	rank := map[string]int{OpRemoveMembership: 0, OpUnassignApp: 1, ItemConflict: 2, ItemManual: 3}
+	sort.Slice(final, func(i, j int) bool {
 		a, b := final[i], final[j]
-		if a.UserID != b.UserID {
+		switch {
+		case a.UserID != b.UserID:
 			return a.UserID < b.UserID
-		}
-		if rank[a.Kind] != rank[b.Kind] {
+		case rank[a.Kind] != rank[b.Kind]:
 			return rank[a.Kind] < rank[b.Kind]
-		}
-		if a.GroupID != b.GroupID {
+		case a.Kind != b.Kind:
+			return a.Kind < b.Kind
+		case a.GroupID != b.GroupID:
 			return a.GroupID < b.GroupID
+		case a.AppID != b.AppID:
+			return a.AppID < b.AppID
+		case a.Reason != b.Reason:
+			return a.Reason < b.Reason
 		}
-		return a.AppID < b.AppID
+		return firstID(a.CaseIDs) < firstID(b.CaseIDs)
 	})
 	for i := range final {
 		final[i].Seq = i + 1
 	}
 	return final
+}
+
+// compactIDs drops repeats from a sorted list.
+func compactIDs(ids []int64) []int64 {
+	out := ids[:0]
+	for i, id := range ids {
+		if i == 0 || id != ids[i-1] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func firstID(ids []int64) int64 {
+	if len(ids) == 0 {
+		return 0
+	}
+	return ids[0]
 }
 
 func keySet(list []string) map[string]bool {

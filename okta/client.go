@@ -141,31 +141,6 @@ func (c *Client) Stats() CallStats {
 	return CallStats{Calls: c.pacer.calls.Load(), TooMany: c.pacer.tooMany.Load(), Retries: c.pacer.retries.Load()}
 }
 
-// translate turns an SDK error into one of campaign's kinds, keeping Okta's
-// error code and summary for the log.
-func translate(what string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var oe *sdk.Error
-	if errors.As(err, &oe) {
-		kind := campaign.ErrTransient
-		switch oe.ErrorCode {
-		case "E0000007":
-			kind = campaign.ErrNotFound
-		case "E0000006", "E0000011", "E0000015":
-			kind = campaign.ErrForbidden
-		case "E0000001", "E0000003":
-			kind = campaign.ErrInvalid
-		}
-		return fmt.Errorf("okta: %s: %s (%s): %w", what, oe.ErrorSummary, oe.ErrorCode, kind)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("okta: %s: %w", what, err)
-	}
-	return fmt.Errorf("okta: %s: %w: %w", what, campaign.ErrTransient, err)
-}
-
 // CallCounts reports the requests sent, 429s met and retries made, for
 // campaign.CallCounter.
 func (c *Client) CallCounts() (calls, rateLimited, retries int64) {

@@ -39,9 +39,18 @@ func newExecRig(t *testing.T, extraApprovals int, opts ...oktatest.Option) *exec
 // newExecRigLimit is newExecRig with the engine's blast-radius limit set,
 // so a large plan needs one approval more.
 func newExecRigLimit(t *testing.T, extraApprovals, maxOps int, opts ...oktatest.Option) *execRig {
+	return newExecRigOrg(t, extraApprovals, maxOps, nil, opts...)
+}
+
+// newExecRigOrg is newExecRigLimit on the org as mutate changes it before
+// the snapshot.
+func newExecRigOrg(t *testing.T, extraApprovals, maxOps int, mutate func(*oktatest.Org), opts ...oktatest.Option) *execRig {
 	t.Helper()
 	ctx := context.Background()
 	org := oktatest.Generate(oktatest.Params{Seed: 3, Users: 120, Apps: 10, Groups: 16, Now: refNow})
+	if mutate != nil {
+		mutate(org)
+	}
 	// Generous limits: these tests are about correctness; the pacer has its own.
 	roomy := map[oktatest.Bucket]int{oktatest.BucketUsers: 100000, oktatest.BucketGroups: 100000,
 		oktatest.BucketGroupByID: 100000, oktatest.BucketApps: 100000, oktatest.BucketLogs: 100000}
@@ -389,7 +398,7 @@ func TestQuarantineProposalFollowsApproval(t *testing.T) {
 	r := newExecRig(t, 0) // a store with a snapshot of the fake org
 	var quarantine string
 	for _, g := range r.org.Groups {
-		if g.Type == "OKTA_GROUP" {
+		if g.Type == "OKTA_GROUP" && !ruleManaged(r.org, g.ID) {
 			quarantine = g.ID
 			break
 		}
@@ -417,6 +426,7 @@ func TestQuarantineProposalFollowsApproval(t *testing.T) {
 			t.Fatal("a redelivered event proposed twice")
 		}
 		x := r.executor("w")
+		x.QuarantineGroup = quarantine
 		if err := x.Start(ctx, c.ID); !errors.Is(err, campaign.ErrForbidden) {
 			t.Fatalf("executed without approval: %v", err)
 		}
@@ -436,4 +446,14 @@ func TestQuarantineProposalFollowsApproval(t *testing.T) {
 			t.Fatalf("%s: in group = %v, want %v", step.kind, inGroup(), step.wantIn)
 		}
 	}
+}
+
+// ruleManaged reports whether an active group rule adds members to group.
+func ruleManaged(org *oktatest.Org, group string) bool {
+	for _, rule := range org.GroupRules {
+		if rule.Status == "ACTIVE" && slices.Contains(rule.GroupIDs, group) {
+			return true
+		}
+	}
+	return false
 }

@@ -18,8 +18,11 @@ func (s *Server) addGroupMember(w http.ResponseWriter, _ *http.Request, params m
 		if o.User(uid) == nil {
 			return errNotFound(uid, "User")
 		}
+		if e := s.outOfScope(uid); e != nil {
+			return e
+		}
 		if g.Type == "BUILT_IN" || g.Type == "APP_GROUP" {
-			return &apiError{http.StatusForbidden, CodeForbidden, "You do not have permission to perform the requested action"}
+			return &apiError{status: http.StatusForbidden, code: CodeForbidden, summary: "You do not have permission to perform the requested action"}
 		}
 		if !slices.Contains(o.Members[gid], uid) {
 			return o.AddGroupMember(gid, uid)

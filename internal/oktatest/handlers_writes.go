@@ -8,8 +8,11 @@ import (
 
 // The write endpoints the remediation executor calls. Like Okta, a
 // removal answers 204 with no body; a membership Okta cannot change by hand
-// (the built-in Everyone group, a group mastered in AD) answers 403, and
-// unassigning an app a user holds only through groups answers 400.
+// (the built-in Everyone group, a group mastered in AD) answers 403
+// E0000006; unassigning an app while a group membership grants it to the
+// user answers 403 E0000046, whether or not the user also holds a direct
+// assignment; a write on a user outside the admin's scope (RestrictWrites)
+// answers 404 E0000007.
 
 // removeGroupMember serves DELETE /api/v1/groups/{id}/users/{userId}.
 func (s *Server) removeGroupMember(w http.ResponseWriter, _ *http.Request, params map[string]string) {
@@ -25,8 +28,11 @@ func (s *Server) removeGroupMember(w http.ResponseWriter, _ *http.Request, param
 		if o.User(uid) == nil {
 			return errNotFound(uid, "User")
 		}
+		if e := s.outOfScope(uid); e != nil {
+			return e
+		}
 		if g.Type == "BUILT_IN" || g.Type == "APP_GROUP" {
-			return &apiError{http.StatusForbidden, CodeForbidden, "You do not have permission to perform the requested action"}
+			return &apiError{status: http.StatusForbidden, code: CodeForbidden, summary: "You do not have permission to perform the requested action"}
 		}
 		// Okta answers 204 whether or not the user was a member.
 		_ = o.RemoveGroupMember(gid, uid)
@@ -50,14 +56,16 @@ func (s *Server) unassignAppUser(w http.ResponseWriter, _ *http.Request, params 
 		if o.App(aid) == nil {
 			return errNotFound(aid, "AppInstance")
 		}
+		if e := s.outOfScope(uid); e != nil {
+			return e
+		}
+		for _, ga := range o.AppGroups[aid] {
+			if slices.Contains(o.Members[ga.GroupID], uid) {
+				return groupGranted()
+			}
+		}
 		if slices.Contains(o.AppDirect[aid], uid) {
 			return o.RemoveAssignment(aid, uid)
-		}
-		for _, au := range o.AppUsers(aid) {
-			if au.UserID == uid {
-				return badRequest("User " + uid + " cannot be unassigned from app " + aid +
-					" while their group memberships grant them access")
-			}
 		}
 		return errNotFound(uid, "AppUser")
 	}, func(x *index) *index {
@@ -82,6 +90,13 @@ func (s *Server) mutate(fn func(o *Org) error, patch func(x *index) *index) erro
 }
 
 func errNotFound(id, kind string) error { return notFound(id, kind) }
+
+// groupGranted is Okta's answer to unassigning an app that a group
+// membership grants the user.
+func groupGranted() *apiError {
+	return &apiError{status: http.StatusForbidden, code: CodeGroupGranted, summary: "Deactivate application for user forbidden.",
+		causes: []string{"The application cannot be unassigned from the user while their group memberships grant them access"}}
+}
 
 // Error makes apiError usable as an error inside Update.
 func (e *apiError) Error() string { return e.code + ": " + e.summary }

@@ -21,15 +21,19 @@ const (
 	CodeInvalidToken   = "E0000011" // 401
 	CodeMethod         = "E0000022" // 405
 	CodeInvalidSearch  = "E0000031" // 400 bad filter or search
+	CodeUserStatus     = "E0000038" // 403 operation not allowed in the user's current status
+	CodeGroupGranted   = "E0000046" // 403 deactivate application for user forbidden
 	CodeRateLimited    = "E0000047" // 429
 	SummaryRateLimited = "API call exceeded rate limit due to too many requests."
 )
 
-// apiError is an Okta error response.
+// apiError is an Okta error response. causes are the errorSummary of each
+// errorCauses entry.
 type apiError struct {
 	status  int
 	code    string
 	summary string
+	causes  []string
 }
 
 // errorFor returns the Okta error a given status is answered with when
@@ -37,36 +41,36 @@ type apiError struct {
 func errorFor(status int) apiError {
 	switch status {
 	case http.StatusBadRequest:
-		return apiError{status, CodeValidation, "Api validation failed"}
+		return apiError{status: status, code: CodeValidation, summary: "Api validation failed"}
 	case http.StatusUnauthorized:
-		return apiError{status, CodeInvalidToken, "Invalid token provided"}
+		return apiError{status: status, code: CodeInvalidToken, summary: "Invalid token provided"}
 	case http.StatusForbidden:
-		return apiError{status, CodeForbidden, "You do not have permission to perform the requested action"}
+		return apiError{status: status, code: CodeForbidden, summary: "You do not have permission to perform the requested action"}
 	case http.StatusNotFound:
-		return apiError{status, CodeNotFound, "Not found: Resource not found"}
+		return apiError{status: status, code: CodeNotFound, summary: "Not found: Resource not found"}
 	case http.StatusMethodNotAllowed:
-		return apiError{status, CodeMethod, "The endpoint does not support the provided HTTP method"}
+		return apiError{status: status, code: CodeMethod, summary: "The endpoint does not support the provided HTTP method"}
 	case http.StatusTooManyRequests:
-		return apiError{status, CodeRateLimited, SummaryRateLimited}
+		return apiError{status: status, code: CodeRateLimited, summary: SummaryRateLimited}
 	case http.StatusServiceUnavailable:
-		return apiError{status, CodeReadOnly, "Service is in read only mode"}
+		return apiError{status: status, code: CodeReadOnly, summary: "Service is in read only mode"}
 	}
 	if status >= 500 {
-		return apiError{status, CodeInternal, "Internal Server Error"}
+		return apiError{status: status, code: CodeInternal, summary: "Internal Server Error"}
 	}
-	return apiError{status, CodeValidation, "Api validation failed"}
+	return apiError{status: status, code: CodeValidation, summary: "Api validation failed"}
 }
 
 func notFound(id, kind string) *apiError {
-	return &apiError{http.StatusNotFound, CodeNotFound, "Not found: Resource not found: " + id + " (" + kind + ")"}
+	return &apiError{status: http.StatusNotFound, code: CodeNotFound, summary: "Not found: Resource not found: " + id + " (" + kind + ")"}
 }
 
 func badRequest(what string) *apiError {
-	return &apiError{http.StatusBadRequest, CodeValidation, "Api validation failed: " + what}
+	return &apiError{status: http.StatusBadRequest, code: CodeValidation, summary: "Api validation failed: " + what}
 }
 
 func badSearch() *apiError {
-	return &apiError{http.StatusBadRequest, CodeInvalidSearch, "Invalid search criteria."}
+	return &apiError{status: http.StatusBadRequest, code: CodeInvalidSearch, summary: "Invalid search criteria."}
 }
 
 // writeError sends e in Okta's shape. The errorId is unique per response,
@@ -81,7 +85,16 @@ func (s *Server) writeError(w http.ResponseWriter, e apiError) {
 	b = appendString(b, e.code)
 	b = append(b, `,"errorId":`...)
 	b = appendString(b, hashID("oae", strconv.FormatUint(s.seq.Add(1), 10)))
-	b = append(b, `,"errorCauses":[]}`...)
+	b = append(b, `,"errorCauses":[`...)
+	for i, c := range e.causes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"errorSummary":`...)
+		b = appendString(b, c)
+		b = append(b, '}')
+	}
+	b = append(b, `]}`...)
 	w.WriteHeader(e.status)
 	_, _ = w.Write(b)
 }

@@ -36,6 +36,8 @@ type Server struct {
 
 	push pushes // Okta Verify pushes (factors.go)
 
+	writeScope writeScope // users a scoped admin may not change (scope.go)
+
 	inFlight atomic.Int64
 	seq      atomic.Uint64 // error and request ids
 }
