@@ -37,9 +37,12 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 	if err != nil {
 		return nil, err
 	}
-	actor, err := e.identify(ctx, c, req.Actor)
-	if err != nil {
-		return nil, err
+	actor := req.Actor
+	if actor.UserID == "" {
+		// A name (the CLI): who it is decides what the request may see.
+		if actor, err = e.identify(ctx, c, actor); err != nil {
+			return nil, err
+		}
 	}
 	now := e.now()
 	// Apply any stage change that is due, so a late answer meets the
@@ -49,6 +52,14 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 	}
 	cs, err := e.findCase(ctx, c, req)
 	if err != nil {
+		return nil, err
+	}
+	if c.State == StateStage2 && cs.ReviewerID != "" && actor.UserID != cs.UserID && actor.UserID != cs.ReviewerID {
+		// Refused on the id claimed, before asking the directory: a
+		// refusal needs no proof of who clicked, a grant does.
+		return nil, notYours(fmt.Errorf("%s's case for %s is assigned to another reviewer: %w", cs.UserID, cs.Label, ErrForbidden))
+	}
+	if actor, err = e.identify(ctx, c, actor); err != nil {
 		return nil, err
 	}
 	// The stage the answer belongs to: the member's own answer is stage
@@ -154,18 +165,24 @@ func (e *Engine) checkDecision(c *Campaign, cs *CaseRecord, decision, comment st
 // mayDecideForIAM names; never on their own access.
 func (e *Engine) mayReview(ctx context.Context, c *Campaign, cs *CaseRecord, actor Actor) error {
 	if actor.UserID == cs.UserID {
-		return fmt.Errorf("nobody confirms their own access (%s): %w", cs.Label, ErrForbidden)
+		return &Error{Code: EForbidden, Message: "nobody confirms their own access",
+			Err: fmt.Errorf("nobody confirms their own access (%s): %w", cs.Label, ErrForbidden)}
 	}
 	if cs.ReviewerID == "" {
 		if e.mayDecideForIAM(ctx, c, actor) {
 			return nil
 		}
-		return fmt.Errorf("%s's case for %s is the IAM team's to decide: %w", cs.UserID, cs.Label, ErrForbidden)
+		return notYours(fmt.Errorf("%s's case for %s is the IAM team's to decide: %w", cs.UserID, cs.Label, ErrForbidden))
 	}
 	if actor.UserID != cs.ReviewerID {
-		return fmt.Errorf("%s's case for %s is assigned to another reviewer: %w", cs.UserID, cs.Label, ErrForbidden)
+		return notYours(fmt.Errorf("%s's case for %s is assigned to another reviewer: %w", cs.UserID, cs.Label, ErrForbidden))
 	}
 	return nil
+}
+
+// notYours is a refusal to decide a case whose sentence names nobody.
+func notYours(cause error) error {
+	return &Error{Code: EForbidden, Message: "this decision is not yours to make", Err: cause}
 }
 
 // findCase looks the case up by id, or by member and entitlement.

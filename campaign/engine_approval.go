@@ -130,11 +130,11 @@ func (e *Engine) decidePlan(ctx context.Context, id int64, actor Actor, decision
 	if err != nil {
 		return nil, 0, err
 	}
-	if c.State != StateClosed {
-		return c, 0, fmt.Errorf("campaign %d is %s; only a closed campaign's plan can be decided: %w", c.ID, c.State, ErrConflict)
-	}
 	if actor, err = e.identify(ctx, c, actor); err != nil {
 		return c, 0, err
+	}
+	if c.State != StateClosed {
+		return c, 0, fmt.Errorf("campaign %d is %s; only a closed campaign's plan can be decided: %w", c.ID, c.State, ErrConflict)
 	}
 	if !e.mayApprove(ctx, c, actor) {
 		return c, 0, fmt.Errorf("%s is not an approver of campaign %d: %w", actor, c.ID, ErrForbidden)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"os/user"
 	"strconv"
 	"strings"
 
@@ -137,12 +139,26 @@ func (cc *campaignCmd) warnUndelivered() {
 	fmt.Fprintln(cc.e.stderr, "Slack is not configured (SLACK_BOT_TOKEN, SLACK_APP_TOKEN): nothing will be delivered to people, and nothing is recorded as sent.")
 }
 
-// actor is the --as user; required for commands that act.
+// actor is the --as user; required for commands that act. The engine
+// resolves the name (login or email) to the Okta user it is and refuses
+// anyone not in the directory; the operating-system user and host ride
+// along as evidence for the audit entry.
 func (cc *campaignCmd) actor() (campaign.Actor, error) {
 	if cc.as == "" {
 		return campaign.Actor{}, usagef("--as EMAIL is required: who is acting")
 	}
-	return campaign.Actor{Email: cc.as, Via: "cli"}, nil
+	return cliActor(cc.as), nil
+}
+
+// cliActor is a CLI actor named by login or email, with the
+// operating-system user and host that ran the command.
+func cliActor(name string) campaign.Actor {
+	a := campaign.Actor{Email: name, Via: "cli", As: name}
+	if u, err := user.Current(); err == nil {
+		a.OSUser = u.Username
+	}
+	a.Host, _ = os.Hostname()
+	return a
 }
 
 // parseArgs parses flags and wants exactly n positional arguments.

@@ -19,13 +19,14 @@ func (cc *campaignCmd) start(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		return err
 	}
-	owner := campaign.Actor{Email: cc.as, Via: "cli"}
-	if owner.Email == "" {
-		owner.Email = def.Owner
+	name := cc.as
+	if name == "" {
+		name = def.Owner
 	}
-	if owner.Email == "" {
+	if name == "" {
 		return usagef("--as EMAIL (the launcher) is required when the definition has no owner")
 	}
+	owner := cliActor(name)
 	req := campaign.LaunchRequest{Definition: def, YAML: text, Owner: owner, Trigger: "cli"}
 	if *deadline != "" {
 		if req.Deadline, err = parseDate(*deadline); err != nil {
