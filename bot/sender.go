@@ -4,19 +4,17 @@
 package bot
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"math/rand/v2"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/attestbot/attest/internal/slackrec"
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"golang.org/x/time/rate"
+
+	"github.com/attestbot/attest/internal/slackrec"
 )
 
 // metaType marks attest's messages so that a message whose send outcome
@@ -24,10 +22,15 @@ import (
 // instead of being sent twice.
 const metaType = "attest_outbox"
 
-// Sender delivers the outbox. Messages go out at most Rate per second
-// overall and one per second per channel (Slack's chat.postMessage limit),
-// a 429 pauses sending for its Retry-After, 5xx answers and network errors
-// are retried with backoff, and permanent errors fail the one message.
+// Sender delivers the outbox. Each target (a channel, or a person's DM) is
+// its own queue: its messages go out in the order they were queued, at
+// most one every PerChannel (Slack's chat.postMessage limit), and its
+// backlog never delays another target. Among the targets with something
+// due, the highest priority goes first (alerts and approvals, then answers
+// to clicks, then the bulk of forms; see slackrec.PriorityOf). Messages
+// go out at most Rate per second overall; a 429 pauses sending for its
+// Retry-After, 5xx answers and network errors are retried with backoff,
+// and permanent errors fail the one message.
 type Sender struct {
 	API   *slack.Client
 	Store slackrec.OutboxStore
@@ -35,12 +38,16 @@ type Sender struct {
 	Now   func() time.Time
 	// Rate bounds messages per second across the workspace (default 20).
 	Rate float64
-	// PerChannel is the gap between two messages to one channel (default 1 s).
+	// PerChannel is the gap between two messages to one target (default 1 s).
 	PerChannel time.Duration
 	// MaxAttempts bounds tries of one message (default 8).
 	MaxAttempts int
-	// Workers is how many channels are served at once (default 16).
+	// Workers is how many Slack calls run at once (default 16); Run keeps
+	// at most twice as many messages claimed, so a new alert waits behind
+	// a few messages at most, never behind a backlog.
 	Workers int
+	// Poll is how often an idle Run looks for new messages (default 100 ms).
+	Poll time.Duration
 	// Observe, when set, hears the outcome of every Slack call: "ok",
 	// "rate_limited" or "error", for metrics.
 	Observe func(outcome string)
@@ -48,7 +55,7 @@ type Sender struct {
 	once     sync.Once
 	limiter  *rate.Limiter
 	mu       sync.Mutex
-	channel  map[string]time.Time // next time a channel may receive
+	channel  map[string]time.Time // next time a target may receive
 	pausedTo time.Time            // a 429 pauses everything until then
 	sent     int
 }
@@ -70,38 +77,12 @@ func (s *Sender) init() {
 		if s.Workers <= 0 {
 			s.Workers = 16
 		}
+		if s.Poll <= 0 {
+			s.Poll = 100 * time.Millisecond
+		}
 		s.limiter = rate.NewLimiter(rate.Limit(s.Rate), 1)
 		s.channel = map[string]time.Time{}
 	})
-}
-
-// Run delivers the outbox until ctx ends: first it settles messages a
-// stopped process left mid-send, then it sends what is due, polling when
-// idle.
-func (s *Sender) Run(ctx context.Context) error {
-	s.init()
-	if err := s.Recover(ctx); err != nil {
-		s.Log.Error().Err(err).Msg("outbox recovery failed")
-	}
-	last := time.Now()
-	for ctx.Err() == nil {
-		n, err := s.Tick(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.Log.Error().Err(err).Msg("outbox")
-		}
-		if time.Since(last) > 10*time.Second {
-			counts, _ := s.Store.OutboxCounts(ctx)
-			s.Log.Info().Interface("outbox", counts).Int("sent", s.Sent()).Msg("outbox progress")
-			last = time.Now()
-		}
-		if n == 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}
-	return nil
 }
 
 // Sent is how many messages this sender delivered.
@@ -111,169 +92,130 @@ func (s *Sender) Sent() int {
 	return s.sent
 }
 
-// Tick sends the messages due now, one channel at a time in order, and
-// returns how many it handled.
+// Run delivers the outbox until ctx ends: first it settles messages a
+// stopped process left mid-send, then it keeps claiming the first message
+// of each target that may receive now, best priority first, and starts
+// each on its own call as the workspace limit allows. It returns nil when
+// ctx ends, after the calls in flight finished; claimed messages not yet
+// started are put back.
+func (s *Sender) Run(ctx context.Context) error {
+	s.init()
+	if err := s.Recover(ctx); err != nil {
+		s.Log.Error().Err(err).Msg("outbox recovery failed")
+	}
+	var (
+		inflight sync.WaitGroup
+		ready    []slackrec.OutboxItem
+		slots    = make(chan struct{}, s.Workers)
+		done     = make(chan struct{}, 1) // a call ended: room to claim
+		lastLog  = time.Now()
+		claimed  time.Time
+	)
+	defer func() {
+		s.requeue(ready, "stopped")
+		inflight.Wait()
+	}()
+	for ctx.Err() == nil {
+		// Claim when running low, and every Poll anyway so that an alert
+		// queued behind a full lookahead overtakes it.
+		if room := 2*s.Workers - len(ready); room > 0 && (len(ready) < s.Workers || time.Since(claimed) >= s.Poll) {
+			claimed = time.Now()
+			items, err := s.claim(ctx, room, true)
+			if err != nil && ctx.Err() == nil {
+				s.Log.Error().Err(err).Msg("outbox")
+			}
+			ready = append(ready, items...)
+			slices.SortStableFunc(ready, byPriority)
+		}
+		if time.Since(lastLog) > 10*time.Second {
+			counts, _ := s.Store.OutboxCounts(ctx)
+			s.Log.Info().Interface("outbox", counts).Int("sent", s.Sent()).Msg("outbox progress")
+			lastLog = time.Now()
+		}
+		if len(ready) == 0 {
+			select {
+			case <-ctx.Done():
+			case <-done:
+			case <-time.After(s.Poll):
+			}
+			continue
+		}
+		if err := s.turn(ctx); err != nil {
+			return nil
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		it := ready[0]
+		ready = ready[1:]
+		s.pace(it.Target)
+		inflight.Add(1)
+		go func() {
+			defer inflight.Done()
+			defer func() {
+				<-slots
+				select {
+				case done <- struct{}{}:
+				default:
+				}
+			}()
+			s.deliver(ctx, it)
+		}()
+	}
+	return nil
+}
+
+// byPriority orders claimed items: best priority first, then oldest.
+func byPriority(a, b slackrec.OutboxItem) int {
+	if c := cmp.Compare(b.Priority, a.Priority); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// Tick claims the first due message of each target (at most Workers) and
+// sends them, each after its target's pacing, returning how many it
+// handled. Run does the same continuously; Tick serves tests and one-off
+// drains.
 func (s *Sender) Tick(ctx context.Context) (int, error) {
 	s.init()
-	items, err := s.Store.ClaimOutbox(ctx, s.Now(), 50*s.Workers)
+	items, err := s.claim(ctx, s.Workers, false)
 	if err != nil || len(items) == 0 {
 		return 0, err
 	}
-	// Channels are independent; messages to one channel keep their order.
-	byTarget := map[string][]slackrec.OutboxItem{}
-	var order []string
-	for _, it := range items {
-		if _, ok := byTarget[it.Target]; !ok {
-			order = append(order, it.Target)
-		}
-		byTarget[it.Target] = append(byTarget[it.Target], it)
-	}
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, s.Workers)
-	for _, target := range order {
+	for _, it := range items {
 		wg.Add(1)
-		sem <- struct{}{}
-		go func(list []slackrec.OutboxItem) {
+		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			for i, it := range list {
-				if ctx.Err() != nil {
-					s.requeue(list[i:], "stopped")
-					return
-				}
-				s.deliver(ctx, it)
+			if err := s.wait(ctx, it.Target); err != nil {
+				s.requeue([]slackrec.OutboxItem{it}, "stopped")
+				return
 			}
-		}(byTarget[target])
+			s.deliver(ctx, it)
+		}()
 	}
 	wg.Wait()
 	return len(items), nil
 }
 
-// requeue returns claimed items unsent.
-func (s *Sender) requeue(items []slackrec.OutboxItem, why string) {
-	for _, it := range items {
-		_ = s.Store.OutboxRetry(context.Background(), it.ID, s.Now(), why)
-	}
-}
-
-// deliver makes one Slack call for an item and records the outcome.
-func (s *Sender) deliver(ctx context.Context, it slackrec.OutboxItem) {
-	if err := s.wait(ctx, it.Target); err != nil {
-		s.requeue([]slackrec.OutboxItem{it}, "stopped")
-		return
-	}
-	channel, ts, err := s.call(ctx, it)
-	if s.Observe != nil {
-		var rl *slack.RateLimitedError
-		switch {
-		case err == nil:
-			s.Observe("ok")
-		case errors.As(err, &rl):
-			s.Observe("rate_limited")
-		default:
-			s.Observe("error")
-		}
-	}
-	if err == nil {
-		if err := s.Store.OutboxSent(context.Background(), it.ID, channel, ts); err != nil {
-			s.Log.Error().Err(err).Int64("outbox", it.ID).Msg("record sent message")
-		}
-		s.mu.Lock()
-		s.sent++
-		s.mu.Unlock()
-		return
-	}
-	var rl *slack.RateLimitedError
-	switch {
-	case errors.As(err, &rl):
-		s.pause(rl.RetryAfter)
-		s.Log.Warn().Dur("retry_after", rl.RetryAfter).Str("key", it.Key).Msg("slack rate limit; pausing")
-		_ = s.Store.OutboxRetry(context.Background(), it.ID, s.Now().Add(rl.RetryAfter), err.Error())
-	case transient(err) && it.Attempts < s.MaxAttempts:
-		backoff := time.Duration(500*(1<<min(it.Attempts, 6))) * time.Millisecond
-		backoff += time.Duration(rand.Int64N(int64(backoff / 2)))
-		s.Log.Warn().Err(err).Str("key", it.Key).Int("attempt", it.Attempts).Msg("slack call failed; retrying")
-		_ = s.Store.OutboxRetry(context.Background(), it.ID, s.Now().Add(backoff), err.Error())
-	default:
-		s.Log.Error().Err(err).Str("key", it.Key).Str("target", it.Target).Msg("slack message failed")
-		_ = s.Store.OutboxFail(context.Background(), it.ID, err.Error())
-	}
-}
-
-// wait blocks until the workspace limiter, any 429 pause and the target
-// channel's pacing allow one more message.
-func (s *Sender) wait(ctx context.Context, target string) error {
-	for {
+// claim claims up to limit heads of targets; with paced, the targets that
+// may not receive yet are passed over.
+func (s *Sender) claim(ctx context.Context, limit int, paced bool) ([]slackrec.OutboxItem, error) {
+	var skip []string
+	if paced {
 		s.mu.Lock()
 		now := time.Now()
-		until := s.pausedTo
-		if next := s.channel[target]; next.After(until) {
-			until = next
-		}
-		if !until.After(now) {
-			s.channel[target] = now.Add(s.PerChannel)
-			s.mu.Unlock()
-			return s.limiter.Wait(ctx)
+		for target, next := range s.channel {
+			if next.After(now) {
+				skip = append(skip, target)
+			} else {
+				delete(s.channel, target)
+			}
 		}
 		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(until.Sub(now)):
-		}
 	}
-}
-
-func (s *Sender) pause(d time.Duration) {
-	if d <= 0 {
-		d = time.Second
-	}
-	s.mu.Lock()
-	if until := time.Now().Add(d); until.After(s.pausedTo) {
-		s.pausedTo = until
-	}
-	s.mu.Unlock()
-}
-
-// transient reports whether a failed call may succeed later.
-func transient(err error) bool {
-	if errors.Is(err, errNoChannel) {
-		return false
-	}
-	var sc slack.StatusCodeError
-	if errors.As(err, &sc) {
-		return sc.Code >= 500
-	}
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) {
-		switch se.Err {
-		case "internal_error", "fatal_error", "service_unavailable", "request_timeout":
-			return true
-		}
-		return false
-	}
-	msg := err.Error()
-	return !strings.Contains(msg, "invalid_") && !strings.Contains(msg, "_not_found") && !strings.Contains(msg, "not_in_channel") &&
-		!strings.Contains(msg, "too_long") && !strings.Contains(msg, "messages_tab_disabled")
-}
-
-// blocksOf decodes stored Block Kit JSON.
-func blocksOf(raw []byte) (slack.Blocks, error) {
-	var b slack.Blocks
-	if len(raw) == 0 {
-		return b, nil
-	}
-	err := json.Unmarshal(raw, &b)
-	return b, err
-}
-
-func keyMeta(key string) slack.MsgOption {
-	return slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metaType, EventPayload: map[string]any{"key": key}})
-}
-
-// errNoChannel is a target that cannot be reached.
-var errNoChannel = errors.New("no Slack channel for target")
-
-func targetErr(it slackrec.OutboxItem, err error) error {
-	return fmt.Errorf("outbox %s to %s: %w", it.Key, it.Target, err)
+	return s.Store.ClaimHeads(ctx, s.Now(), limit, skip)
 }

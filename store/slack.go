@@ -97,8 +97,8 @@ func (s *Store) Enqueue(ctx context.Context, items ...slackrec.OutboxItem) (int,
 	now := s.Now()
 	added := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO outbox (key, kind, target, ref, thread_ref, payload, next_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO outbox (key, kind, target, ref, thread_ref, payload, next_at, created_at, priority)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -113,7 +113,8 @@ func (s *Store) Enqueue(ctx context.Context, items ...slackrec.OutboxItem) (int,
 			if !it.NextAt.IsZero() {
 				next = fmtSortable(it.NextAt)
 			}
-			res, err := stmt.ExecContext(ctx, it.Key, it.Kind, it.Target, it.Ref, it.ThreadRef, string(payload), next, fmtTime(now))
+			res, err := stmt.ExecContext(ctx, it.Key, it.Kind, it.Target, it.Ref, it.ThreadRef, string(payload), next, fmtTime(now),
+				slackrec.PriorityOf(it))
 			if err != nil {
 				return err
 			}
@@ -129,13 +130,13 @@ func (s *Store) Enqueue(ctx context.Context, items ...slackrec.OutboxItem) (int,
 	return added, nil
 }
 
-const outboxCols = `id, key, kind, target, ref, thread_ref, payload, state, attempts, next_at, channel, ts, created_at`
+const outboxCols = `id, key, kind, target, ref, thread_ref, payload, state, attempts, next_at, channel, ts, created_at, priority`
 
 func scanOutbox(r *sql.Rows) (slackrec.OutboxItem, error) {
 	var it slackrec.OutboxItem
 	var payload, next, created string
 	if err := r.Scan(&it.ID, &it.Key, &it.Kind, &it.Target, &it.Ref, &it.ThreadRef, &payload, &it.State, &it.Attempts,
-		&next, &it.Channel, &it.TS, &created); err != nil {
+		&next, &it.Channel, &it.TS, &created, &it.Priority); err != nil {
 		return it, err
 	}
 	it.NextAt, it.CreatedAt = parseTime(next), parseTime(created)
@@ -144,14 +145,37 @@ func scanOutbox(r *sql.Rows) (slackrec.OutboxItem, error) {
 
 // ClaimOutbox moves due pending items to sending, oldest first.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int) ([]slackrec.OutboxItem, error) {
+	return s.claimOutbox(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?`,
+		fmtSortable(now), limit)
+}
+
+// ClaimHeads moves to sending the first item still to send of each due
+// target, highest priority first, then oldest, passing over the targets in
+// skip.
+func (s *Store) ClaimHeads(ctx context.Context, now time.Time, limit int, skip []string) ([]slackrec.OutboxItem, error) {
+	// The index keeps the claim a walk in priority order that stops at
+	// limit, instead of a sort of every pending row.
+	q := `SELECT ` + outboxCols + ` FROM outbox o INDEXED BY outbox_claim WHERE state = 'pending' AND next_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.target = o.target AND p.state IN ('pending', 'sending') AND p.id < o.id)`
+	args := []any{fmtSortable(now)}
+	if len(skip) > 0 {
+		q += ` AND target NOT IN (?` + strings.Repeat(`, ?`, len(skip)-1) + `)`
+		for _, t := range skip {
+			args = append(args, t)
+		}
+	}
+	return s.claimOutbox(ctx, q+` ORDER BY priority DESC, id LIMIT ?`, append(args, limit)...)
+}
+
+// claimOutbox moves the pending items a query selects to sending.
+func (s *Store) claimOutbox(ctx context.Context, query string, args ...any) ([]slackrec.OutboxItem, error) {
 	var out []slackrec.OutboxItem
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := eachRow(ctx, tx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?`,
-			[]any{fmtSortable(now), limit}, func(r *sql.Rows) error {
-				it, err := scanOutbox(r)
-				out = append(out, it)
-				return err
-			}); err != nil {
+		if err := eachRow(ctx, tx, query, args, func(r *sql.Rows) error {
+			it, err := scanOutbox(r)
+			out = append(out, it)
+			return err
+		}); err != nil {
 			return err
 		}
 		for i := range out {

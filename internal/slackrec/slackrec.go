@@ -6,6 +6,7 @@ package slackrec
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -17,6 +18,36 @@ const (
 	KindUpload    = "upload"    // a file into a channel or thread
 )
 
+// Outbox priorities: among the targets with something to send, the sender
+// serves the highest priority first (messages to one target always go in
+// the order they were queued).
+const (
+	// PriorityAuto (zero) lets Enqueue pick by PriorityOf.
+	PriorityAuto = 0
+	// PriorityBulk is a campaign's fan-out of forms and reminders to DMs.
+	PriorityBulk = 1
+	// PriorityInteractive answers someone's click: updates, ephemerals.
+	PriorityInteractive = 2
+	// PriorityUrgent is a channel message: alerts, approvals, status.
+	PriorityUrgent = 3
+)
+
+// PriorityOf is the priority an item gets when queued without one: updates
+// and ephemeral replies answer a person waiting, posts and uploads to a
+// channel (or to a Slack user id, as replies are addressed) are alerts,
+// approvals and answers, and posts to "okta:" DMs are the bulk.
+func PriorityOf(it OutboxItem) int {
+	switch {
+	case it.Priority != PriorityAuto:
+		return it.Priority
+	case it.Kind == KindUpdate || it.Kind == KindEphemeral:
+		return PriorityInteractive
+	case strings.HasPrefix(it.Target, "okta:"):
+		return PriorityBulk
+	}
+	return PriorityUrgent
+}
+
 // OutboxItem is one queued Slack call. Target is a channel id, or
 // "okta:<user id>" for that user's DM (opened at send time).
 type OutboxItem struct {
@@ -24,6 +55,7 @@ type OutboxItem struct {
 	Key       string // idempotency key: the same key is queued once
 	Kind      string
 	Target    string
+	Priority  int    // PriorityBulk..PriorityUrgent; PriorityAuto picks by PriorityOf
 	Ref       string // post: store the sent message under this ref; update: the message to update
 	ThreadRef string // post into the thread of this ref
 	Payload   Payload
@@ -54,6 +86,12 @@ type OutboxStore interface {
 	// ClaimOutbox moves up to limit due pending items to sending and
 	// returns them, oldest first.
 	ClaimOutbox(ctx context.Context, now time.Time, limit int) ([]OutboxItem, error)
+	// ClaimHeads moves to sending, and returns, up to limit due items that
+	// are each the first of their target still to send (none earlier is
+	// pending or sending), highest priority first, then oldest; targets in
+	// skip are passed over. So one target's backlog never holds up
+	// another's, and a target's messages go out in order.
+	ClaimHeads(ctx context.Context, now time.Time, limit int, skip []string) ([]OutboxItem, error)
 	// OutboxSent records the message Slack accepted, and its ref.
 	OutboxSent(ctx context.Context, id int64, channel, ts string) error
 	// OutboxRetry puts an item back as pending for a later attempt.

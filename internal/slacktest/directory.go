@@ -95,23 +95,32 @@ func (s *Server) DMChannel(userID string) (string, bool) {
 	return id, ok
 }
 
+// builtinUsers are Slackbot and the bot user, which Slack lists first.
+var builtinUsers = []User{
+	{ID: SlackbotID, TeamID: TeamID, Name: "slackbot", RealName: "Slackbot"},
+	{ID: BotUserID, TeamID: TeamID, Name: "attest", RealName: "Attest", IsBot: true},
+}
+
 // allUsers lists users as users.list does: Slackbot and the bot user first
 // unless WithoutBuiltinUsers, then the directory in insertion order.
 func (st *state) allUsers(cfg config) []User {
 	var out []User
 	if cfg.builtinUsers {
-		out = append(out,
-			User{ID: SlackbotID, TeamID: TeamID, Name: "slackbot", RealName: "Slackbot"},
-			User{ID: BotUserID, TeamID: TeamID, Name: "attest", RealName: "Attest", IsBot: true})
+		out = append(out, builtinUsers...)
 	}
 	return append(out, st.users...)
 }
 
 // findUser looks a user up by id, built-in users included.
 func (st *state) findUser(cfg config, id string) (User, bool) {
-	for _, u := range st.allUsers(cfg) {
-		if u.ID == id {
-			return u, true
+	if i, ok := st.userIdx[id]; ok {
+		return st.users[i], true
+	}
+	if cfg.builtinUsers {
+		for _, u := range builtinUsers {
+			if u.ID == id {
+				return u, true
+			}
 		}
 	}
 	return User{}, false
