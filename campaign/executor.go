@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -148,8 +149,14 @@ func BlastRadius(ctx context.Context, st Store, c *Campaign, plan []PlanItem, ma
 			members[m.GroupID]++
 		}
 	}
-	for g, n := range perGroup {
-		if members[g] > 0 && float64(n)/float64(members[g]) > maxShare {
+	// In group id order, so the same plan always gives the same answer.
+	groups := make([]string, 0, len(perGroup))
+	for g := range perGroup {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+	for _, g := range groups {
+		if n := perGroup[g]; members[g] > 0 && float64(n)/float64(members[g]) > maxShare {
 			return fmt.Sprintf("removing %d of the %d members of group %s exceeds %.0f%%", n, members[g], g, 100*maxShare), nil
 		}
 	}
