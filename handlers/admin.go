@@ -177,33 +177,28 @@ func slackMention(id string) string {
 // sweepRefusals say why a sweep review was refused.
 var sweepRefusals = map[string]string{
 	campaign.EForbidden: "You may not start this review.",
-	campaign.EInvalid:   "These findings cannot be reviewed as they are.",
+	campaign.EInvalid:   "This sweep found nothing that can be reviewed.",
 	campaign.ENotFound:  "This sweep is no longer kept; run a new one.",
+	campaign.EConflict:  "A review of this sweep was already started.",
 }
 
-// sweepAction launches the review of a sweep's findings (IAM admins).
+// sweepAction launches the review of a sweep's findings (IAM admins). The
+// engine claims the sweep before it launches, so two clicks launch once.
 func (x *Interactions) sweepAction(ctx context.Context, cb slack.InteractionCallback, ref blocks.Ref, actor campaign.Actor) error {
 	if err := x.Access.requireAdmin(ctx, cb.User.ID, "start reviews"); err != nil {
 		return err
 	}
-	if x.Sweeps == nil {
-		return campaign.Errorf(campaign.EInvalid, "Sweeps are not kept by this installation.")
-	}
-	covered, launched, err := x.Sweeps.Sweep(ctx, ref.ID)
+	c, err := x.Engine.LaunchSweepReview(ctx, ref.ID, actor, nil)
 	if err != nil {
 		return refuse(err, sweepRefusals)
-	}
-	if launched != 0 {
-		return campaign.Errorf(campaign.EConflict, "Campaign %d already reviews this sweep.", launched)
-	}
-	c, err := x.Engine.LaunchSweep(ctx, covered, actor, nil)
-	if err != nil {
-		return refuse(err, sweepRefusals)
-	}
-	if _, err := x.Sweeps.ClaimSweepReview(ctx, ref.ID, c.ID); err != nil {
-		return fmt.Errorf("claim sweep %d for campaign %d: %w", ref.ID, c.ID, err)
 	}
 	x.Out.PostStatus(ctx, c)
-	return x.Out.SweepLaunched(ctx, ref.ID, len(covered),
-		fmt.Sprintf("Review launched by %s: campaign %d (%d cases).", actor.String(), c.ID, len(covered)))
+	entitlements := 0
+	if x.Sweeps != nil {
+		if covered, _, err := x.Sweeps.Sweep(ctx, ref.ID); err == nil {
+			entitlements = len(covered)
+		}
+	}
+	return x.Out.SweepLaunched(ctx, ref.ID, entitlements,
+		fmt.Sprintf("Review launched by %s: campaign %d (%d cases).", actor.String(), c.ID, entitlements))
 }

@@ -16,10 +16,7 @@ import (
 )
 
 // fakeSweeps is SweepStore.
-type fakeSweeps struct {
-	launched int64
-	claimed  int64
-}
+type fakeSweeps struct{}
 
 func (f *fakeSweeps) SaveSweep(context.Context, int64, int, map[campaign.EntitlementKey]bool) (int64, error) {
 	return 0, errUnexpected
@@ -29,12 +26,11 @@ func (f *fakeSweeps) Sweep(_ context.Context, id int64) (map[campaign.Entitlemen
 	if id != 4 {
 		return nil, 0, fmt.Errorf("store: sweep %d: %w", id, campaign.ErrNotFound)
 	}
-	return map[campaign.EntitlementKey]bool{{UserID: "00uMEM", Kind: campaign.KindApp, EntitlementID: "0oa1"}: true}, f.launched, nil
+	return map[campaign.EntitlementKey]bool{{UserID: "00uMEM", Kind: campaign.KindApp, EntitlementID: "0oa1"}: true}, 8, nil
 }
 
-func (f *fakeSweeps) ClaimSweepReview(_ context.Context, _, cid int64) (bool, error) {
-	f.claimed = cid
-	return true, nil
+func (f *fakeSweeps) ClaimSweepReview(context.Context, int64, int64) (bool, error) {
+	return false, errUnexpected
 }
 
 // slash runs a slash command typed by a Slack user.
@@ -219,32 +215,39 @@ func TestPublishHome(t *testing.T) {
 func TestSweepAction(t *testing.T) {
 	tests := []struct {
 		name, user, value string
-		launched          int64
+		launch            func(int64, campaign.Actor) (*campaign.Campaign, error)
 		refusal           string
 	}{
-		{"admin launches", "UADMIN", "s:4:-:1", 0, ""},
-		{"non-admin refused", "UOUT", "s:4:-:1", 0, "Only IAM admins may start reviews."},
-		{"already launched", "UADMIN", "s:4:-:1", 9, "Campaign 9 already reviews this sweep."},
-		{"unknown sweep", "UADMIN", "s:5:-:1", 0, "no longer kept"},
+		{"admin launches", "UADMIN", "s:4:-:1", nil, ""},
+		{"non-admin refused", "UOUT", "s:4:-:1", nil, "Only IAM admins may start reviews."},
+		{"already launched", "UADMIN", "s:4:-:1", func(int64, campaign.Actor) (*campaign.Campaign, error) {
+			return nil, campaign.Errorf(campaign.EConflict, "a review of this sweep was already started (campaign 9)")
+		}, "already started (campaign 9)"},
+		{"unknown sweep", "UADMIN", "s:5:-:1", func(id int64, _ campaign.Actor) (*campaign.Campaign, error) {
+			return nil, fmt.Errorf("store: sweep %d: %w", id, campaign.ErrNotFound)
+		}, "no longer kept"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newInbound(t)
-			r.sweep.launched = tc.launched
-			r.eng.launchSweep = func(map[campaign.EntitlementKey]bool, campaign.Actor) (*campaign.Campaign, error) {
-				return &campaign.Campaign{ID: 8}, nil
+			r.eng.launchSweep = tc.launch
+			if tc.launch == nil {
+				r.eng.launchSweep = func(int64, campaign.Actor) (*campaign.Campaign, error) { return &campaign.Campaign{ID: 8}, nil }
 			}
 			r.press(tc.user, blocks.ActionSweepReview, tc.value, nil)
 			got := r.answered(t)
 			if !strings.Contains(got, tc.refusal) || tc.refusal == "" && got != "" {
 				t.Fatalf("answer %q, want %q", got, tc.refusal)
 			}
-			launched := r.eng.has("LaunchSweep")
-			if launched != (tc.refusal == "") {
-				t.Fatalf("launched = %v:\n%s", launched, r.eng.String())
+			if admin := tc.user == "UADMIN"; r.eng.has("LaunchSweepReview") != admin {
+				t.Fatalf("engine asked = %v, want %v:\n%s", !admin, admin, r.eng.String())
 			}
-			if launched && (r.sweep.claimed != 8 || !r.out.has("PostStatus 8") || !r.out.has("SweepLaunched 4 1")) {
-				t.Errorf("claimed %d; calls:\n%s", r.sweep.claimed, r.out.String())
+			launched := r.out.has("PostStatus 8")
+			if launched != (tc.refusal == "") {
+				t.Fatalf("launched = %v:\n%s", launched, r.out.String())
+			}
+			if launched && !r.out.has("SweepLaunched 4 1") {
+				t.Errorf("calls:\n%s", r.out.String())
 			}
 		})
 	}

@@ -55,7 +55,7 @@ func (c *calls) String() string {
 type fakeEngine struct {
 	calls
 	launch        func(campaign.LaunchRequest) (*campaign.Campaign, error)
-	launchSweep   func(map[campaign.EntitlementKey]bool, campaign.Actor) (*campaign.Campaign, error)
+	launchSweep   func(sweepID int64, a campaign.Actor) (*campaign.Campaign, error)
 	preview       func(*campaign.Definition) (*campaign.PlanSummary, error)
 	answer        func(campaign.AnswerRequest) (*campaign.CaseRecord, error)
 	confirmMember func(cid int64, a campaign.Actor, member string) (int, error)
@@ -75,12 +75,12 @@ func (f *fakeEngine) Launch(_ context.Context, r campaign.LaunchRequest) (*campa
 	return f.launch(r)
 }
 
-func (f *fakeEngine) LaunchSweep(_ context.Context, cov map[campaign.EntitlementKey]bool, owner campaign.Actor, _ []string) (*campaign.Campaign, error) {
-	f.add("LaunchSweep %d by %s", len(cov), owner.UserID)
+func (f *fakeEngine) LaunchSweepReview(_ context.Context, id int64, a campaign.Actor, _ []string) (*campaign.Campaign, error) {
+	f.add("LaunchSweepReview %d by %s", id, a.UserID)
 	if f.launchSweep == nil {
 		return nil, errUnexpected
 	}
-	return f.launchSweep(cov, owner)
+	return f.launchSweep(id, a)
 }
 
 func (f *fakeEngine) Preview(_ context.Context, d *campaign.Definition) (*campaign.PlanSummary, error) {

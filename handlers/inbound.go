@@ -14,7 +14,9 @@ import (
 // Engine is what the inbound half asks of the campaign engine.
 type Engine interface {
 	Launch(ctx context.Context, req campaign.LaunchRequest) (*campaign.Campaign, error)
-	LaunchSweep(ctx context.Context, covered map[campaign.EntitlementKey]bool, owner campaign.Actor, iamReviewers []string) (*campaign.Campaign, error)
+	// LaunchSweepReview claims a sweep and launches the review of exactly
+	// its findings; the loser of two clicks gets a conflict.
+	LaunchSweepReview(ctx context.Context, sweepID int64, actor campaign.Actor, iamReviewers []string) (*campaign.Campaign, error)
 	Preview(ctx context.Context, def *campaign.Definition) (*campaign.PlanSummary, error)
 	Answer(ctx context.Context, req campaign.AnswerRequest) (*campaign.CaseRecord, error)
 	ConfirmMember(ctx context.Context, campaignID int64, actor campaign.Actor, member string) (int, error)
@@ -98,7 +100,7 @@ type Interactions struct {
 	Engine    Engine
 	Campaigns Campaigns
 	Store     InteractionStore
-	// Sweeps keeps stale-access sweeps; nil refuses the sweep button.
+	// Sweeps keeps stale-access sweeps (read for the launched note's count).
 	Sweeps   SweepStore
 	Views    Views
 	Access   *Access
