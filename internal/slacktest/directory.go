@@ -171,7 +171,7 @@ func (s *Server) usersList(r *request) (map[string]any, *apiError) {
 	end := min(start+limit, len(all))
 	members := make([]map[string]any, 0, end-start)
 	for _, u := range all[start:end] {
-		members = append(members, userJSON(u))
+		members = append(members, s.userJSON(u))
 	}
 	next := ""
 	if end < len(all) {
@@ -184,13 +184,22 @@ func (s *Server) usersList(r *request) (map[string]any, *apiError) {
 	}, nil
 }
 
+// userJSON renders u as users.list and users.info show it: without the
+// email unless the token holds users:read.email, as on Slack.
+func (s *Server) userJSON(u User) map[string]any {
+	if s.cfg.scopes != nil && !s.cfg.scopes["users:read.email"] {
+		u.Email = ""
+	}
+	return userJSON(u)
+}
+
 // usersInfo answers users.info.
 func (s *Server) usersInfo(r *request) (map[string]any, *apiError) {
 	u, ok := s.st.findUser(s.cfg, r.str("user"))
 	if !ok {
 		return nil, fail("user_not_found")
 	}
-	return map[string]any{"user": userJSON(u)}, nil
+	return map[string]any{"user": s.userJSON(u)}, nil
 }
 
 // usersLookupByEmail answers users.lookupByEmail, ignoring case.

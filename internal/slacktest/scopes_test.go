@@ -80,6 +80,29 @@ func TestScopesRefuseWhatTheTokenLacks(t *testing.T) {
 	}
 }
 
+// Without users:read.email, users.list and users.info hide emails, as
+// Slack does: attest maps Okta users to Slack users by email.
+func TestEmailsNeedTheirScope(t *testing.T) {
+	for _, tt := range []struct {
+		scopes []string
+		want   string
+	}{{[]string{"users:read"}, ""}, {[]string{"users:read", "users:read.email"}, "alice@example.com"}} {
+		_, api := start(t, WithScopes(tt.scopes...))
+		u, err := api.GetUserInfoContext(ctx(t), "U1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users, err := api.GetUsersContext(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(users, func(x slack.User) bool { return x.ID == "U1" })
+		if u.Profile.Email != tt.want || users[i].Profile.Email != tt.want {
+			t.Errorf("with %v: email %q (info) and %q (list), want %q", tt.scopes, u.Profile.Email, users[i].Profile.Email, tt.want)
+		}
+	}
+}
+
 func TestDefaultGrantsEveryKnownScope(t *testing.T) {
 	s, api := start(t)
 	c := ctx(t)
