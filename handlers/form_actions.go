@@ -149,15 +149,20 @@ func (x *Interactions) holdsCases(ctx context.Context, cid int64, reviewer, memb
 	return len(cases) > 0, nil
 }
 
-// iamReviewer reports whether the actor decides the IAM team's cases of
-// c: an IAM reviewer of its definition or an IAM admin.
+// iamReviewer reports whether the actor may act for the IAM team on c:
+// an IAM reviewer of its definition, its owner or launcher, or an IAM
+// admin. It only filters who sees the team's forms; the engine decides
+// each case.
 func (x *Interactions) iamReviewer(ctx context.Context, c *campaign.Campaign, actor campaign.Actor) bool {
-	if c.Definition == nil {
-		return false
+	if actor.UserID != "" && actor.UserID == c.OwnerID || actor.Email != "" && strings.EqualFold(actor.Email, c.Owner) {
+		return true
 	}
-	for _, r := range c.Definition.Escalation.IAMReviewers {
-		if r != "" && (strings.EqualFold(r, actor.Email) || r == actor.UserID) {
-			return true
+	if c.Definition != nil {
+		names := append([]string{c.Definition.Owner}, c.Definition.Escalation.IAMReviewers...)
+		for _, r := range names {
+			if r != "" && (strings.EqualFold(r, actor.Email) || r == actor.UserID) {
+				return true
+			}
 		}
 	}
 	ok, err := x.Access.IsAdmin(ctx, actor.SlackUserID)

@@ -241,13 +241,15 @@ func TestConfirmMember(t *testing.T) {
 }
 
 // The IAM team decides the cases of members without a manager: an IAM
-// admin acts on those forms as the team ("" viewer); others are refused.
+// admin or the campaign's launcher acts on those forms as the team (""
+// viewer); others are refused.
 func TestIAMTeamForm(t *testing.T) {
 	for _, tc := range []struct {
 		user string
 		ok   bool
-	}{{"UADMIN", true}, {"UOUT", false}} {
+	}{{"UADMIN", true}, {"UAPP", true}, {"UOUT", false}} {
 		r := newInbound(t)
+		r.c.OwnerID = "00uAPP" // the launcher decides the team's cases too
 		r.cases = []campaign.CaseRecord{{ID: 5, CampaignID: 7, UserID: "00uORPHAN", Label: "Jira"}}
 		r.eng.answer = func(campaign.AnswerRequest) (*campaign.CaseRecord, error) { return &campaign.CaseRecord{}, nil }
 		r.press(tc.user, blocks.ActionReviewerSubmit, "r:7:00uORPHAN:1", map[string]string{"case:5": "keep"})
