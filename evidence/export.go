@@ -61,11 +61,11 @@ func (b *Bundle) Write(dir string, o Options) (*ManifestBody, error) {
 	writers := map[string]func(io.Writer) error{
 		FileCampaign:   jsonOf(b.Campaign),
 		FilePopulation: jsonOf(b.Population),
-		FileCases:      jsonOf(b.Cases),
+		FileCases:      compactJSON(b.Cases),
 		FileCasesCSV:   func(w io.Writer) error { return writeCasesCSV(w, b.Cases.Cases) },
-		FileDecisions:  jsonOf(b.Decisions),
+		FileDecisions:  compactJSON(b.Decisions),
 		FileAnalytics:  jsonOf(b.Analytics),
-		FileApprovals:  jsonOf(b.Approvals),
+		FileApprovals:  compactJSON(b.Approvals),
 		FileOperations: jsonOf(b.Operations),
 		FileTickets:    jsonOf(b.Tickets),
 		FileAudit:      func(w io.Writer) error { return writeJSONL(w, b.Audit) },
@@ -131,6 +131,16 @@ func jsonOf(v any) func(io.Writer) error {
 	return func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(v)
+	}
+}
+
+// compactJSON returns a writer of v as JSON without indentation: for the
+// files that grow with the campaign (a quarter smaller, and faster).
+func compactJSON(v any) func(io.Writer) error {
+	return func(w io.Writer) error {
+		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)
 		return enc.Encode(v)
 	}

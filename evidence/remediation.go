@@ -3,6 +3,7 @@ package evidence
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +32,11 @@ func (b *Bundle) collectRemediation(ctx context.Context, src Source, c *campaign
 	b.Approvals = ApprovalsFile{SchemaVersion: SchemaVersion, CampaignID: c.ID, ApprovedAt: at(approved),
 		Approvals: make([]Approval, 0, len(approvals)), Plan: make([]PlanItem, 0, len(plan))}
 	words := map[string][]entryView{} // approver email -> their plan.* entries, oldest first
+	typ := slices.Index(chainColumns, "type")
 	for _, e := range entries {
+		if !strings.HasPrefix(e.Fields[typ], "plan.") {
+			continue
+		}
 		if v := viewOf(e); strings.HasPrefix(v.typ, "plan.") {
 			words[v.actor] = append(words[v.actor], v)
 		}

@@ -90,6 +90,8 @@ func (r *VerifyReport) checkAudit(dir string, key []byte) {
 		switch {
 		case l.Keyed && len(key) == 0:
 			r.Audit.KeyedSkip++
+		case EntryHash(l.Seq, l.Fields, l.Keyed, key) != l.Hash && l.Keyed:
+			r.problem(FileAudit, "entry %d: the keyed hash does not match its fields: the entry was altered, or the key given is not the audit key", l.Seq)
 		case EntryHash(l.Seq, l.Fields, l.Keyed, key) != l.Hash:
 			r.problem(FileAudit, "entry %d: the hash does not match its fields: the entry was altered", l.Seq)
 		default:
