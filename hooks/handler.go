@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -42,11 +43,11 @@ type Handler struct {
 	// Now stamps received_at; nil means time.Now.
 	Now func() time.Time
 
-	// writing serializes deliveries' transactions. SQLite takes one
-	// writer at a time; a burst left to its busy handler sleeps in growing
-	// steps and answers late, while a waiter here wakes as soon as the
-	// previous transaction commits, in arrival order.
-	writing sync.Mutex
+	// commits stores deliveries in shared, durable transactions, one at
+	// a time: SQLite takes one writer at a time, and a burst left to its
+	// busy handler sleeps in growing steps and answers late (commit.go).
+	commits groupCommit
+	setup   sync.Once
 
 	verifications, deliveries, events, duplicates atomic.Int64
 	unauthorized, malformed, tooLarge, failed     atomic.Int64
@@ -167,12 +168,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log zerolog.Lo
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	inserted := 0
 	if len(events) > 0 {
-		h.writing.Lock()
-		inserted, err = h.Store.SaveHookEvents(r.Context(), events)
-		h.writing.Unlock()
-		if err != nil {
+		h.setup.Do(func() { h.commits.commit = h.commitBatch })
+		if err := h.commits.save(events); err != nil {
 			h.failed.Add(1)
 			log.Error().Err(err).Int("events", len(events)).Msg("event hook delivery not stored")
 			http.Error(w, "not stored; retry", http.StatusInternalServerError)
@@ -181,9 +179,20 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, log zerolog.Lo
 	}
 	h.deliveries.Add(1)
 	h.events.Add(int64(len(events)))
-	h.duplicates.Add(int64(len(events) - inserted))
-	log.Debug().Str("event_id", id).Int("events", len(events)).Int("new", inserted).Msg("event hook delivery stored")
+	log.Debug().Str("event_id", id).Int("events", len(events)).Msg("event hook delivery stored")
 	w.WriteHeader(http.StatusOK)
+}
+
+// commitBatch stores the events of the deliveries one group commit took.
+// It runs on no request's context: one delivery's caller going away must
+// not fail the others in the batch; the store's busy timeout bounds it.
+func (h *Handler) commitBatch(events []hookevent.Event) error {
+	inserted, err := h.Store.SaveHookEvents(context.Background(), events)
+	if err != nil {
+		return err
+	}
+	h.duplicates.Add(int64(len(events) - inserted))
+	return nil
 }
 
 // parse returns the events of a delivery body, all stamped with the same

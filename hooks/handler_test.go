@@ -22,7 +22,13 @@ const secret = "s3cr3t-hook-value"
 // openStore opens a real SQLite store in a temporary directory.
 func openStore(tb testing.TB) *store.Store {
 	tb.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "attest.db"))
+	return openStoreAt(tb, tb.TempDir())
+}
+
+// openStoreAt opens the store attest.db in dir, closed when the test ends.
+func openStoreAt(tb testing.TB, dir string) *store.Store {
+	tb.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(dir, "attest.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -12,14 +12,19 @@ import (
 	"github.com/attestbot/attest/internal/hookevent"
 )
 
-// SaveHookEvents stores Okta event hook events in one transaction,
-// skipping uuids already stored (a retried delivery), and returns how
-// many rows are new. An event without ReceivedAt is stamped with s.Now.
-// On error nothing is stored and the count is 0.
+// SaveHookEvents stores Okta event hook events in one transaction of the
+// events database (EventsPath), durable once it returns, skipping uuids
+// already stored (a retried delivery), and returns how many rows are new.
+// It never waits on the main database. An event without ReceivedAt is
+// stamped with s.Now. On error nothing is stored and the count is 0.
 func (s *Store) SaveHookEvents(ctx context.Context, events []hookevent.Event) (int, error) {
+	db, err := s.eventsDB()
+	if err != nil {
+		return 0, err
+	}
 	now := s.Now()
 	inserted := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = inTxOn(ctx, db, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO hook_events
 			(uuid, received_at, published, event_type, actor_id, target_json, raw) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
@@ -91,9 +96,13 @@ func (s *Store) ClaimHookEvents(ctx context.Context, limit int, now time.Time) (
 	if limit <= 0 {
 		return nil, nil
 	}
+	db, err := s.eventsDB()
+	if err != nil {
+		return nil, err
+	}
 	expired := fmtSortable(now.Add(-hookevent.Lease))
 	var out []hookevent.Event
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = inTxOn(ctx, db, func(tx *sql.Tx) error {
 		var broken []hookevent.Event
 		if err := eachRow(ctx, tx, `SELECT `+hookCols+` FROM hook_events
 			WHERE state = 'pending' OR (state = 'processing' AND claimed_at <= ?)
@@ -145,7 +154,11 @@ func (s *Store) FinishHookEvent(ctx context.Context, uuid, state, errMsg string)
 	default:
 		return fmt.Errorf("store: finish hook event %s: state %q: %w", uuid, state, campaign.ErrInvalid)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE hook_events SET state = ?, last_error = ?, processed_at = ?, claimed_at = ''
+	db, err := s.eventsDB()
+	if err != nil {
+		return err
+	}
+	res, err := db.ExecContext(ctx, `UPDATE hook_events SET state = ?, last_error = ?, processed_at = ?, claimed_at = ''
 		WHERE uuid = ? AND state = 'processing'`, state, truncate(errMsg, 500), processed, uuid)
 	if err != nil {
 		return fmt.Errorf("store: finish hook event %s: %w", uuid, err)
@@ -154,7 +167,7 @@ func (s *Store) FinishHookEvent(ctx context.Context, uuid, state, errMsg string)
 		return err
 	}
 	var cur string
-	err = s.db.QueryRowContext(ctx, `SELECT state FROM hook_events WHERE uuid = ?`, uuid).Scan(&cur)
+	err = db.QueryRowContext(ctx, `SELECT state FROM hook_events WHERE uuid = ?`, uuid).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: no hook event %s: %w", uuid, campaign.ErrNotFound)
 	}
@@ -167,7 +180,11 @@ func (s *Store) FinishHookEvent(ctx context.Context, uuid, state, errMsg string)
 // HookEvent returns one stored event with its queue state, or an error
 // wrapping campaign.ErrNotFound.
 func (s *Store) HookEvent(ctx context.Context, uuid string) (hookevent.Event, error) {
-	ev, err := scanHookEvent(s.db.QueryRowContext(ctx, `SELECT `+hookCols+` FROM hook_events WHERE uuid = ?`, uuid))
+	db, err := s.eventsDB()
+	if err != nil {
+		return hookevent.Event{}, err
+	}
+	ev, err := scanHookEvent(db.QueryRowContext(ctx, `SELECT `+hookCols+` FROM hook_events WHERE uuid = ?`, uuid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return ev, fmt.Errorf("store: no hook event %s: %w", uuid, campaign.ErrNotFound)
 	}
@@ -179,8 +196,25 @@ func (s *Store) HookEvent(ctx context.Context, uuid string) (hookevent.Event, er
 
 // HookEventCounts counts stored events by state, for /metrics and tests.
 func (s *Store) HookEventCounts(ctx context.Context) (map[string]int, error) {
-	out, err := s.countBy(ctx, `SELECT state, COUNT(*) FROM hook_events GROUP BY state`)
+	db, err := s.eventsDB()
 	if err != nil {
+		return nil, err
+	}
+	rows, err := db.QueryContext(ctx, `SELECT state, COUNT(*) FROM hook_events GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("store: hook event counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("store: hook event counts: %w", err)
+		}
+		out[state] = n
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: hook event counts: %w", err)
 	}
 	return out, nil

@@ -64,7 +64,7 @@ func TestSaveHookEvents(t *testing.T) {
 		t.Fatalf("stored event = %+v", ev)
 	}
 	var published, targets string
-	if err := st.DB().QueryRowContext(ctx, `SELECT published, target_json FROM hook_events WHERE uuid = 'a'`).Scan(&published, &targets); err != nil {
+	if err := st.events.QueryRowContext(ctx, `SELECT published, target_json FROM hook_events WHERE uuid = 'a'`).Scan(&published, &targets); err != nil {
 		t.Fatal(err)
 	}
 	if published != "2026-11-24T09:00:00.123000000Z" || targets == "[]" {
@@ -125,14 +125,14 @@ func TestClaimHookEvents(t *testing.T) {
 		t.Fatalf("attempts after a re-claim = %d; want 2", ev.Attempts)
 	}
 	// An event whose stored JSON no longer decodes fails instead of looping.
-	if _, err := st.DB().ExecContext(ctx, `INSERT INTO hook_events (uuid, received_at, raw) VALUES ('bad', '', 'not json')`); err != nil {
+	if _, err := st.events.ExecContext(ctx, `INSERT INTO hook_events (uuid, received_at, raw) VALUES ('bad', '', 'not json')`); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := st.ClaimHookEvents(ctx, 10, t0.Add(time.Hour)); err != nil || len(got) != 3 {
 		t.Fatalf("claim past a broken row = %d events, %v; want the 3 expired", len(got), err)
 	}
 	var state string
-	_ = st.DB().QueryRowContext(ctx, `SELECT state FROM hook_events WHERE uuid = 'bad'`).Scan(&state)
+	_ = st.events.QueryRowContext(ctx, `SELECT state FROM hook_events WHERE uuid = 'bad'`).Scan(&state)
 	if state != hookevent.StateFailed {
 		t.Fatalf("broken row is %q; want failed", state)
 	}

@@ -31,7 +31,6 @@ func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
 		{`SELECT state, COUNT(*) FROM outbox GROUP BY state`, &g.OutboxByState},
 		{`SELECT CASE WHEN result = '' THEN state ELSE result END, COUNT(*) FROM operations GROUP BY 1`, &g.OperationsResult},
 		{`SELECT state, COUNT(*) FROM tickets GROUP BY state`, &g.TicketsByState},
-		{`SELECT state, COUNT(*) FROM hook_events GROUP BY state`, &g.HookEventsByState},
 	}
 	for _, q := range queries {
 		m, err := s.countBy(ctx, q.q)
@@ -40,6 +39,11 @@ func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
 		}
 		*q.dst = m
 	}
+	hooks, err := s.HookEventCounts(ctx) // in the events database
+	if err != nil {
+		return g, fmt.Errorf("store: gauges: %w", err)
+	}
+	g.HookEventsByState = hooks
 	if info, err := s.LatestSnapshot(ctx); err == nil {
 		g.SnapshotAgeSec = s.Now().Sub(info.CompletedAt).Seconds()
 	}

@@ -32,6 +32,9 @@ type Store struct {
 	auditKey []byte
 	// readOnly is set by OpenReadOnly.
 	readOnly bool
+	// events holds Okta event hook deliveries, in a file of its own
+	// (events_db.go); nil for a read-only store.
+	events *sql.DB
 }
 
 var _ campaign.SnapshotStore = (*Store)(nil)
@@ -77,11 +80,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
 	}
+	if err := s.openEvents(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database and the events database beside it.
+func (s *Store) Close() error { return s.closeEvents(s.db.Close()) }
 
 // DB exposes the handle for packages that extend the store's tables.
 func (s *Store) DB() *sql.DB { return s.db }
