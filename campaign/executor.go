@@ -82,6 +82,9 @@ func (x *Executor) Start(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
+	if err := CheckApprovedPlan(ctx, x.Store, c, plan); err != nil {
+		return err // the plan is not the one closed and approved
+	}
 	if err := x.checkBlastRadius(ctx, c, plan); err != nil {
 		return err
 	}

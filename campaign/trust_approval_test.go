@@ -162,3 +162,47 @@ func TestStepUpGuardsRejectAndRetry(t *testing.T) {
 	_, _, err = h.eng.Approve(h.ctx, c.ID, as("ceo@x.com"))
 	wantErr(t, err, campaign.ErrConflict, "approving a rejected plan")
 }
+
+// The executor refuses to start a plan whose digest is not the approved
+// one: a plan row changed after approval is never queued.
+func TestExecutorRefusesAPlanChangedAfterApproval(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tamper string
+		ok     bool
+	}{
+		{"the approved plan", "", true},
+		{"a row pointed at someone else", `UPDATE plan_items SET user_id = 'ceo' WHERE campaign_id = ?`, false},
+		{"a row added", `INSERT INTO plan_items (campaign_id, seq, kind, user_id, group_id, app_id, case_ids, reason)
+			VALUES (?, 99, 'unassign_app', 'ceo', '', 'github', '', 'added')`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, org())
+			c := h.launch(trustDef)
+			h.toPlan(c)
+			if _, _, err := h.eng.Approve(h.ctx, c.ID, as("approver@x.com")); err != nil {
+				t.Fatal(err)
+			}
+			if tc.tamper != "" {
+				if _, err := h.st.DB().ExecContext(h.ctx, tc.tamper, c.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			x := &campaign.Executor{Store: h.st, Ops: h.st, Now: h.clock.Now}
+			err := x.Start(h.ctx, c.ID)
+			if tc.ok {
+				if err != nil || h.state(c.ID) != campaign.StateRemediating {
+					t.Fatalf("start: %v, state %s", err, h.state(c.ID))
+				}
+				return
+			}
+			wantErr(t, err, campaign.ErrForbidden, "starting a changed plan")
+			if h.state(c.ID) != campaign.StateApproved {
+				t.Fatalf("state = %s", h.state(c.ID))
+			}
+			if ops, err := h.st.Operations(h.ctx, c.ID); err != nil || len(ops) != 0 {
+				t.Fatalf("operations queued: %d, %v", len(ops), err)
+			}
+		})
+	}
+}
