@@ -2,8 +2,10 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -18,6 +20,11 @@ type Grant struct {
 	GrantedBy     string // who granted it (the event's actor)
 	At            time.Time
 	EventID       string
+	// User is the user as the directory reports them now, read on demand
+	// when the latest snapshot does not hold UserID (an account created
+	// since the last sync); its ManagerRef is resolved against the
+	// snapshot. nil means the snapshot must hold the user.
+	User *User
 }
 
 // LaunchEventReview opens an immediate one-case review of a fresh grant:
@@ -27,23 +34,17 @@ type Grant struct {
 // is keyed by the event, so a redelivered event opens nothing twice.
 func (e *Engine) LaunchEventReview(ctx context.Context, g Grant, decideWithin time.Duration, iamReviewers, approvers []string) (*Campaign, error) {
 	if g.EventID != "" {
-		list, err := e.Store.ListCampaigns(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for i := range list {
-			if list[i].Trigger == "event:"+g.EventID {
-				return &list[i], nil // the event was handled before (a redelivery)
-			}
+		if c, err := e.campaignByTrigger(ctx, "event:"+g.EventID); c != nil || err != nil {
+			return c, err // the event was handled before (a redelivery)
 		}
 	}
 	info, err := e.Store.LatestSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u, err := e.Store.FindUser(ctx, info.ID, g.UserID)
+	u, err := e.grantee(ctx, info.ID, g)
 	if err != nil {
-		return nil, fmt.Errorf("event review of %s: %w", g.UserID, err)
+		return nil, err
 	}
 	if decideWithin <= 0 {
 		decideWithin = 3 * 24 * time.Hour
@@ -79,6 +80,59 @@ func (e *Engine) LaunchEventReview(ctx context.Context, g Grant, decideWithin ti
 	c.ID = id
 	e.notifyReviewers(ctx, c, NoteReviewerForm)
 	return c, nil
+}
+
+// TriggerLookup finds the newest campaign launched by a trigger, or
+// returns ErrNotFound. A store that offers it (the store package does,
+// through an index) keeps an event's check for an earlier review of the
+// same event independent of the number of campaigns; without it the
+// engine reads every campaign.
+type TriggerLookup interface {
+	CampaignByTrigger(ctx context.Context, trigger string) (*Campaign, error)
+}
+
+// campaignByTrigger returns the newest campaign launched by trigger, nil
+// when there is none, or the store's error.
+func (e *Engine) campaignByTrigger(ctx context.Context, trigger string) (*Campaign, error) {
+	if tl, ok := e.Store.(TriggerLookup); ok {
+		c, err := tl.CampaignByTrigger(ctx, trigger)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		return c, err
+	}
+	list, err := e.Store.ListCampaigns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].Trigger == trigger {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// grantee returns the user a grant was given to: from the snapshot, else
+// from g.User (a user created since the snapshot, their manager reference
+// resolved against the snapshot by id, login or email). It returns an
+// error wrapping ErrNotFound when neither holds them.
+func (e *Engine) grantee(ctx context.Context, snapshotID int64, g Grant) (User, error) {
+	u, err := e.Store.FindUser(ctx, snapshotID, g.UserID)
+	switch {
+	case err == nil:
+		return u, nil
+	case !errors.Is(err, ErrNotFound) || g.User == nil || g.User.ID != g.UserID:
+		return u, fmt.Errorf("event review of %s: %w", g.UserID, err)
+	}
+	u = *g.User
+	u.ManagerID = ""
+	if ref := strings.TrimSpace(u.ManagerRef); ref != "" {
+		if m, err := e.Store.FindUser(ctx, snapshotID, ref); err == nil && m.ID != u.ID {
+			u.ManagerID = m.ID
+		}
+	}
+	return u, nil
 }
 
 // eventDefinitionYAML is the stored text of an event review's definition.
@@ -155,14 +209,8 @@ func (e *Engine) RiskyAccess(ctx context.Context, userID, minLevel string) ([]Gr
 // happens in Okta until approvers approve it like any plan; the proposal
 // is keyed by key, so a redelivered event proposes once.
 func (e *Engine) ProposeGroupChange(ctx context.Context, key, kind, userID, groupID, why string, approvers []string) (*Campaign, error) {
-	list, err := e.Store.ListCampaigns(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for i := range list {
-		if list[i].Trigger == "proposal:"+key {
-			return &list[i], nil
-		}
+	if c, err := e.campaignByTrigger(ctx, "proposal:"+key); c != nil || err != nil {
+		return c, err
 	}
 	info, err := e.Store.LatestSnapshot(ctx)
 	if err != nil {
