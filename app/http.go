@@ -11,6 +11,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/hooks"
+	"github.com/attestbot/attest/okta"
 )
 
 // routes serves /healthz, /readyz, /metrics and, with a hook secret, the
@@ -104,7 +105,10 @@ func (a *App) runHTTP(ctx context.Context) error {
 
 // hookTriggers builds what processes stored Okta event hook deliveries:
 // risky grants and risk detections become reviews, the security team
-// hears about risk changes, and a rise to HIGH files an incident.
+// hears about risk changes, and a rise to HIGH files an incident. Users,
+// apps and groups created since the last sync are read from Okta on the
+// read token, and the IAM team (the approvals channel) is told of every
+// event that could not be reviewed.
 func (a *App) hookTriggers() *hooks.Triggers {
 	t := &hooks.Triggers{Engine: a.Engine, Risk: a.Engine.Risk, DecideWithin: 3 * 24 * time.Hour,
 		QuarantineGroup: a.Config.Okta.EventHook.QuarantineGroup}
@@ -114,11 +118,21 @@ func (a *App) hookTriggers() *hooks.Triggers {
 	if a.Filer != nil {
 		t.Incident = a.Filer.RiskIncident
 	}
+	if a.Config.RequireOkta() == nil {
+		// Building the client makes no request; each lookup is one GET.
+		client, err := okta.New(context.Background(), OktaOptions(a.Config, a.Log, a.Metrics))
+		if err != nil {
+			a.Log.Warn().Err(err).Str("component", "event-hooks").Msg("no Okta lookups: events about users created since the last sync cannot be reviewed")
+		} else {
+			t.Directory = client
+		}
+	}
 	if a.Slack != nil {
 		channel := a.Config.Slack.SecurityChannel
 		t.Alert = func(ctx context.Context, key, text string) error {
 			return a.Slack.PostTo(ctx, channel, key, text)
 		}
+		t.Unreviewable = a.Slack.NotifyIAM
 	}
 	return t
 }

@@ -43,6 +43,13 @@ type Processor struct {
 	MaxAttempts int
 	// Timeout bounds one Handle call; zero means DefaultTimeout.
 	Timeout time.Duration
+	// Failed, when set, hears of every event about to be marked failed
+	// (its last attempt failed, Handle gave up on it with ErrGiveUp, or a
+	// stopped process's lease ran out past the last attempt), with why,
+	// so no event is dropped unseen. Until it returns nil the event is not
+	// marked failed: it goes back to pending and is reported again on a
+	// later Tick.
+	Failed func(ctx context.Context, ev hookevent.Event, why error) error
 }
 
 // Tick claims one batch of due events and processes them in order. It
@@ -71,6 +78,9 @@ func (p *Processor) Tick(ctx context.Context) (int, error) {
 		state, msg := hookevent.StatePending, "interrupted by shutdown"
 		if ctx.Err() == nil {
 			state, msg = p.process(ctx, ev)
+		}
+		if state == hookevent.StateFailed {
+			state, msg = p.reportFailed(ctx, ev, msg)
 		}
 		// Finishing must outlive a cancelled ctx, or a shutdown would leave
 		// the event processing until its lease runs out.
@@ -108,6 +118,9 @@ func (p *Processor) process(ctx context.Context, ev hookevent.Event) (state, msg
 	case errors.Is(err, ErrIgnore):
 		log.Debug().Err(err).Msg("event hook event ignored")
 		return hookevent.StateIgnored, err.Error()
+	case errors.Is(err, ErrGiveUp):
+		log.Error().Err(err).Msg("event hook event failed; another attempt cannot succeed")
+		return hookevent.StateFailed, err.Error()
 	case ctx.Err() != nil:
 		// Shutting down: not the event's fault, so no verdict.
 		return hookevent.StatePending, err.Error()
@@ -118,6 +131,21 @@ func (p *Processor) process(ctx context.Context, ev hookevent.Event) (state, msg
 		log.Warn().Err(err).Msg("event hook event failed; will retry")
 		return hookevent.StatePending, err.Error()
 	}
+}
+
+// reportFailed tells Failed about an event about to be marked failed,
+// and returns the state to record: failed once Failed took the news, or
+// pending (to report it on a later Tick) when Failed returned an error.
+func (p *Processor) reportFailed(ctx context.Context, ev hookevent.Event, why string) (state, msg string) {
+	if p.Failed == nil {
+		return hookevent.StateFailed, why
+	}
+	if err := p.Failed(ctx, ev, errors.New(why)); err != nil {
+		p.Log.Error().Err(err).Str("event", ev.UUID).Str("event_type", ev.EventType).
+			Msg("event hook event failed and the failure was not reported; will report again")
+		return hookevent.StatePending, why + "; not reported: " + err.Error()
+	}
+	return hookevent.StateFailed, why
 }
 
 // call runs Handle with a timeout, turning a panic into an error so one

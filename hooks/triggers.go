@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,6 +42,24 @@ type Triggers struct {
 	// proposed to join (and to leave when the level drops); the proposal
 	// goes to the approvers like any plan.
 	QuarantineGroup string
+	// Directory reads a user, app or group from Okta by id, for an event
+	// about one the latest snapshot does not hold yet (created since the
+	// last sync); nil leaves such an event to Unreviewable.
+	Directory Lookup
+	// Unreviewable tells the IAM team about an event that could not be
+	// reviewed (Failed calls it), in plain text like Alert's; key is the
+	// same for every attempt of one event, so it is told once.
+	Unreviewable func(ctx context.Context, key, text string) error
+}
+
+// Lookup reads one object from the directory by id. The okta package's
+// Client implements it on the read token. Each method returns an error
+// wrapping campaign.ErrNotFound when the directory has no such object,
+// campaign.ErrTransient when a later call may succeed.
+type Lookup interface {
+	LookupUser(ctx context.Context, id string) (campaign.User, error)
+	LookupApp(ctx context.Context, id string) (campaign.App, error)
+	LookupGroup(ctx context.Context, id string) (campaign.Group, error)
 }
 
 // Handle is the Processor's Handle.
@@ -72,12 +91,71 @@ func (t *Triggers) Handle(ctx context.Context, ev hookevent.Event) error {
 }
 
 // review opens a grant review when the entitlement is high or critical.
+// A user the latest snapshot does not hold (created since the last sync)
+// is read from the Directory; one that cannot be found anywhere, or an
+// event that cannot be reviewed for another lasting reason, is given up
+// (ErrGiveUp) so that Failed tells the IAM team at once.
 func (t *Triggers) review(ctx context.Context, ev hookevent.Event, g campaign.Grant) error {
+	if err := t.label(ctx, &g); err != nil {
+		return err
+	}
 	if campaign.RiskRank(t.risk(g.Kind, g.EntitlementID, g.Label)) < campaign.RiskRank("high") {
 		return fmt.Errorf("%s %q is not high or critical: %w", g.Kind, g.Label, ErrIgnore)
 	}
 	g.GrantedBy, g.At, g.EventID = firstOf(ev.Actor.AlternateID, ev.Actor.ID), ev.Published, ev.UUID
 	_, err := t.Engine.LaunchEventReview(ctx, g, t.DecideWithin, t.IAMReviewers, t.Approvers)
+	if errors.Is(err, campaign.ErrNotFound) && t.Directory != nil {
+		u, lerr := t.Directory.LookupUser(ctx, g.UserID)
+		if lerr != nil {
+			return lasting(fmt.Errorf("user %s is not in the latest snapshot, and Okta: %w", g.UserID, lerr))
+		}
+		g.User = &u
+		_, err = t.Engine.LaunchEventReview(ctx, g, t.DecideWithin, t.IAMReviewers, t.Approvers)
+	}
+	return lasting(err)
+}
+
+// label fills in a grant's missing label (an event whose target carries
+// no display name) from the Directory, since risk rules name apps and
+// groups by label; without a Directory the id stands in.
+func (t *Triggers) label(ctx context.Context, g *campaign.Grant) error {
+	if g.Label != "" {
+		return nil
+	}
+	g.Label = g.EntitlementID
+	if t.Directory == nil {
+		return nil
+	}
+	var err error
+	switch g.Kind {
+	case campaign.KindApp:
+		var app campaign.App
+		if app, err = t.Directory.LookupApp(ctx, g.EntitlementID); err == nil {
+			g.Label = firstOf(app.Label, app.Name, app.ID)
+		}
+	case campaign.KindGroup:
+		var grp campaign.Group
+		if grp, err = t.Directory.LookupGroup(ctx, g.EntitlementID); err == nil {
+			g.Label = firstOf(grp.Name, grp.ID)
+		}
+	}
+	if err != nil && !errors.Is(err, campaign.ErrNotFound) {
+		return lasting(fmt.Errorf("%s %s has no label in the event, and Okta: %w", g.Kind, g.EntitlementID, err))
+	}
+	return nil
+}
+
+// lasting marks err ErrGiveUp when retrying cannot help: something that
+// does not exist, a request Okta refuses, a token without the right. A
+// transient error (and a cancelled context) is returned as it is, to be
+// retried.
+func lasting(err error) error {
+	switch {
+	case err == nil, errors.Is(err, campaign.ErrTransient), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, campaign.ErrNotFound), errors.Is(err, campaign.ErrInvalid), errors.Is(err, campaign.ErrForbidden):
+		return fmt.Errorf("%w: %w", ErrGiveUp, err)
+	}
 	return err
 }
 
@@ -125,7 +203,8 @@ func (t *Triggers) riskDetected(ctx context.Context, ev hookevent.Event) error {
 	}
 	grants, err := t.Access(ctx, user.ID)
 	if err != nil {
-		return err
+		// A user created since the last sync has no known access yet.
+		return lasting(fmt.Errorf("access of %s: %w", user.ID, err))
 	}
 	for _, g := range grants {
 		g.GrantedBy, g.At, g.EventID = "risk detection", ev.Published, ev.UUID+":"+g.EntitlementID
