@@ -66,14 +66,26 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, err
 	if a.shutdownTimeout <= 0 {
 		a.shutdownTimeout = config.DefaultShutdownTimeout.Duration()
 	}
+	// The port is bound first: a port already taken fails at once, before
+	// the store is opened or anything connects.
+	if cfg.HTTP.Listen != "" && cfg.HTTP.Listen != config.ListenOff {
+		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("http.listen %s: %w; free the port or set http.listen to another host:port", cfg.HTTP.Listen, err)
+		}
+		a.ln = ln
+	}
 	core, err := Open(ctx, cfg, log, Options{Life: life, Metrics: true})
 	if err != nil {
 		cancel()
+		a.closeListener()
 		return nil, err
 	}
 	a.Core = core
 	if err := a.assemble(); err != nil {
 		cancel()
+		a.closeListener()
 		core.Close()
 		return nil, err
 	}
@@ -83,12 +95,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, err
 // assemble builds the components in the order they start.
 func (a *App) assemble() error {
 	cfg := a.Config
-	if cfg.HTTP.Listen != "" && cfg.HTTP.Listen != config.ListenOff {
-		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
-		if err != nil {
-			return fmt.Errorf("http.listen %s: %w; free the port or set http.listen to another host:port", cfg.HTTP.Listen, err)
-		}
-		a.ln = ln
+	if a.ln != nil {
 		a.http = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
 		a.add("http", a.runHTTP)
 	}
@@ -121,7 +128,6 @@ func (a *App) assemble() error {
 		client, err := servicenow.New(servicenow.Options{BaseURL: sn.URL, Username: sn.Username, Password: sn.Password.Reveal(),
 			ClientID: sn.ClientID, ClientSecret: sn.ClientSecret.Reveal()})
 		if err != nil {
-			a.closeListener()
 			return err
 		}
 		a.snow = &servicenow.Worker{Client: client, Store: a.Store, Log: a.Log.With().Str("component", "servicenow").Logger(),

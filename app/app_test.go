@@ -70,7 +70,9 @@ func (r *rig) config(extra string) *config.Config {
 	return cfg
 }
 
-func (r *rig) log() zerolog.Logger { return zerolog.New(zerolog.NewTestWriter(r.t)).Level(zerolog.WarnLevel) }
+func (r *rig) log() zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(r.t)).Level(zerolog.WarnLevel)
+}
 
 // noLeaks checks, after every other cleanup (the fake servers close
 // first), that the test left no goroutine behind. The Okta SDK starts a
