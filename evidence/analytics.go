@@ -59,6 +59,8 @@ type AnalyticsFile struct {
 	ByEntitlement []GroupOutcomes  `json:"by_entitlement"`
 	Reviewers     []ReviewerStats  `json:"reviewers"`
 	Flags         []FlaggedPattern `json:"flags"`
+	// Leavers cross-checks suspended and deprovisioned users' access.
+	Leavers LeaverCheck `json:"leavers"`
 }
 
 // GroupOutcomes is the outcomes of one team's or one entitlement's cases.
@@ -118,7 +120,8 @@ const (
 func Analyze(c *campaign.Campaign, cases []Case, d DecisionsFile, deliveries []store.FormDelivery, t Thresholds) AnalyticsFile {
 	t = t.withDefaults()
 	a := AnalyticsFile{SchemaVersion: SchemaVersion, CampaignID: c.ID, Thresholds: t,
-		ByTeam: []GroupOutcomes{}, ByEntitlement: []GroupOutcomes{}, Reviewers: []ReviewerStats{}, Flags: []FlaggedPattern{}}
+		ByTeam: []GroupOutcomes{}, ByEntitlement: []GroupOutcomes{}, Reviewers: []ReviewerStats{}, Flags: []FlaggedPattern{},
+		Leavers: LeaverCheck{Items: []LeaverCase{}}}
 	teams, ents := map[string]*GroupOutcomes{}, map[string]*GroupOutcomes{}
 	byID := make(map[int64]*Case, len(cases))
 	for i := range cases {

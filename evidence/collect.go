@@ -65,6 +65,8 @@ func Collect(ctx context.Context, src Source, id int64, o Options) (*Bundle, err
 		return nil, fmt.Errorf("evidence: form deliveries: %w", err)
 	}
 	b.Analytics = Analyze(c, b.Cases.Cases, b.Decisions, deliveries, o.Thresholds)
+	applyDeadline(&b.Operations, o.RemovalDeadline, b.Campaign.GeneratedAt)
+	b.Analytics.Leavers = leaverCheck(b.Cases.Cases, b.Operations.Operations)
 	return b, nil
 }
 

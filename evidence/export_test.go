@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/attestbot/attest/evidence"
 )
@@ -101,19 +102,22 @@ func TestWholeCampaignExportVerifies(t *testing.T) {
 	var c evidence.CampaignFile
 	readJSON(t, filepath.Join(dir, evidence.FileCampaign), &c)
 	o := c.Outcomes
-	if sum := o.Kept + o.Revoked + o.RevokedByMember + o.NoDecisionKept + o.NoDecisionRevoked + o.Open; sum != o.Cases || o.Cases != 26 {
-		t.Errorf("outcomes %+v sum to %d, want 26 cases", o, sum)
+	if sum := o.Kept + o.Revoked + o.RevokedByMember + o.NoDecisionKept + o.NoDecisionRevoked + o.Open; sum != o.Cases || o.Cases != 28 {
+		t.Errorf("outcomes %+v sum to %d, want 28 cases", o, sum)
 	}
-	if o.RevokedByMember != 1 || o.Revoked != 3 || o.NoDecisionKept != 1 || o.Open != 0 {
-		t.Errorf("outcomes = %+v; want 1 revoked by member, 3 revoked, 1 no decision kept", o)
+	if o.RevokedByMember != 1 || o.Revoked != 3 || o.NoDecisionKept != 3 || o.Open != 0 {
+		t.Errorf("outcomes = %+v; want 1 revoked by member, 3 revoked, 3 no decision kept", o)
+	}
+	if l := a.Leavers; l.Cases != 2 || l.Kept != 2 || len(l.Items) != 2 || l.Items[0].UserStatus != "SUSPENDED" {
+		t.Errorf("leaver check = %+v; want the suspended user's 2 cases kept", l)
 	}
 	var ops evidence.OperationsFile
 	readJSON(t, filepath.Join(dir, evidence.FileOperations), &ops)
-	if len(ops.Operations) != 4 || ops.ApprovedAt == nil {
+	if len(ops.Operations) != 4 || ops.ApprovedAt == nil || ops.Late != 0 || ops.DeadlineHours != 168 {
 		t.Fatalf("operations = %+v", ops)
 	}
 	for _, op := range ops.Operations {
-		if op.Result != "removed" || op.ReadBack != "gone" || op.FinishedAt == nil || op.HoursToDone == nil {
+		if op.Result != "removed" || op.ReadBack != "gone" || op.FinishedAt == nil || op.HoursToDone == nil || op.Late || op.Deadline == nil {
 			t.Errorf("operation %+v: want removed, read back gone, with times", op)
 		}
 	}
@@ -299,6 +303,33 @@ func TestSchemaRejectsGoFieldNames(t *testing.T) {
 			}
 			if err := evidence.ValidateFile(tc.file, path); err == nil {
 				t.Fatal("the schema accepted it")
+			}
+		})
+	}
+}
+
+func TestRemovalDeadline(t *testing.T) {
+	r := runCampaign(t)
+	for _, tc := range []struct {
+		name     string
+		deadline time.Duration
+		late     int
+	}{
+		{"default: a week", 0, 0},
+		{"a day", 24 * time.Hour, 0},
+		{"five minutes: the removals ran ten minutes after approval", 5 * time.Minute, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := signedOptions()
+			o.RemovalDeadline = tc.deadline
+			dir := export(t, r, o)
+			var ops evidence.OperationsFile
+			readJSON(t, filepath.Join(dir, evidence.FileOperations), &ops)
+			if ops.Late != tc.late {
+				t.Errorf("late = %d, want %d", ops.Late, tc.late)
+			}
+			if rep, err := evidence.Verify(dir, evidence.VerifyOptions{AuditKey: []byte(auditKey)}); err != nil || !rep.OK {
+				t.Fatalf("verify: %v %+v", err, rep)
 			}
 		})
 	}

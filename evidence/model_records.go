@@ -139,9 +139,13 @@ type PlanItem struct {
 // OperationsFile is operations.json: each Okta removal from approval to
 // read-back.
 type OperationsFile struct {
-	SchemaVersion string      `json:"schema_version"`
-	CampaignID    int64       `json:"campaign_id"`
-	ApprovedAt    *time.Time  `json:"approved_at,omitempty"`
+	SchemaVersion string     `json:"schema_version"`
+	CampaignID    int64      `json:"campaign_id"`
+	ApprovedAt    *time.Time `json:"approved_at,omitempty"`
+	// DeadlineHours is the time allowed from approval to each removal;
+	// Late counts the operations that missed it.
+	DeadlineHours float64     `json:"removal_deadline_hours"`
+	Late          int         `json:"late"`
 	Operations    []Operation `json:"operations"`
 }
 
@@ -166,6 +170,9 @@ type Operation struct {
 	FinishedAt  *time.Time `json:"finished_at,omitempty"`
 	ReadBack    string     `json:"read_back"`
 	HoursToDone *float64   `json:"hours_from_approval,omitempty"`
+	Deadline    *time.Time `json:"deadline,omitempty"`
+	// Late: finished after the deadline, or unfinished past it.
+	Late bool `json:"late"`
 }
 
 // TicketsFile is tickets.json: the ServiceNow records filed for the

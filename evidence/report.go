@@ -180,12 +180,32 @@ func exceptionsOf(b *Bundle) []exception {
 		}
 		out = append(out, exception{What: "operation " + o.State, User: o.UserID, Target: firstOf(o.Group, o.GroupID, o.App, o.AppID), Detail: d})
 	}
+	for _, o := range b.Operations.Operations {
+		if o.Late {
+			out = append(out, exception{What: "removal late", User: o.UserID, Target: firstOf(o.Group, o.GroupID, o.App, o.AppID),
+				Detail: fmt.Sprintf("deadline %s, finished %s", fmtTime(o.Deadline), fmtTime(o.FinishedAt))})
+		}
+	}
+	for _, l := range b.Analytics.Leavers.Items {
+		out = append(out, exception{What: "leaver: access " + l.Outcome, User: firstOf(l.UserEmail, l.UserID), Target: l.Entitlement,
+			Detail: "user is " + l.UserStatus + "; removal: " + firstOf(l.Removal, "none")})
+	}
 	return out
+}
+
+// fmtTime formats a time for the report, "—" when unknown.
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04 MST")
 }
 
 // timeline is the removals' progress after approval, as a histogram.
 type timeline struct {
 	ApprovedAt     *time.Time
+	DeadlineHours  float64
+	Late           int
 	First, Last    *time.Time
 	Total, Done    int
 	Results        []kv
@@ -209,7 +229,7 @@ type tbucket struct {
 // timelineOf buckets the finished operations by time since approval into
 // at most 24 columns.
 func timelineOf(f OperationsFile) timeline {
-	t := timeline{ApprovedAt: f.ApprovedAt, Total: len(f.Operations)}
+	t := timeline{ApprovedAt: f.ApprovedAt, Total: len(f.Operations), DeadlineHours: f.DeadlineHours, Late: f.Late}
 	results, reads := map[string]int{}, map[string]int{}
 	var times []time.Time
 	for _, o := range f.Operations {

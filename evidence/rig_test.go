@@ -42,7 +42,8 @@ approval: {approvers: [approver@x.com]}
 `
 
 // rigSnapshot is a small org: a CEO, two managers (fast and slow), four
-// sales members with five apps each, two engineers with three apps each.
+// sales members with five apps each, two engineers with three apps each,
+// and a suspended salesman with two apps nobody decides on.
 func rigSnapshot() *campaign.Snapshot {
 	s := &campaign.Snapshot{OrgURL: "https://example.okta.com", StartedAt: t0.Add(-time.Hour), CompletedAt: t0.Add(-50 * time.Minute)}
 	user := func(id, dept, mgr string) {
@@ -59,6 +60,8 @@ func rigSnapshot() *campaign.Snapshot {
 	}
 	user("e1", "Engineering", "slow@x.com")
 	user("e2", "Engineering", "slow@x.com")
+	user("gone", "Sales", "fast@x.com") // a leaver: suspended, still holding two apps
+	s.Users[len(s.Users)-1].Status = "SUSPENDED"
 	for i := 1; i <= 5; i++ {
 		s.Apps = append(s.Apps, campaign.App{ID: fmt.Sprintf("0oa%d", i), Name: fmt.Sprintf("app%d", i),
 			Label: fmt.Sprintf("App %d", i), Status: "ACTIVE", SignOnMode: "SAML_2_0"})
@@ -73,6 +76,7 @@ func rigSnapshot() *campaign.Snapshot {
 	}
 	assign("e1", 3)
 	assign("e2", 3)
+	assign("gone", 2)
 	campaign.ResolveManagers(s.Users)
 	campaign.MarkRuleGroups(s)
 	return s

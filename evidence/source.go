@@ -55,6 +55,9 @@ type Options struct {
 	// SigningKey, when set, signs the manifest with Ed25519 and puts the
 	// public key in it (ATTEST_EVIDENCE_SIGNING_KEY).
 	SigningKey ed25519.PrivateKey
+	// RemovalDeadline is the time allowed from approval to each removal
+	// (DefaultRemovalDeadline when zero); later ones are reported late.
+	RemovalDeadline time.Duration
 	// Thresholds decide the reviewer analytics' flags; zero fields take
 	// DefaultThresholds' values.
 	Thresholds Thresholds

@@ -57,6 +57,7 @@ func evidenceExport(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	fastMax := fs.Int("fast-max", d.FastDecisionsMax, "flag a reviewer with more fast decisions than this")
 	within := fs.Float64("within-delivery", d.WithinDeliverySeconds, "count decisions made within this many seconds of the form's delivery")
 	allKept := fs.Int("all-kept-min", d.AllKeptMinCases, "flag a reviewer who kept all of at least this many cases, some stale")
+	deadline := fs.String("removal-deadline", "7d", "time allowed from approval to each removal (e.g. 72h, 7d); later ones are reported late")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -70,12 +71,17 @@ func evidenceExport(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	if *out == "" {
 		return usagef("--out DIR is required")
 	}
+	due, err := days(*deadline)
+	if err != nil || due <= 0 {
+		return usagef("--removal-deadline %q: use a duration such as 72h or 7d", *deadline)
+	}
 	cfg, _, err := e.setup(c)
 	if err != nil {
 		return err
 	}
 	o := bundle.Options{Generator: "attest " + version, AuditKey: []byte(cfg.Store.AuditKey.Reveal()),
-		Thresholds: bundle.Thresholds{FastDecisionSeconds: *fast, FastDecisionsMax: *fastMax, WithinDeliverySeconds: *within, AllKeptMinCases: *allKept}}
+		RemovalDeadline: due, Thresholds: bundle.Thresholds{FastDecisionSeconds: *fast, FastDecisionsMax: *fastMax,
+			WithinDeliverySeconds: *within, AllKeptMinCases: *allKept}}
 	if k := e.getenv(signingKeyEnv); k != "" {
 		if o.SigningKey, err = bundle.ParseSigningKey(k); err != nil {
 			return fmt.Errorf("%s: %w", signingKeyEnv, err)
@@ -109,6 +115,15 @@ func evidenceExport(e *env, fs *flag.FlagSet, c *common, args []string) error {
 		time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(e.stdout, "audit log head at export: entry %d %s\n", body.AuditChainHead.Seq, body.AuditChainHead.Hash)
 	return nil
+}
+
+// days parses a Go duration or a whole number of days ("7d").
+func days(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.Atoi(n)
+		return time.Duration(d) * 24 * time.Hour, err
+	}
+	return time.ParseDuration(s)
 }
 
 // errVerifyFailed makes verify exit 1 after printing the report.

@@ -36,6 +36,7 @@ func TestEvidenceCLI(t *testing.T) {
 		{"no out", []string{"evidence", "export", id}, 2, "--out"},
 		{"unknown campaign", []string{"evidence", "export", "999", "--out", filepath.Join(c.dir, "none")}, 1, "not found"},
 		{"no subcommand", []string{"evidence"}, 2, "subcommand"},
+		{"bad deadline", []string{"evidence", "export", id, "--out", "x", "--removal-deadline", "soon"}, 2, "--removal-deadline"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, errs := c.run(tc.args...)
