@@ -119,7 +119,8 @@ func (a *App) assemble() error {
 	}
 	a.add("tick", a.runTicks)
 	if cfg.Okta.EventHook.Secret.IsSet() {
-		a.hooks = &hooks.Processor{Store: a.Store, Handle: a.hookTriggers().Handle,
+		tr := a.hookTriggers()
+		a.hooks = &hooks.Processor{Store: a.Store, Handle: tr.Handle, Failed: tr.Failed,
 			Log: a.Log.With().Str("component", "event-hooks").Logger()}
 		a.add("event-hooks", func(ctx context.Context) error { a.hooks.Run(ctx, 5*time.Second); return nil })
 		a.Log.Info().Msg("Okta event hooks: /okta/events accepts deliveries")
@@ -184,7 +185,14 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	done := make(chan error, 1)
-	go func() { done <- g.Wait() }()
+	go func() {
+		err := g.Wait()
+		a.life() // work spawned by clicks ends with the components
+		if a.Slack != nil {
+			a.Slack.Wait()
+		}
+		done <- err
+	}()
 	select {
 	case err := <-done:
 		a.life()
