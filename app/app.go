@@ -185,14 +185,7 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	done := make(chan error, 1)
-	go func() {
-		err := g.Wait()
-		a.life() // work spawned by clicks ends with the components
-		if a.Slack != nil {
-			a.Slack.Wait()
-		}
-		done <- err
-	}()
+	go func() { done <- g.Wait() }()
 	select {
 	case err := <-done:
 		a.life()
