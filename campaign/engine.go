@@ -19,8 +19,10 @@ type Engine struct {
 	// Risk rates an entitlement (kind, Okta id, label): low, medium,
 	// high, critical or "" when unrated (see RiskRules).
 	Risk func(kind, id, label string) string
-	// Admins may launch, close and cancel any campaign; Approvers may
-	// approve any plan (both by email), in addition to the definition's.
+	// Admins may launch, close and cancel any campaign and decide the IAM
+	// team's cases; Approvers may approve any plan, in addition to the
+	// definition's. Both name people by email, login or Okta id and are
+	// compared by Okta id (see engine_identity.go).
 	Admins, Approvers []string
 	// IsAdmin and IsApprover, when set, also grant those rights; they are
 	// asked at the moment of the action (Slack user group membership).

@@ -237,6 +237,15 @@ func (e *Engine) mayDecideForIAM(ctx context.Context, c *Campaign, a Actor) bool
 	return !named && e.IsAdmin != nil && e.IsAdmin(ctx, a)
 }
 
+// MayDecideForIAM reports whether the actor may decide the IAM team's
+// cases of c (the check Answer applies to a case without a reviewer), so
+// the Slack layer opens the team's forms to exactly those people, compared
+// by Okta id. False, never an error, for anyone who cannot be identified.
+func (e *Engine) MayDecideForIAM(ctx context.Context, c *Campaign, a Actor) bool {
+	a, err := e.identify(ctx, c, a)
+	return err == nil && a.UserID != "" && e.mayDecideForIAM(ctx, c, a)
+}
+
 // stamp adds a CLI actor's evidence (the --as name as typed, the
 // operating-system user and host) to an audit event's detail.
 func (a Actor) stamp(d map[string]any) map[string]any {

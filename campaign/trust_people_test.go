@@ -130,3 +130,29 @@ func TestStageOneWithNobodyToAskEndsAtLaunch(t *testing.T) {
 		}
 	}
 }
+
+// MayDecideForIAM is the same check, for the Slack layer's forms.
+func TestMayDecideForIAMMatchesAnswer(t *testing.T) {
+	s := org()
+	user(s, "approver").Login = "approver.login"
+	h := newHarness(t, s)
+	h.eng.IsAdmin = func(_ context.Context, a campaign.Actor) bool { return a.SlackUserID == "UADMIN" }
+	c := h.launchBy("name: Owned\nowner: approver.login\nstages: {self_attestation: {enabled: false}}\n", as("iam@x.com"))
+	for _, tc := range []struct {
+		name string
+		a    campaign.Actor
+		want bool
+	}{
+		{"the owner, named by login, clicking in Slack", slackAs("approver", "approver@x.com"), true},
+		{"the launcher", as("iam@x.com"), true},
+		{"a Slack admin", campaign.Actor{UserID: "peer", Email: "peer@x.com", Via: "slack", SlackUserID: "UADMIN"}, true},
+		{"a manager", slackAs("mgr", "mgr@x.com"), false},
+		{"a stranger", slackAs("00u-none", "x@y.z"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := h.eng.MayDecideForIAM(h.ctx, c, tc.a); got != tc.want {
+				t.Fatalf("MayDecideForIAM = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
