@@ -185,7 +185,14 @@ func (a *App) Run(ctx context.Context) error {
 		})
 	}
 	done := make(chan error, 1)
-	go func() { done <- g.Wait() }()
+	go func() {
+		err := g.Wait()
+		a.life() // work spawned by clicks ends with the components
+		if a.Slack != nil {
+			a.Slack.Wait()
+		}
+		done <- err
+	}()
 	select {
 	case err := <-done:
 		a.life()

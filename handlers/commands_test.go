@@ -291,6 +291,12 @@ func TestLaunchModalSubmission(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("the submission did not launch")
 			}
+			// Wait joins the background launch: once it returns, the
+			// launcher has been told, so serve may close the store.
+			r.x.Wait()
+			if !r.out.has("PostDM 00uADMIN") {
+				t.Errorf("Wait returned before the launcher was told: %v", &r.out.calls)
+			}
 		})
 	}
 }

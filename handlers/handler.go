@@ -100,6 +100,10 @@ func (h *Handler) build() {
 	})
 }
 
+// Wait blocks until background work spawned by interactions has finished
+// (see Interactions.Wait).
+func (h *Handler) Wait() { h.Inbound().Wait() }
+
 // Inbound returns the inbound half.
 func (h *Handler) Inbound() *Interactions { h.build(); return h.in }
 

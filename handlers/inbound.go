@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -110,7 +111,25 @@ type Interactions struct {
 	Now      func() time.Time
 	// Life, when set, ends background work (delivery watchers) at shutdown.
 	Life context.Context
+
+	work sync.WaitGroup // background work spawned by interactions
 }
+
+// spawn runs fn in the background, tracked so Wait can join it; fn's
+// context ends with Life (at shutdown) or after timeout.
+func (x *Interactions) spawn(ctx context.Context, timeout time.Duration, fn func(ctx context.Context)) {
+	x.work.Add(1)
+	go func() {
+		defer x.work.Done()
+		wctx, cancel := context.WithTimeout(x.life(ctx), timeout)
+		defer cancel()
+		fn(wctx)
+	}()
+}
+
+// Wait blocks until the background work spawned by interactions (a launch
+// from the modal) has finished; serve calls it before the store closes.
+func (x *Interactions) Wait() { x.work.Wait() }
 
 func (x *Interactions) now() time.Time {
 	if x.Now == nil {

@@ -116,7 +116,7 @@ func (x *Interactions) launchByName(ctx context.Context, name string, actor camp
 		return Reply{Text: userMessage(x.Log, refuse(err, launchRefusals))}
 	}
 	x.Out.PostStatus(ctx, c)
-	go x.Out.WatchDelivery(x.life(ctx), c, actor.UserID)
+	x.spawn(ctx, 7*24*time.Hour, func(ctx context.Context) { x.Out.WatchDelivery(ctx, c, actor.UserID) })
 	return Reply{Text: fmt.Sprintf("Launched campaign %d: *%s* (%s until %s). Use `%s status %d` to follow it.",
 		c.ID, blocks.Escape(c.Name), c.State, c.StageDeadline().Format("Mon 2 Jan 15:04 UTC"), blocks.Escape(x.Settings.Command), c.ID)}
 }
@@ -210,14 +210,12 @@ func (x *Interactions) ViewSubmission(ctx context.Context, cb slack.InteractionC
 			}
 			deadline = t.Add(17 * time.Hour) // end of the working day, UTC
 		}
-		go func() {
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
-			defer cancel()
+		x.spawn(ctx, 10*time.Minute, func(ctx context.Context) {
 			r := x.launchByName(ctx, name, actor, deadline)
 			if err := x.Out.PostDM(ctx, actor.UserID, "launched:"+cb.View.ID, r.Text); err != nil {
 				x.Log.Error().Err(err).Msg("tell the launcher")
 			}
-		}()
+		})
 		return nil
 	case blocks.CallbackDelegate:
 		return x.submitDelegate(ctx, cb, actor)
