@@ -89,7 +89,7 @@ func TestAcksWhileTheStoreIsLocked(t *testing.T) {
 
 	acks := map[string]slacktest.Ack{}
 	for name, id := range map[string]string{"click": clickID, "submission": subID, "slash": slashID} {
-		ack, ok := r.slack.WaitAck(id, 3*time.Second)
+		ack, ok := r.slack.WaitAck(id, patience)
 		if !ok || ack.Latency >= 3*time.Second {
 			t.Fatalf("%s not acked within 3 s while the store is locked (latency %v)", name, ack.Latency)
 		}

@@ -60,7 +60,7 @@ func BenchmarkAckLatency(b *testing.B) {
 		}
 		lat := make([]time.Duration, 0, len(ids))
 		for _, id := range ids {
-			ack, ok := r.slack.WaitAck(id, 10*time.Second)
+			ack, ok := r.slack.WaitAck(id, patience)
 			if !ok {
 				b.Fatalf("envelope %s not acked", id)
 			}
@@ -68,7 +68,7 @@ func BenchmarkAckLatency(b *testing.B) {
 		}
 		var slowest time.Duration
 		for _, id := range slow {
-			ack, ok := r.slack.WaitAck(id, 10*time.Second)
+			ack, ok := r.slack.WaitAck(id, patience)
 			if !ok {
 				b.Fatalf("envelope %s not acked", id)
 			}

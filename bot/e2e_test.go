@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,13 +48,25 @@ func TestCampaignThroughSlack(t *testing.T) {
 		users = append(users, u)
 	}
 	sort.Strings(users)
-	hasDirect := func(cs []campaign.CaseRecord) bool {
-		for _, c := range cs {
-			if c.Direct && c.Kind == campaign.KindApp {
-				return true
-			}
+	// m's revoked cases must make an Okta operation (a membership not
+	// managed by a group rule, or an assignment no group also grants), or
+	// the plan is manual only and there is nothing to approve.
+	c1, err := r.st.GetCampaign(r.ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := r.st.LoadSnapshot(r.ctx, c1.SnapshotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := campaign.NewIndex(snap)
+	removable := func(cs []campaign.CaseRecord) bool {
+		revoked := slices.Clone(cs)
+		for i := range revoked {
+			revoked[i].Outcome = campaign.OutcomeRevoked
 		}
-		return false
+		plan := campaign.BuildPlan(index, c1.Definition, revoked)
+		return slices.ContainsFunc(plan, func(p campaign.PlanItem) bool { return p.IsOperation() })
 	}
 	for _, u := range users {
 		cs := byUser[u]
@@ -62,7 +75,7 @@ func TestCampaignThroughSlack(t *testing.T) {
 			continue
 		}
 		switch {
-		case m == "" && hasDirect(cs) && len(cs) >= 2:
+		case m == "" && len(cs) >= 2 && removable(cs):
 			m = u
 		case m != "" && m2 == "" && cs[0].ReviewerID != byUser[m][0].ReviewerID:
 			m2 = u
@@ -83,22 +96,14 @@ func TestCampaignThroughSlack(t *testing.T) {
 	if got, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{UserID: m}); got[0].MemberDecision != "" {
 		t.Fatal("an outsider's click was recorded")
 	}
-	// Revoke a direct assignment (its removal is an Okta operation), keep
-	// the rest.
-	direct := map[string]bool{}
-	for _, c := range byUser[m] {
-		direct["case:"+itoa(c.ID)] = c.Direct && c.Kind == campaign.KindApp
-	}
+	// m revokes the first entitlement and keeps the rest; the manager
+	// revokes the rest later.
 	choices := map[string]string{}
-	revoked := false
-	for _, id := range ids {
+	for i, id := range ids {
 		choices[id] = "keep"
-		if direct[id] && !revoked {
-			choices[id], revoked = "revoke", true
+		if i == 0 {
+			choices[id] = "revoke"
 		}
-	}
-	if !revoked {
-		t.Fatal("m's first form page has no direct assignment")
 	}
 	r.click(r.slackOf[m], form, "member_submit", choices)
 	r.eventually("form replaced by the answers", func() bool {

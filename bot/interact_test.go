@@ -23,14 +23,14 @@ func TestRedeliveryChangesNothingTwice(t *testing.T) {
 	r := newRig(t)
 	id := r.slack.SendSlashCommand(slacktest.SlashCommand{Command: "/access-review", Text: "start quarterly",
 		UserID: r.admin.ID, UserName: r.admin.Name, ChannelID: approvals})
-	if _, ok := r.slack.WaitAck(id, 10*time.Second); !ok {
+	if _, ok := r.slack.WaitAck(id, patience); !ok {
 		t.Fatal("no ack")
 	}
 	again := r.slack.Redeliver(id)
 	if again == id {
 		t.Fatal("redelivery must carry a new envelope id")
 	}
-	if _, ok := r.slack.WaitAck(again, 10*time.Second); !ok {
+	if _, ok := r.slack.WaitAck(again, patience); !ok {
 		t.Fatal("redelivery not acked")
 	}
 	list, err := r.st.ListCampaigns(r.ctx)
@@ -62,7 +62,7 @@ func TestLaunchModal(t *testing.T) {
 		"actions": []map[string]any{{"action_id": "definition", "block_id": "definition", "type": "static_select",
 			"selected_option": map[string]any{"text": map[string]any{"type": "plain_text", "text": "Quarterly"}, "value": "Quarterly"},
 			"action_ts":       "1700000000.000200"}}}
-	if _, ok := r.slack.WaitAck(r.slack.SendInteraction(pick), 10*time.Second); !ok {
+	if _, ok := r.slack.WaitAck(r.slack.SendInteraction(pick), patience); !ok {
 		t.Fatal("pick not acked")
 	}
 	r.eventually("preview shown", func() bool {
@@ -75,7 +75,7 @@ func TestLaunchModal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), 10*time.Second); !ok {
+	if _, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), patience); !ok {
 		t.Fatal("submission not acked")
 	}
 	r.eventually("campaign launched", func() bool {
@@ -94,7 +94,7 @@ func TestLaunchModal(t *testing.T) {
 	payload, _ = r.slack.ViewSubmission(r.approver, views[0].ViewID, map[string]map[string]slacktest.StateValue{
 		"definition": {"definition": {Type: "static_select", SelectedOption: &slacktest.SelectOption{Text: "Quarterly", Value: "Quarterly"}}},
 	})
-	ack, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), 10*time.Second)
+	ack, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), patience)
 	if !ok || !strings.Contains(string(ack.Payload), "errors") {
 		t.Fatalf("non-admin submission ack = %s", ack.Payload)
 	}
@@ -110,7 +110,7 @@ func TestAppHome(t *testing.T) {
 	for _, u := range []slacktest.User{member, r.admin} {
 		id := r.slack.SendEvent(map[string]any{"type": "app_home_opened", "user": u.ID, "channel": "D0", "tab": "home",
 			"event_ts": "1700000000.000100"})
-		if _, ok := r.slack.WaitAck(id, 10*time.Second); !ok {
+		if _, ok := r.slack.WaitAck(id, patience); !ok {
 			t.Fatal("event not acked")
 		}
 	}
@@ -231,7 +231,7 @@ func TestDelegateThroughModal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ack, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), 10*time.Second)
+	ack, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), patience)
 	if !ok || strings.Contains(string(ack.Payload), "errors") {
 		t.Fatalf("delegate submission ack = %s", ack.Payload)
 	}

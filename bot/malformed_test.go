@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/attestbot/attest/bot"
 	"github.com/attestbot/attest/internal/slacktest"
@@ -85,7 +84,7 @@ func TestMalformedEnvelopesAreAnswered(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(r.ephemeralTo(user.ID))
 			id := r.slack.SendRaw(tt.typ, tt.payload)
-			ack, ok := r.slack.WaitAck(id, 10*time.Second)
+			ack, ok := r.slack.WaitAck(id, patience)
 			if !ok {
 				t.Fatalf("no ack (the bot is connected: %v)", r.bot.Connected())
 			}

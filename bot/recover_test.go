@@ -65,7 +65,7 @@ func botRig(t *testing.T, h bot.Inbound, replyWithin time.Duration) (*slacktest.
 	done := make(chan struct{})
 	go func() { defer close(done); _ = b.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done; srv.Close() })
-	if !srv.WaitConnections(1, 10*time.Second) {
+	if !srv.WaitConnections(1, patience) {
 		t.Fatal("the bot never connected")
 	}
 	return srv, logs
@@ -79,7 +79,7 @@ func TestHandlerPanicsAreRecovered(t *testing.T) {
 	user := slacktest.User{ID: "U1", Name: "ann"}
 	wait := func(id string) slacktest.Ack {
 		t.Helper()
-		ack, ok := srv.WaitAck(id, 10*time.Second)
+		ack, ok := srv.WaitAck(id, patience)
 		if !ok {
 			t.Fatal("no ack")
 		}
@@ -139,7 +139,7 @@ func TestLatePanicAnswersByDM(t *testing.T) {
 	}}
 	srv, _ := botRig(t, h, 50*time.Millisecond)
 	id := srv.SendSlashCommand(slacktest.SlashCommand{Command: "/access-review", Text: "status", UserID: "U1", ChannelID: "C1"})
-	ack, ok := srv.WaitAck(id, 10*time.Second)
+	ack, ok := srv.WaitAck(id, patience)
 	if !ok || ackText(ack) != bot.SlowReply {
 		t.Fatalf("ack = %s", ack.Payload)
 	}
@@ -149,7 +149,7 @@ func TestLatePanicAnswersByDM(t *testing.T) {
 		if dm != "U1: "+bot.FailedText {
 			t.Fatalf("DM = %q", dm)
 		}
-	case <-time.After(10 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("no DM after the late panic")
 	}
 }

@@ -97,25 +97,20 @@ func TestSenderRetriesAndFailures(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually(t, "a sent after a 429, bad failed", func() bool {
 		drain(t, s)
-		if c, _ := st.OutboxCounts(ctx); c["sent"] == 1 && c["failed"] == 1 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		c, _ := st.OutboxCounts(ctx)
+		return c["sent"] == 1 && c["failed"] == 1
+	})
 	if _, err := st.Enqueue(ctx, slackrec.OutboxItem{Key: "u", Kind: slackrec.KindUpdate, Target: "C1", Ref: "r:a",
 		Payload: slackrec.Payload{Text: "a2", Blocks: []byte(`[{"type":"section","text":{"type":"mrkdwn","text":"updated"}}]`)}}); err != nil {
 		t.Fatal(err)
 	}
-	for time.Now().Before(deadline) {
+	eventually(t, "the update sent after a 503", func() bool {
 		drain(t, s)
-		if c, _ := st.OutboxCounts(ctx); c["sent"] == 2 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		c, _ := st.OutboxCounts(ctx)
+		return c["sent"] == 2
+	})
 	counts, _ := st.OutboxCounts(ctx)
 	if counts["sent"] != 2 || counts["failed"] != 1 {
 		t.Fatalf("outbox = %v; want 2 sent (after a 429 and a 503) and 1 failed", counts)

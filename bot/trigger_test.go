@@ -18,17 +18,38 @@ import (
 // for approval in the approvals channel.
 func TestGrantEventThroughSlack(t *testing.T) {
 	r := newRig(t)
-	app := r.org.Apps[0]
-	rules := campaign.RiskRules{Apps: map[string]string{app.Label: "critical"}}
-	r.eng.Risk = rules.Level
-	// A user with a manager the bot can reach.
+	// A user with a manager the bot can reach, and an app no group grants
+	// them: revoking the grant is then an unassignment Okta accepts.
+	snap := r.org.Snapshot()
+	grants := map[[2]string]bool{} // user, app granted through a group
+	for _, ga := range snap.GroupAssignments {
+		for _, m := range snap.Memberships {
+			if m.GroupID == ga.GroupID {
+				grants[[2]string{m.UserID, ga.AppID}] = true
+			}
+		}
+	}
 	var user, mgr string
+	var app campaign.App
 	for _, u := range r.org.Users[3:] {
-		if u.Status == "ACTIVE" && u.ManagerID != "" {
-			user, mgr = u.ID, u.ManagerID
+		if u.Status != "ACTIVE" || u.ManagerID == "" {
+			continue
+		}
+		for _, a := range snap.Apps {
+			if a.Status == "ACTIVE" && !grants[[2]string{u.ID, a.ID}] {
+				user, mgr, app = u.ID, u.ManagerID, a
+				break
+			}
+		}
+		if user != "" {
 			break
 		}
 	}
+	if user == "" {
+		t.Fatal("the synthetic org has no user without a group grant of some app")
+	}
+	rules := campaign.RiskRules{Apps: map[string]string{app.Label: "critical"}}
+	r.eng.Risk = rules.Level
 	tr := &hooks.Triggers{Engine: r.eng, Risk: rules.Level, DecideWithin: 24 * time.Hour}
 	ev := hookevent.Event{UUID: "ev-grant-1", EventType: "application.user_membership.add", Published: r.org.Now,
 		Actor:  hookevent.Actor{ID: "00uadmin", AlternateID: "admin@example.com"},
