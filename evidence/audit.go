@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 // hashes others.
 var chainColumns = []string{"at", "campaign_id", "case_id", "type", "actor", "actor_id", "actor_via",
 	"slack_user", "slack_team", "detail", "payload_sha256", "action_ts", "prev_hash"}
+
+// typeColumn is the index of the event type among chainColumns.
+var typeColumn = slices.Index(chainColumns, "type")
 
 // auditLines turns the campaign's entries and the chain's head into
 // audit.jsonl's lines: the entries in id order, then the head.

@@ -75,6 +75,10 @@ func TestWholeCampaignExportVerifies(t *testing.T) {
 			if rep.Files != len(evidence.Files) || rep.Audit.Entries == 0 {
 				t.Errorf("files %d, audit entries %d", rep.Files, rep.Audit.Entries)
 			}
+			// The chain is keyed: entries' hashes are recomputed with the key only.
+			if recomputed := rep.Audit.Recomputed == rep.Audit.Entries; recomputed != (tc.o.AuditKey != nil) {
+				t.Errorf("audit %+v with key %v", rep.Audit, tc.o.AuditKey != nil)
+			}
 		})
 	}
 

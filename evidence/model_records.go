@@ -108,6 +108,8 @@ type ApprovalsFile struct {
 	ApprovedAt    *time.Time `json:"approved_at,omitempty"`
 	Approvals     []Approval `json:"approvals"`
 	Plan          []PlanItem `json:"plan"`
+	// SignOffs are the control owner's sign-offs (SignOff), oldest first.
+	SignOffs []SignOffRecord `json:"sign_offs"`
 }
 
 // Approval is one approver's word on the plan.

@@ -3,7 +3,6 @@ package evidence
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -30,11 +29,10 @@ func (b *Bundle) collectRemediation(ctx context.Context, src Source, c *campaign
 		return fmt.Errorf("evidence: approvals: %w", err)
 	}
 	b.Approvals = ApprovalsFile{SchemaVersion: SchemaVersion, CampaignID: c.ID, ApprovedAt: at(approved),
-		Approvals: make([]Approval, 0, len(approvals)), Plan: make([]PlanItem, 0, len(plan))}
+		Approvals: make([]Approval, 0, len(approvals)), Plan: make([]PlanItem, 0, len(plan)), SignOffs: signOffsOf(entries)}
 	words := map[string][]entryView{} // approver email -> their plan.* entries, oldest first
-	typ := slices.Index(chainColumns, "type")
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Fields[typ], "plan.") {
+		if !strings.HasPrefix(e.Fields[typeColumn], "plan.") {
 			continue
 		}
 		if v := viewOf(e); strings.HasPrefix(v.typ, "plan.") {

@@ -133,7 +133,8 @@ type rig struct {
 func runCampaign(t *testing.T) *rig {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "attest.db"))
+	// The audit chain is keyed, as with store.audit_key set.
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "attest.db"), store.WithAuditKey([]byte(auditKey)))
 	if err != nil {
 		t.Fatal(err)
 	}

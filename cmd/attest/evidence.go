@@ -25,6 +25,7 @@ var evidenceCommands = []struct {
 }{
 	{"export", "ID --out DIR", "write campaign ID's evidence bundle into DIR (new or empty), its manifest signed", evidenceExport},
 	{"verify", "DIR", "check a bundle offline: hashes, signatures, schemas, audit chain; exit 1 on any mismatch", evidenceVerify},
+	{"sign-off", "ID --as EMAIL", "record the control owner's sign-off (--bundle DIR: the bundle reviewed, verified first)", evidenceSignOff},
 	{"public-key", "", "print the PEM public key of " + signingKeyEnv + ", to publish for verify --public-key", evidencePublicKey},
 }
 
@@ -90,10 +91,8 @@ func evidenceExport(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	if len(o.AuditKey) == 0 && o.SigningKey == nil {
 		fmt.Fprintf(e.stderr, "warning: neither %s nor %s is set: the manifest is unsigned and verify will refuse it without --allow-unsigned\n", auditKeyEnv, signingKeyEnv)
 	}
-	if _, err := os.Stat(cfg.Store.Path); err != nil {
-		return fmt.Errorf("database %s: %w (run `attest sync` first, or set store.path)", cfg.Store.Path, err)
-	}
-	st, err := store.Open(e.ctx, cfg.Store.Path)
+	// Read-only: an export never creates a database nor writes one.
+	st, err := store.OpenReadOnly(e.ctx, cfg.Store.Path)
 	if err != nil {
 		return err
 	}
@@ -177,6 +176,59 @@ func evidenceVerify(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	if !rep.OK {
 		return fmt.Errorf("%w: %d problem(s), first: %s: %s", errVerifyFailed, len(rep.Problems), rep.Problems[0].File, rep.Problems[0].Reason)
 	}
+	return nil
+}
+
+// evidenceSignOff is `attest evidence sign-off ID --as EMAIL`.
+func evidenceSignOff(e *env, fs *flag.FlagSet, c *common, args []string) error {
+	as := fs.String("as", "", "the control owner signing: the campaign's or its definition's owner (required)")
+	statement := fs.String("statement", "", "what the owner attests (default: the standard statement)")
+	dir := fs.String("bundle", "", "the evidence bundle the owner reviewed: verified first, its manifest's SHA-256 recorded")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("want one campaign ID")
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || id <= 0 {
+		return usagef("campaign ID %q is not a number", fs.Arg(0))
+	}
+	if *as == "" {
+		return usagef("--as EMAIL is required")
+	}
+	cfg, _, err := e.setup(c)
+	if err != nil {
+		return err
+	}
+	key := []byte(cfg.Store.AuditKey.Reveal())
+	req := bundle.SignOffRequest{CampaignID: id, Actor: cliActor(*as), Statement: *statement}
+	if *dir != "" {
+		rep, err := bundle.Verify(*dir, bundle.VerifyOptions{AuditKey: key})
+		if err != nil {
+			return err
+		}
+		if !rep.OK || rep.CampaignID != id {
+			return fmt.Errorf("%w: the bundle in %s is of campaign %d, or fails: %s", errVerifyFailed, *dir, rep.CampaignID, oneLine(errors.New(rep.Summary())))
+		}
+		if req.ManifestSHA256, err = bundle.ManifestDigest(*dir); err != nil {
+			return err
+		}
+	}
+	st, err := store.OpenExisting(e.ctx, cfg.Store.Path, store.WithAuditKey(key))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ev, err := bundle.SignOff(e.ctx, st, req)
+	if err != nil {
+		return friendly(err)
+	}
+	if c.json {
+		return writeJSON(e.stdout, map[string]any{"campaign": id, "signed_by": ev.Actor.Email, "statement": ev.Detail["statement"],
+			"bundle_manifest_sha256": req.ManifestSHA256})
+	}
+	fmt.Fprintf(e.stdout, "Campaign %d signed off by %s; export the evidence again to include it.\n", id, ev.Actor.Email)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -46,8 +47,33 @@ func TestEvidenceCLI(t *testing.T) {
 		})
 	}
 
+	if code, _, errs := c.run("evidence", "sign-off", id, "--as", owner); code != 1 || !strings.Contains(errs, "refused") {
+		t.Fatalf("sign-off of an open campaign: exit %d %q", code, errs)
+	}
+	c.ok("campaign", "close", id, "--as", owner)
 	dir := filepath.Join(c.dir, "bundle")
 	c.ok("evidence", "export", id, "--out", dir)
+	if code, _, errs := c.run("evidence", "sign-off", id, "--as", org.Users[2].Email, "--bundle", dir); code != 1 || !strings.Contains(errs, "not allowed") {
+		t.Fatalf("sign-off by someone else: exit %d %q", code, errs)
+	}
+	c.ok("evidence", "sign-off", id, "--as", owner, "--bundle", dir, "--statement", "Reviewed; complete.")
+	signed := filepath.Join(c.dir, "signed")
+	c.ok("evidence", "export", id, "--out", signed)
+	var ap struct {
+		SignOffs []struct {
+			By        string `json:"by"`
+			Statement string `json:"statement"`
+			Manifest  string `json:"bundle_manifest_sha256"`
+		} `json:"sign_offs"`
+	}
+	raw, err := os.ReadFile(filepath.Join(signed, "approvals.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &ap); err != nil || len(ap.SignOffs) != 1 || ap.SignOffs[0].By != owner ||
+		ap.SignOffs[0].Statement != "Reviewed; complete." || len(ap.SignOffs[0].Manifest) != 64 {
+		t.Fatalf("sign-offs in the new bundle: %v %+v", err, ap)
+	}
 	if code, _, errs := c.run("evidence", "export", id, "--out", dir); code != 1 || !strings.Contains(errs, "not empty") {
 		t.Fatalf("export into a full directory: exit %d %q", code, errs)
 	}
@@ -69,7 +95,7 @@ func TestEvidenceCLI(t *testing.T) {
 	}
 
 	path := filepath.Join(dir, "cases.csv")
-	raw, err := os.ReadFile(path)
+	raw, err = os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
