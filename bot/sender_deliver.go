@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -24,8 +25,21 @@ func (s *Sender) requeue(items []slackrec.OutboxItem, why string) {
 	}
 }
 
-// deliver makes one Slack call for an item and records the outcome.
+// deliver makes one Slack call for an item and records the outcome. A
+// panic while doing so (a payload nobody foresaw) fails that item, logged
+// with its stack, instead of the process.
 func (s *Sender) deliver(ctx context.Context, it slackrec.OutboxItem) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Log.Error().Str("key", it.Key).Interface("panic", r).Str("stack", string(debug.Stack())).Msg("outbox delivery panicked")
+			_ = s.Store.OutboxFail(context.Background(), it.ID, fmt.Sprintf("panic: %v", r))
+		}
+	}()
+	s.send(ctx, it)
+}
+
+// send makes one Slack call for an item and records the outcome.
+func (s *Sender) send(ctx context.Context, it slackrec.OutboxItem) {
 	channel, ts, err := s.call(ctx, it)
 	if s.Observe != nil {
 		var rl *slack.RateLimitedError

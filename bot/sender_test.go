@@ -123,3 +123,29 @@ func TestSenderRetriesAndFailures(t *testing.T) {
 		t.Fatalf("fake saw %v", srv.Counts())
 	}
 }
+
+// panickyStore is the store with MessageRef panicking, as a bug would.
+type panickyStore struct{ *store.Store }
+
+func (panickyStore) MessageRef(context.Context, string) (string, string, error) { panic("boom") }
+
+// A delivery that panics fails its one message; the sender goes on.
+func TestSenderSurvivesAPanic(t *testing.T) {
+	ctx := context.Background()
+	srv, st, s := senderRig(t)
+	s.Store = panickyStore{st}
+	if _, err := st.Enqueue(ctx,
+		slackrec.OutboxItem{Key: "u", Kind: slackrec.KindUpdate, Target: "C1", Ref: "r:x", Payload: slackrec.Payload{Text: "x"}},
+		slackrec.OutboxItem{Key: "p", Kind: slackrec.KindPost, Target: "C2", Payload: slackrec.Payload{Text: "after"}},
+	); err != nil {
+		t.Fatal(err)
+	}
+	srv.AddChannel("C2", "other")
+	drain(t, s)
+	if c, _ := st.OutboxCounts(ctx); c["failed"] != 1 || c["sent"] != 1 {
+		t.Fatalf("outbox = %v; want the panicking update failed and the post sent", c)
+	}
+	if msgs := srv.Messages("C2"); len(msgs) != 1 {
+		t.Fatalf("C2 = %+v", msgs)
+	}
+}
