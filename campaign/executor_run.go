@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -94,10 +95,25 @@ func (x *Executor) present(ctx context.Context, op *Operation) (bool, error) {
 type sinkKey struct{}
 
 // job is one claimed operation for a worker; done, when set, is called
-// once it is finished.
+// once the worker is through with it.
 type job struct {
 	op   *Operation
-	done func()
+	done func(*Operation)
+}
+
+// removalGate tracks one user's membership removals in a run of jobs.
+type removalGate struct {
+	wg      sync.WaitGroup
+	retried atomic.Bool // a removal went back to pending for a retry
+}
+
+// finished records that a worker is through with a removal: a job still
+// running was released for a retry (or the run is stopping).
+func (g *removalGate) finished(op *Operation) {
+	if op.State == OpRunning {
+		g.retried.Store(true)
+	}
+	g.wg.Done()
 }
 
 // finished is one outcome waiting to be written.
@@ -125,7 +141,7 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 			for j := range jobs {
 				x.execute(wctx, c, j.op)
 				if j.done != nil {
-					j.done()
+					j.done(j.op)
 				}
 			}
 		}()
@@ -180,8 +196,9 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 	// Okta refuses to unassign an app while a membership grants it, and a
 	// plan numbers each user's removals before their unassignments: an
 	// unassignment waits here until the removals of its user sent before
-	// it are finished.
-	removals := map[string]*sync.WaitGroup{}
+	// it are finished; when one of them was released for a retry, the
+	// unassignment goes back too, to follow it in a later claim.
+	removals := map[string]*removalGate{}
 	var claimErr error
 	claimed := 0
 	for ctx.Err() == nil {
@@ -198,16 +215,21 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 			j := job{op: &batch[i]}
 			switch j.op.Kind {
 			case OpRemoveMembership:
-				w := removals[j.op.UserID]
-				if w == nil {
-					w = &sync.WaitGroup{}
-					removals[j.op.UserID] = w
+				g := removals[j.op.UserID]
+				if g == nil {
+					g = &removalGate{}
+					removals[j.op.UserID] = g
 				}
-				w.Add(1)
-				j.done = w.Done
+				g.retried.Store(false)
+				g.wg.Add(1)
+				j.done = g.finished
 			case OpUnassignApp:
-				if w := removals[j.op.UserID]; w != nil {
-					w.Wait()
+				if g := removals[j.op.UserID]; g != nil {
+					g.wg.Wait()
+					if g.retried.Load() {
+						_ = x.Ops.ReleaseOperation(context.WithoutCancel(ctx), c.ID, j.op.Seq, x.Worker)
+						continue
+					}
 				}
 			}
 			jobs <- j

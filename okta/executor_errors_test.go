@@ -150,6 +150,21 @@ func TestExecutorNotFoundConfirmedGone(t *testing.T) {
 // write exactly once. The old plan numbered unassignments first and the
 // old executor ran them side by side.
 func TestExecutorRemovesMembershipsBeforeUnassigning(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		removalFaults int // 500s on the removal's first tries
+		workers       int
+	}{
+		{"removal succeeds at once", 0, 8},
+		{"one worker", 0, 1},
+		{"removal fails at first: the unassignment waits for its retry", 2, 8},
+		{"removal fails at first, one worker", 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testRemovalsFirst(t, tc.removalFaults, tc.workers) })
+	}
+}
+
+func testRemovalsFirst(t *testing.T, removalFaults, workers int) {
 	// A new group grants an app to one user, who also holds it directly.
 	r := newExecRigOrg(t, 0, 0, func(o *oktatest.Org) {
 		var app string
@@ -194,13 +209,27 @@ func TestExecutorRemovesMembershipsBeforeUnassigning(t *testing.T) {
 	if removal.Seq > unassign.Seq {
 		t.Fatalf("removal #%d is numbered after unassignment #%d", removal.Seq, unassign.Seq)
 	}
+	r.srv.FailNext("/api/v1/groups/"+removal.GroupID+"/users/"+removal.UserID, http.StatusInternalServerError, removalFaults)
 	x := r.executor("w1")
-	x.Workers = 8
+	x.Workers = workers
 	sum := r.run(x)
 	if sum.Failed != 0 || sum.ByResult[campaign.ResultRemoved] != r.ops() || r.remaining() != 0 {
 		t.Fatalf("summary = %+v, remaining %d", sum, r.remaining())
 	}
-	if n := r.writes(http.MethodDelete, "/api/v1/apps/"+unassign.AppID+"/users/"+unassign.UserID); n != 1 {
-		t.Fatalf("DELETEs of the unassignment = %d, want 1", n)
+	// Even with the removal retried, the unassignment follows it: Okta
+	// never has to refuse it.
+	done, refused := 0, 0
+	for _, q := range r.srv.Requests() {
+		if q.Method == http.MethodDelete && q.Path == "/api/v1/apps/"+unassign.AppID+"/users/"+unassign.UserID {
+			switch q.Status {
+			case http.StatusNoContent:
+				done++
+			case http.StatusForbidden:
+				refused++
+			}
+		}
+	}
+	if done != 1 || refused != 0 {
+		t.Fatalf("unassignment DELETEs: %d done, %d refused", done, refused)
 	}
 }

@@ -10,13 +10,17 @@ import (
 	"github.com/attestbot/attest/internal/oktatest"
 )
 
-// tamperedPlan is a store whose stored plan was rewritten after approval.
-type tamperedPlan struct {
-	campaign.Store
-	plan []campaign.PlanItem
+// tamperedOps is an operation store whose queued jobs are not the
+// approved plan's: rows rewritten in the operations table after Start
+// checked the plan's digest.
+type tamperedOps struct {
+	campaign.OperationStore
+	rows []campaign.PlanItem
 }
 
-func (t tamperedPlan) Plan(context.Context, int64) ([]campaign.PlanItem, error) { return t.plan, nil }
+func (t tamperedOps) QueueOperations(ctx context.Context, id int64, _ []campaign.PlanItem) (int, error) {
+	return t.OperationStore.QueueOperations(ctx, id, t.rows)
+}
 
 // pick returns the first group of the org that ok accepts, with a member.
 func pick(t *testing.T, org *oktatest.Org, ok func(g oktatest.Group) bool) (group, member string) {
@@ -30,8 +34,8 @@ func pick(t *testing.T, org *oktatest.Org, ok func(g oktatest.Group) bool) (grou
 	return "", ""
 }
 
-// Every write the executor makes passes one guard, whatever the stored
-// plan says: tampered rows of each kind that touch a protected user (by id,
+// Every write the executor makes passes one guard, whatever the queued
+// operations say: tampered rows of each kind that touch a protected user (by id,
 // login or email), a protected, built-in or rule-managed group, or add
 // anyone anywhere but the quarantine group are skipped as protected, and
 // Okta never hears of them. The old executor checked additions only
@@ -94,7 +98,7 @@ func TestExecutorGuardsEveryWrite(t *testing.T) {
 		plan = append(plan, row.item)
 	}
 	x := r.executor("w1")
-	x.Store = tamperedPlan{Store: r.st, plan: plan}
+	x.Ops = tamperedOps{OperationStore: r.st, rows: plan}
 	x.ProtectedUsers = []string{byEmail.Email, byLogin.Login}
 	x.ProtectedGroups = []string{protectedName}
 	x.QuarantineGroup = quarantine
