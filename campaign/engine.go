@@ -221,9 +221,12 @@ func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn fu
 		}
 	}
 	s := cs.Index.Snap
+	// A case's reviewer is the member's nearest manager who is not the
+	// member and whose account is active: a suspended or deprovisioned
+	// manager could never decide it.
 	reviewerOf := func(u int32) string {
 		for m, hops := cs.Index.manager(u), 0; m >= 0 && hops < 50; m, hops = cs.Index.manager(m), hops+1 {
-			if m != u {
+			if m != u && !s.Users[m].Inactive() {
 				return s.Users[m].ID
 			}
 		}

@@ -155,7 +155,7 @@ func (e *Engine) escalate(ctx context.Context, c *Campaign, now time.Time) error
 			ups = append(ups, CaseUpdate{Case: cs, ExpectReviewer: r, ExpectState: StateStage2})
 			d := map[string]any{"from": r, "to": to, "level": cs.EscalationLevel, "member": cs.UserID}
 			if len(skipped) > 0 {
-				d["skipped_self_review"] = skipped
+				d["skipped"] = skipped // the member themself, or inactive managers
 			}
 			events = append(events, Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: "case.escalated", Actor: System, Detail: d})
 			moved[to] = appendUnique(moved[to], cs.UserID)
@@ -181,7 +181,9 @@ func (e *Engine) escalate(ctx context.Context, c *Campaign, now time.Time) error
 }
 
 // nextReviewer is the manager of from, skipping the member themself (nobody
-// confirms their own access); "" (the IAM team) when the chain ends.
+// confirms their own access) and managers whose accounts are suspended or
+// deprovisioned (nobody could decide for them); "" (the IAM team) when
+// the chain ends. It returns whom it skipped, for the audit log.
 func (e *Engine) nextReviewer(ctx context.Context, c *Campaign, from, member string) (string, []string, error) {
 	var skipped []string
 	seen := map[string]bool{from: true}
@@ -200,7 +202,13 @@ func (e *Engine) nextReviewer(ctx context.Context, c *Campaign, from, member str
 		}
 		seen[next] = true
 		if next != member {
-			return next, skipped, nil
+			m, err := e.Store.FindUser(ctx, c.SnapshotID, next)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return "", skipped, err
+			}
+			if err == nil && !m.Inactive() {
+				return next, skipped, nil
+			}
 		}
 		skipped = append(skipped, next)
 		cur = next

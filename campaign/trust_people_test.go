@@ -156,3 +156,30 @@ func TestMayDecideForIAMMatchesAnswer(t *testing.T) {
 		})
 	}
 }
+
+// A manager whose account is suspended or deprovisioned could never
+// decide: their members' cases go to the next active manager up, at
+// launch and on escalation.
+func TestInactiveManagersAreSkipped(t *testing.T) {
+	t.Run("at launch", func(t *testing.T) {
+		s := org()
+		user(s, "mgr").Status = campaign.StatusDeprovisioned
+		h := newHarness(t, s)
+		c := h.launch(trustDef)
+		if cs := h.cases(c.ID)["dev1/GitHub"]; cs.ReviewerID != "vp" {
+			t.Fatalf("dev1/GitHub goes to %q, want vp", cs.ReviewerID)
+		}
+		h.answer(c.ID, "vp@x.com", "dev1@x.com", "GitHub", "revoke")
+	})
+	t.Run("on escalation", func(t *testing.T) {
+		s := org()
+		user(s, "vp").Status = campaign.StatusSuspended
+		h := newHarness(t, s)
+		c := h.launch(strings.Replace(trustDef, "name: Trust review", "name: Trust review\nescalation: {after: 1d}", 1))
+		h.clock.Advance(day + 1)
+		h.tick()
+		if cs := h.cases(c.ID)["dev1/GitHub"]; cs.ReviewerID != "ceo" {
+			t.Fatalf("dev1/GitHub escalated to %q, want ceo past the suspended vp", cs.ReviewerID)
+		}
+	})
+}
