@@ -30,7 +30,7 @@ const (
 type Operation struct {
 	CampaignID   int64
 	Seq          int
-	Kind         string // OpRemoveMembership or OpUnassignApp
+	Kind         string // OpRemoveMembership, OpUnassignApp or OpAddMembership
 	UserID       string
 	GroupID      string
 	AppID        string
@@ -46,10 +46,14 @@ type Operation struct {
 	Verified     string
 }
 
-// Revoker performs and checks Okta removals. Reads are fresh (never the
-// snapshot). A write returns ErrNotFound when the access is already gone,
-// ErrTransient when it may or may not have happened, and ErrInvalid or
-// ErrForbidden when Okta refused it for good.
+// Revoker performs and checks Okta writes. Reads are fresh (never the
+// snapshot). A write's error unwraps to one kind and, when Okta answered,
+// carries Okta's code as a VendorError: ErrTransient when it may or may not
+// have happened (re-read before sending it again); ErrNotFound when Okta
+// finds no such user, group or app, which is no proof the access is gone (a
+// scoped admin gets 404 outside its scope: read it back); ErrConflict when
+// Okta refuses to unassign an app a group membership still grants
+// (E0000046); ErrInvalid or ErrForbidden when Okta refused it for good.
 type Revoker interface {
 	HasMembership(ctx context.Context, userID, groupID string) (bool, error)
 	AppAssignment(ctx context.Context, appID, userID string) (scope string, found bool, err error)
