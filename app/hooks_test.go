@@ -13,7 +13,7 @@ import (
 	"github.com/attestbot/attest/internal/oktatest"
 )
 
-// hookEvent is an Okta event granting app to user, in a delivery.
+// hookDelivery is a delivery of one Okta event granting app to user.
 func hookDelivery(uuid, userID string, app oktatest.App) string {
 	return fmt.Sprintf(`{"eventType":"com.okta.event_hook","data":{"events":[{"uuid":%q,"published":"2026-11-24T09:15:02.123Z",
 	"eventType":"application.user_membership.add","actor":{"id":"00uadmin","type":"User","alternateId":"admin@example.com"},

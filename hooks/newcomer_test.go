@@ -209,7 +209,8 @@ func TestUnreviewableAfterRetries(t *testing.T) {
 			t.Fatalf("%s: event %s (%s); want %s", s.name, ev.State, ev.LastError, s.state)
 		}
 	}
-	if text := r.notices["unreviewable:ev-offline"]; !strings.Contains(text, "00uoffline0000000001") {
-		t.Fatalf("IAM notices = %v; want the offline event", r.notices)
+	text := r.notices["unreviewable:ev-offline"]
+	if !strings.Contains(text, "00uoffline0000000001") || !strings.Contains(text, "connection refused") || strings.Contains(text, "not reported") {
+		t.Fatalf("IAM notices = %v; want the offline event with the Okta error that stopped it", r.notices)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/attestbot/attest/internal/hookevent"
@@ -108,6 +109,9 @@ func (p *Processor) process(ctx context.Context, ev hookevent.Event) (state, msg
 	// process, so it is not tried again.
 	if ev.Attempts > maxAttempts {
 		msg = fmt.Sprintf("gave up after %d attempts; the last did not finish", maxAttempts)
+		if why, _, ok := strings.Cut(ev.LastError, notReported); ok {
+			msg = why // failed before, and Failed did not take the news: report the same
+		}
 		log.Error().Msg("event hook event failed: " + msg)
 		return hookevent.StateFailed, msg
 	}
@@ -133,6 +137,10 @@ func (p *Processor) process(ctx context.Context, ev hookevent.Event) (state, msg
 	}
 }
 
+// notReported joins why an event failed and why Failed refused the news,
+// in the stored last error of an event kept to be reported again.
+const notReported = "; not reported: "
+
 // reportFailed tells Failed about an event about to be marked failed,
 // and returns the state to record: failed once Failed took the news, or
 // pending (to report it on a later Tick) when Failed returned an error.
@@ -143,7 +151,7 @@ func (p *Processor) reportFailed(ctx context.Context, ev hookevent.Event, why st
 	if err := p.Failed(ctx, ev, errors.New(why)); err != nil {
 		p.Log.Error().Err(err).Str("event", ev.UUID).Str("event_type", ev.EventType).
 			Msg("event hook event failed and the failure was not reported; will report again")
-		return hookevent.StatePending, why + "; not reported: " + err.Error()
+		return hookevent.StatePending, why + notReported + err.Error()
 	}
 	return hookevent.StateFailed, why
 }
