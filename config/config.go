@@ -113,6 +113,8 @@ type Config struct {
 	Sweep SweepConfig `yaml:"sweep" json:"sweep"`
 	// Serve tunes the long-running process.
 	Serve ServeConfig `yaml:"serve" json:"serve"`
+	// Evidence signs evidence bundles and sets their reviewer flags.
+	Evidence EvidenceConfig `yaml:"evidence" json:"evidence"`
 
 	// src remembers where values came from, so errors can point at a file
 	// line or an environment variable. It never holds a secret.

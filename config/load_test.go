@@ -25,7 +25,7 @@ func TestLoadTestdataFailures(t *testing.T) {
 		want []string // substrings the error must contain
 	}{
 		{"unknown key", "unknown_key.yaml", []string{"line 5", "okta.concurency", "unknown key", `did you mean "concurrency"`}},
-		{"unknown top-level key", "unknown_top_key.yaml", []string{"line 3", "okta_url", "valid keys here: campaigns, http, log, okta"}},
+		{"unknown top-level key", "unknown_top_key.yaml", []string{"line 3", "okta_url", "valid keys here: campaigns, evidence, http, log, okta"}},
 		{"malformed yaml", "bad_yaml.yaml", []string{"bad_yaml.yaml", "line 2", "malformed YAML"}},
 		{"unquoted handle", "unquoted_handle.yaml", []string{"line 2", "malformed YAML", `"@iam-team"`}},
 		{"tab indent", "tab_indent.yaml", []string{"line 2", "malformed YAML", "tabs"}},

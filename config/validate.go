@@ -31,6 +31,7 @@ func (c *Config) check(p *problems) {
 	c.validateRisk(p)
 	c.validateRemediation(p)
 	c.validateSweep(p)
+	c.validateEvidence(p)
 }
 
 // RequireOkta checks that the keys needed to talk to Okta are set, for the

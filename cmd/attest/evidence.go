@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"errors"
 	"flag"
@@ -14,8 +15,8 @@ import (
 	"github.com/attestbot/attest/store"
 )
 
-// signingKeyEnv holds the Ed25519 key that signs evidence manifests (PEM,
-// or base64 of the seed); never printed.
+// signingKeyEnv sets evidence.signing_key, the Ed25519 key that signs
+// evidence manifests (PEM, or base64 of the seed); never printed.
 const signingKeyEnv = "ATTEST_EVIDENCE_SIGNING_KEY"
 
 // evidenceCommands are the subcommands of `attest evidence`.
@@ -53,12 +54,13 @@ func cmdEvidence(e *env, args []string) error {
 // evidenceExport is `attest evidence export ID --out DIR`.
 func evidenceExport(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	out := fs.String("out", "", "directory to write the bundle into: new or empty (required)")
+	// Zero flags take the evidence.* config keys, and zero keys the defaults.
 	d := bundle.DefaultThresholds
-	fast := fs.Float64("fast-seconds", d.FastDecisionSeconds, "a decision this soon after the one before (or the form's delivery) is fast")
-	fastMax := fs.Int("fast-max", d.FastDecisionsMax, "flag a reviewer with more fast decisions than this")
-	within := fs.Float64("within-delivery", d.WithinDeliverySeconds, "count decisions made within this many seconds of the form's delivery")
-	allKept := fs.Int("all-kept-min", d.AllKeptMinCases, "flag a reviewer who kept all of at least this many cases, some stale")
-	deadline := fs.String("removal-deadline", "7d", "time allowed from approval to each removal (e.g. 72h, 7d); later ones are reported late")
+	fast := fs.Float64("fast-seconds", 0, fmt.Sprintf("a decision this soon after the one before (or the form's delivery) is fast (default evidence.fast_decision_seconds, else %g)", d.FastDecisionSeconds))
+	fastMax := fs.Int("fast-max", 0, fmt.Sprintf("flag a reviewer with more fast decisions than this (default evidence.fast_decisions_max, else %d)", d.FastDecisionsMax))
+	within := fs.Float64("within-delivery", 0, fmt.Sprintf("count decisions made within this many seconds of the form's delivery (default evidence.within_delivery_seconds, else %g)", d.WithinDeliverySeconds))
+	allKept := fs.Int("all-kept-min", 0, fmt.Sprintf("flag a reviewer who kept all of at least this many cases, some stale (default evidence.all_kept_min_cases, else %d)", d.AllKeptMinCases))
+	deadline := fs.String("removal-deadline", "", "time allowed from approval to each removal, e.g. 72h or 7d (default evidence.removal_deadline, else 7d)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -72,18 +74,22 @@ func evidenceExport(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	if *out == "" {
 		return usagef("--out DIR is required")
 	}
-	due, err := days(*deadline)
-	if err != nil || due <= 0 {
-		return usagef("--removal-deadline %q: use a duration such as 72h or 7d", *deadline)
+	var due time.Duration
+	if *deadline != "" {
+		if due, err = days(*deadline); err != nil || due <= 0 {
+			return usagef("--removal-deadline %q: use a duration such as 72h or 7d", *deadline)
+		}
 	}
 	cfg, _, err := e.setup(c)
 	if err != nil {
 		return err
 	}
+	ec := cfg.Evidence
 	o := bundle.Options{Generator: "attest " + version, AuditKey: []byte(cfg.Store.AuditKey.Reveal()),
-		RemovalDeadline: due, Thresholds: bundle.Thresholds{FastDecisionSeconds: *fast, FastDecisionsMax: *fastMax,
-			WithinDeliverySeconds: *within, AllKeptMinCases: *allKept}}
-	if k := e.getenv(signingKeyEnv); k != "" {
+		RemovalDeadline: cmp.Or(due, ec.RemovalDeadline.Duration()),
+		Thresholds: bundle.Thresholds{FastDecisionSeconds: cmp.Or(*fast, ec.FastDecisionSeconds), FastDecisionsMax: cmp.Or(*fastMax, ec.FastDecisionsMax),
+			WithinDeliverySeconds: cmp.Or(*within, ec.WithinDeliverySeconds), AllKeptMinCases: cmp.Or(*allKept, ec.AllKeptMinCases)}}
+	if k := ec.SigningKey.Reveal(); k != "" {
 		if o.SigningKey, err = bundle.ParseSigningKey(k); err != nil {
 			return fmt.Errorf("%s: %w", signingKeyEnv, err)
 		}
@@ -233,13 +239,17 @@ func evidenceSignOff(e *env, fs *flag.FlagSet, c *common, args []string) error {
 }
 
 // evidencePublicKey prints the public half of the signing key.
-func evidencePublicKey(e *env, fs *flag.FlagSet, _ *common, args []string) error {
+func evidencePublicKey(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	k := e.getenv(signingKeyEnv)
+	cfg, err := e.loadConfig(c)
+	if err != nil {
+		return err
+	}
+	k := cfg.Evidence.SigningKey.Reveal()
 	if k == "" {
-		return fmt.Errorf("%s is not set", signingKeyEnv)
+		return fmt.Errorf("%s (evidence.signing_key) is not set", signingKeyEnv)
 	}
 	priv, err := bundle.ParseSigningKey(k)
 	if err != nil {
