@@ -278,6 +278,13 @@ func (e *Engine) RetryFailed(ctx context.Context, id int64, actor Actor) (int, e
 	if !e.mayApprove(ctx, c, actor) {
 		return 0, fmt.Errorf("%s is not an approver of campaign %d: %w", actor, c.ID, ErrForbidden)
 	}
+	if c.State != StateRemediating && c.State != StateDone {
+		// Failed operations exist only once a plan runs; the store's
+		// requeue touches failed operations only, so this read cannot
+		// race anything that matters.
+		return 0, fmt.Errorf("campaign %d is %s: only a plan being carried out, or carried out, has failed operations to retry: %w",
+			c.ID, c.State, ErrConflict)
+	}
 	ops, ok := e.Store.(OperationStore)
 	if !ok {
 		return 0, fmt.Errorf("this store keeps no operations: %w", ErrInvalid)

@@ -134,33 +134,51 @@ func TestApprovalIsBoundToThePlanDigest(t *testing.T) {
 	}
 }
 
-// With step-up on, rejecting a plan needs the Okta Verify push too (and
-// so does a retry, which is refused before anything is requeued).
+// With step-up on, rejecting a plan needs the Okta Verify push too, and
+// so does a retry, which is refused before anything is requeued.
 func TestStepUpGuardsRejectAndRetry(t *testing.T) {
-	h := newHarness(t, org())
-	pushes := 0
-	h.eng.StepUp = func(context.Context, campaign.Actor) error {
-		pushes++
-		return errors.New("push REJECTED: " + campaign.ErrForbidden.Error())
+	refuse := func(pushes *int) func(context.Context, campaign.Actor) error {
+		return func(context.Context, campaign.Actor) error {
+			*pushes++
+			return errors.New("push REJECTED: " + campaign.ErrForbidden.Error())
+		}
 	}
-	c := h.launch(trustDef)
-	h.toPlan(c)
-	_, _, err := h.eng.Reject(h.ctx, c.ID, as("approver@x.com"))
-	wantErr(t, err, campaign.ErrForbidden, "reject without the push")
-	if h.state(c.ID) != campaign.StateClosed || pushes != 1 {
-		t.Fatalf("state %s after %d pushes", h.state(c.ID), pushes)
-	}
-	_, err = h.eng.RetryFailed(h.ctx, c.ID, as("approver@x.com"))
-	wantErr(t, err, campaign.ErrForbidden, "retry without the push")
-	if pushes != 2 {
-		t.Fatalf("retry sent no push (%d)", pushes)
-	}
-	h.eng.StepUp = func(context.Context, campaign.Actor) error { return nil }
-	if got, _, err := h.eng.Reject(h.ctx, c.ID, as("approver@x.com")); err != nil || got.State != campaign.StateRejected {
-		t.Fatalf("reject with the push: %v, %v", got, err)
-	}
-	_, _, err = h.eng.Approve(h.ctx, c.ID, as("ceo@x.com"))
-	wantErr(t, err, campaign.ErrConflict, "approving a rejected plan")
+	t.Run("reject", func(t *testing.T) {
+		h := newHarness(t, org())
+		pushes := 0
+		h.eng.StepUp = refuse(&pushes)
+		c := h.launch(trustDef)
+		h.toPlan(c)
+		_, _, err := h.eng.Reject(h.ctx, c.ID, as("approver@x.com"))
+		wantErr(t, err, campaign.ErrForbidden, "reject without the push")
+		if h.state(c.ID) != campaign.StateClosed || pushes != 1 {
+			t.Fatalf("state %s after %d pushes", h.state(c.ID), pushes)
+		}
+		h.eng.StepUp = func(context.Context, campaign.Actor) error { return nil }
+		if got, _, err := h.eng.Reject(h.ctx, c.ID, as("approver@x.com")); err != nil || got.State != campaign.StateRejected {
+			t.Fatalf("reject with the push: %v, %v", got, err)
+		}
+		_, _, err = h.eng.Approve(h.ctx, c.ID, as("ceo@x.com"))
+		wantErr(t, err, campaign.ErrConflict, "approving a rejected plan")
+	})
+	t.Run("retry", func(t *testing.T) {
+		h := newHarness(t, org())
+		c := h.launch(trustDef)
+		h.toPlan(c)
+		if _, _, err := h.eng.Approve(h.ctx, c.ID, as("approver@x.com")); err != nil {
+			t.Fatal(err)
+		}
+		if err := (&campaign.Executor{Store: h.st, Ops: h.st, Now: h.clock.Now}).Start(h.ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		pushes := 0
+		h.eng.StepUp = refuse(&pushes)
+		_, err := h.eng.RetryFailed(h.ctx, c.ID, as("approver@x.com"))
+		wantErr(t, err, campaign.ErrForbidden, "retry without the push")
+		if pushes != 1 {
+			t.Fatalf("retry sent %d pushes", pushes)
+		}
+	})
 }
 
 // The executor refuses to start a plan whose digest is not the approved

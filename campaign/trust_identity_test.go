@@ -208,3 +208,18 @@ func TestApprovalCountsPeopleNotEmails(t *testing.T) {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
 }
+
+// A member renamed since launch is found by their new email as well as
+// their old one, and answers for themself under either.
+func TestRenamedMemberIsTheSamePerson(t *testing.T) {
+	h := newHarness(t, org())
+	c := h.launch(baseDef)
+	h.resync(func(s *campaign.Snapshot) { u := user(s, "dev1"); u.Email, u.Login = "dev.one@x.com", "dev.one@x.com" })
+	h.answer(c.ID, "dev.one@x.com", "dev.one@x.com", "AWS", "keep")
+	h.answer(c.ID, "dev.one@x.com", "dev1@x.com", "Jira", "keep")
+	wantErr(t, h.try(c.ID, "dev.one@x.com", "dev2@x.com", "AWS", "keep"), campaign.ErrForbidden, "answering for someone else")
+	cases := h.cases(c.ID)
+	if cases["dev1/AWS"].MemberDecision != "keep" || cases["dev1/Jira"].MemberDecision != "keep" {
+		t.Fatalf("dev1's answers: %+v %+v", cases["dev1/AWS"], cases["dev1/Jira"])
+	}
+}
