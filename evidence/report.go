@@ -31,6 +31,13 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"pct":  func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"secs": func(f float64) string { return fmt.Sprintf("%.1f s", f) },
+	"hours": func(h float64) string {
+		d := time.Duration(h * float64(time.Hour)).Round(time.Second)
+		if d >= time.Hour && d%time.Hour == 0 {
+			return fmt.Sprintf("%d h", d/time.Hour)
+		}
+		return d.String()
+	},
 	"join": strings.Join,
 }).Parse(reportTemplate))
 
