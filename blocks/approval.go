@@ -104,6 +104,10 @@ func operationsText(ops map[string]int) string {
 }
 
 // approvalsText reads "Approvals: 1 of 2 required" and who decided when.
+// a.Approvals must hold only the approvals that count (the engine's
+// ApprovalStatus) and the rejections, and a.Required the engine's true
+// number; 0 means the number is not known, and the text says only how
+// many approvals were given, never a number the plan may not need.
 func approvalsText(a Approval) string {
 	got := 0
 	for _, d := range a.Approvals {
@@ -111,7 +115,10 @@ func approvalsText(a Approval) string {
 			got++
 		}
 	}
-	s := fmt.Sprintf("*Approvals:* %d of %d required", got, max(a.Required, 1))
+	s := fmt.Sprintf("*Approvals:* %d of %d required", got, a.Required)
+	if a.Required <= 0 {
+		s = fmt.Sprintf("*Approvals:* %d given", got)
+	}
 	lines := make([]string, 0, len(a.Approvals))
 	for _, d := range a.Approvals {
 		line := mention(d.By, 60)

@@ -156,8 +156,7 @@ func (x *Interactions) planAction(ctx context.Context, cb slack.InteractionCallb
 	if err := x.Out.RefreshApproval(ctx, c, stamp); err != nil {
 		return err
 	}
-	return x.Out.PostThread(ctx, c, stamp, fmt.Sprintf("%s %sd the plan (%d of %d approvals).", slackMention(cb.User.ID), verb, n,
-		c.Definition.Approval.Required))
+	return x.Out.PostThread(ctx, c, stamp, fmt.Sprintf("%s %sd the plan (%s).", slackMention(cb.User.ID), verb, x.approvalTally(ctx, c.ID, n)))
 }
 
 // slackMention returns "<@U123>" for a Slack user id from a payload, or

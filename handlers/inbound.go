@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -284,6 +285,21 @@ func refuse(err error, msgs map[string]string) error {
 		return campaign.WithMessage(err, m)
 	}
 	return err
+}
+
+// approvalTally reads "1 of 2 approvals" from the engine's count of a
+// plan (ApprovalCounter), never the definition's number, which critical
+// access and the blast radius raise; when the engine cannot say, it reads
+// "n approval(s) so far" from the count the decision returned.
+func (x *Interactions) approvalTally(ctx context.Context, id int64, n int) string {
+	if counter, ok := x.Engine.(ApprovalCounter); ok {
+		st, err := counter.ApprovalStatus(ctx, id)
+		if err == nil {
+			return fmt.Sprintf("%d of %d approvals", st.Approved, st.Required)
+		}
+		x.Log.Warn().Err(err).Int64("campaign", id).Msg("approval status for the thread note")
+	}
+	return fmt.Sprintf("%d approval(s) so far", n)
 }
 
 func orElse(s, def string) string {

@@ -24,16 +24,15 @@ func (n *Notifier) approvalView(ctx context.Context, c *campaign.Campaign) (bloc
 	if err != nil {
 		return blocks.Approval{}, nil, fmt.Errorf("plan of campaign %d: %w", c.ID, err)
 	}
-	approvals, err := n.Campaigns.Approvals(ctx, c.ID)
-	if err != nil {
-		return blocks.Approval{}, nil, fmt.Errorf("approvals of campaign %d: %w", c.ID, err)
-	}
 	look, err := n.snapshot(ctx, c.SnapshotID)
 	if err != nil {
 		return blocks.Approval{}, nil, err
 	}
 	v := blocks.Approval{CampaignID: c.ID, Campaign: c.Name, Launcher: blocks.Person{Email: c.Owner}, Operations: map[string]int{},
-		Required: c.Definition.Approval.Required, State: string(c.State), Button: blocks.PlanRef(c.ID)}
+		State: string(c.State), Button: blocks.PlanRef(c.ID)}
+	if err := n.approvalCount(ctx, c, &v); err != nil {
+		return blocks.Approval{}, nil, err
+	}
 	users, apps := map[string]bool{}, map[string]int{}
 	for _, p := range plan {
 		switch p.Kind {
@@ -66,10 +65,45 @@ func (n *Notifier) approvalView(ctx context.Context, c *campaign.Campaign) (bloc
 	if len(v.TopApps) > topApps {
 		v.TopApps = v.TopApps[:topApps]
 	}
-	for _, a := range approvals {
+	return v, plan, nil
+}
+
+// ApprovalCounter is the engine's reading of where a plan's approval
+// stands (campaign.Engine.ApprovalStatus): the true required number and
+// the approvals that count now.
+type ApprovalCounter interface {
+	ApprovalStatus(ctx context.Context, id int64) (*campaign.ApprovalStatus, error)
+}
+
+// approvalCount fills the message's required number and decisions from
+// the engine's count, so it never shows the definition's number when the
+// plan needs more (critical access, blast radius) or counts an approval
+// the engine does not (the launcher's, a second by the same person, one
+// given to another plan or by someone no longer an approver). Without the
+// engine (Reports is not an ApprovalCounter) the required number is left
+// unknown (0) and every stored decision is listed; it returns the
+// engine's or the store's error.
+func (n *Notifier) approvalCount(ctx context.Context, c *campaign.Campaign, v *blocks.Approval) error {
+	var decided []campaign.Approval
+	if counter, ok := n.Reports.(ApprovalCounter); ok {
+		st, err := counter.ApprovalStatus(ctx, c.ID)
+		if err != nil {
+			return fmt.Errorf("approval status of campaign %d: %w", c.ID, err)
+		}
+		v.Required = st.Required
+		decided = append(append(decided, st.Counted...), st.Rejections...)
+	} else {
+		all, err := n.Campaigns.Approvals(ctx, c.ID)
+		if err != nil {
+			return fmt.Errorf("approvals of campaign %d: %w", c.ID, err)
+		}
+		decided = all
+	}
+	sort.SliceStable(decided, func(i, j int) bool { return decided[i].At.Before(decided[j].At) })
+	for _, a := range decided {
 		v.Approvals = append(v.Approvals, blocks.Decision{By: blocks.Person{Email: a.Approver}, Decision: a.Decision, At: a.At})
 	}
-	return v, plan, nil
+	return nil
 }
 
 // postApproval posts the plan to the approvals channel with its CSV.
