@@ -155,10 +155,11 @@ func scanCase(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
 
 // UpdateCases saves changed cases and appends events in one transaction,
 // all or nothing. Each update applies only while the case still has the
-// reviewer it expects and, when it names an ExpectState, only while the
-// case's campaign is in that state: the state is checked by the UPDATE
-// that writes the case, so no answer lands after a close fenced the
-// campaign (see campaign.StateClosing). When the reviewer changes, the case's ReviewerSince
+// reviewer it expects, only while the case's campaign is open (draft,
+// stage 1 or 2: never once a close began) and, when it names an
+// ExpectState, only while the campaign is in that state. The state is
+// checked by the UPDATE that writes the case, so no answer lands after a
+// close fenced the campaign (see campaign.StateClosing). When the reviewer changes, the case's ReviewerSince
 // becomes the store's clock (whatever the record says), and is set on the
 // record once saved; otherwise it is kept. It returns an error wrapping
 // campaign.ErrStageEnded (a campaign.ErrConflict) when the campaign left
@@ -197,7 +198,8 @@ func updateCases(ctx context.Context, tx *sql.Tx, now time.Time, updates []campa
 		escalation_level = ?, delegated_by = ?, member_decision = ?, member_comment = ?, member_at = ?,
 		reviewer_decision = ?, reviewer_comment = ?, reviewer_at = ?, decided_by = ?, accept_until = ?, outcome = ?
 		WHERE id = ? AND reviewer_id = ?
-		AND (? = '' OR EXISTS (SELECT 1 FROM campaigns WHERE campaigns.id = cases.campaign_id AND campaigns.state = ?))`)
+		AND EXISTS (SELECT 1 FROM campaigns WHERE campaigns.id = cases.campaign_id
+			AND campaigns.state IN ('draft', 'stage1', 'stage2') AND (? = '' OR campaigns.state = ?))`)
 	if err != nil {
 		return err
 	}
@@ -226,13 +228,27 @@ func updateCases(ctx context.Context, tx *sql.Tx, now time.Time, updates []campa
 		if err != nil {
 			return fmt.Errorf("case %d: %w", c.ID, err)
 		}
-		if u.ExpectState != "" && state != string(u.ExpectState) {
+		switch {
+		case !editable(state):
+			return fmt.Errorf("case %d: its campaign is %s: its cases no longer change: %w", c.ID, state, campaign.ErrStageEnded)
+		case u.ExpectState != "" && state != string(u.ExpectState):
 			return fmt.Errorf("case %d: its campaign is %s, not %s: %w", c.ID, state, u.ExpectState, campaign.ErrStageEnded)
 		}
 		return fmt.Errorf("case %d changed meanwhile: its reviewer is %s, not %s: %w",
 			c.ID, reviewerName(current), reviewerName(u.ExpectReviewer), campaign.ErrConflict)
 	}
 	return nil
+}
+
+// editable reports whether a campaign in this state may still change its
+// cases: not from the instant a close begins (campaign.StateClosing); a
+// closed campaign's cases are evidence.
+func editable(state string) bool {
+	switch campaign.State(state) {
+	case campaign.StateDraft, campaign.StateStage1, campaign.StateStage2:
+		return true
+	}
+	return false
 }
 
 // reviewerName names a reviewer id in messages; "" is the IAM team.

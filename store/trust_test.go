@@ -22,7 +22,8 @@ func TestUpdateCasesIsFencedByState(t *testing.T) {
 		{"stage open", campaign.StateStage1, "", nil},
 		{"stage ended", campaign.StateStage1, campaign.StateStage2, campaign.ErrStageEnded},
 		{"close began", campaign.StateStage1, campaign.StateClosing, campaign.ErrStageEnded},
-		{"no fence asked", "", campaign.StateClosing, nil},
+		{"no stage asked, still open", "", campaign.StateStage2, nil},
+		{"no stage asked, close began", "", campaign.StateClosing, campaign.ErrStageEnded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, snap := openCampaignStore(t)
@@ -149,5 +150,29 @@ func TestFindUsersAndSweepClaims(t *testing.T) {
 	}
 	if _, _, err := st.SwapSweepReview(ctx, 404, 0, 1); !errors.Is(err, campaign.ErrNotFound) {
 		t.Fatalf("unknown sweep: %v", err)
+	}
+}
+
+// Whatever the caller asks, a case of a campaign that is closing or
+// closed is never changed: its outcome is evidence.
+func TestClosedCampaignCasesAreReadOnly(t *testing.T) {
+	ctx := context.Background()
+	for _, to := range []campaign.State{campaign.StateClosing, campaign.StateClosed, campaign.StateCancelled} {
+		t.Run(string(to), func(t *testing.T) {
+			st, snap := openCampaignStore(t)
+			c := createCampaign(t, st, snap, sampleCases())
+			next := *c
+			next.State = to
+			if err := st.MoveCampaign(ctx, &next, campaign.StateStage1, campaign.Event{Type: "moved", Actor: campaign.System}); err != nil {
+				t.Fatal(err)
+			}
+			cases, _ := st.Cases(ctx, c.ID, campaign.CaseQuery{})
+			cs := cases[0]
+			cs.ReviewerDecision, cs.Outcome = campaign.DecisionRevoke, ""
+			err := st.UpdateCases(ctx, []campaign.CaseUpdate{{Case: &cs, ExpectReviewer: cs.ReviewerID}}, nil)
+			if !errors.Is(err, campaign.ErrStageEnded) {
+				t.Fatalf("err = %v, want ErrStageEnded", err)
+			}
+		})
 	}
 }
