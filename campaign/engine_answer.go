@@ -20,6 +20,8 @@ type AnswerRequest struct {
 	Decision    string // keep, revoke, unsure (unsure only for members)
 	Comment     string
 	AcceptUntil time.Time // only with keep: access is due again then
+
+	again bool // a reviewer's decision retried once across a stage change
 }
 
 // Answer records a decision after checking, on the server, that the actor
@@ -125,6 +127,12 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 	ev := Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: "case.answered", Actor: actor, Detail: actor.stamp(detail)}
 	err = e.Store.UpdateCases(ctx, []CaseUpdate{{Case: cs, ExpectReviewer: prevReviewer, ExpectState: c.State}}, []Event{ev})
 	if errors.Is(err, ErrStageEnded) {
+		if !own && c.State == StateStage1 && !req.again {
+			// A reviewer's decision taken in stage 1 (a case with no
+			// member stage) stays valid in stage 2: try once more.
+			req.again = true
+			return e.Answer(ctx, req)
+		}
 		return nil, stageEnded(c, own, err)
 	}
 	if err != nil {

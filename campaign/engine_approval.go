@@ -177,7 +177,7 @@ func (e *Engine) decidePlan(ctx context.Context, id int64, actor Actor, decision
 		return c, st.Approved, nil
 	}
 	err = e.Store.MoveCampaign(ctx, &next, StateClosed, Event{At: now, CampaignID: c.ID, Type: "campaign." + string(next.State),
-		Actor: actor, Detail: map[string]any{"approvals": st.Approved, "required": st.Required, "plan_sha256": digest}})
+		Actor: actor, Detail: actor.stamp(map[string]any{"approvals": st.Approved, "required": st.Required, "plan_sha256": digest})})
 	if errors.Is(err, ErrConflict) {
 		cur, _ := e.Store.GetCampaign(ctx, c.ID)
 		return cur, st.Approved, nil

@@ -215,3 +215,51 @@ func TestAnswerWhileClosePlansIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// stageMover ends stage 1 just before the first case write, as a deadline
+// passing mid-answer would.
+type stageMover struct {
+	*store.Store
+	once sync.Once
+	c    *campaign.Campaign
+}
+
+func (s *stageMover) UpdateCases(ctx context.Context, ups []campaign.CaseUpdate, evs []campaign.Event) error {
+	s.once.Do(func() {
+		next := *s.c
+		next.State = campaign.StateStage2
+		_ = s.Store.MoveCampaign(ctx, &next, campaign.StateStage1, campaign.Event{Type: "campaign.stage_changed", Actor: campaign.System})
+	})
+	return s.Store.UpdateCases(ctx, ups, evs)
+}
+
+// Stage 1 ending under an answer: the member's answer is refused (stage 1
+// has ended), a reviewer's decision on a case with no member stage is
+// still theirs in stage 2 and is recorded.
+func TestStageChangeUnderAnAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		name, by, member, app string
+		ok                    bool
+	}{
+		{"member", "dev1@x.com", "dev1@x.com", "AWS", false},
+		{"reviewer of a suspended member", "mgr@x.com", "dev2@x.com", "AWS", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := org()
+			user(s, "dev2").Status = campaign.StatusSuspended
+			h := newHarness(t, s)
+			c := h.launch(baseDef)
+			h.eng.Store = &stageMover{Store: h.st, c: c}
+			err := h.try(c.ID, tc.by, tc.member, tc.app, "revoke")
+			if tc.ok && err != nil {
+				t.Fatal(err)
+			}
+			if !tc.ok && campaign.ErrorMessage(err) != "this campaign's stage 1 has ended; your answer was not recorded" {
+				t.Fatalf("err = %v", err)
+			}
+			if h.state(c.ID) != campaign.StateStage2 {
+				t.Fatalf("state %s", h.state(c.ID))
+			}
+		})
+	}
+}
