@@ -136,23 +136,24 @@ func translateStatus(what string, resp *sdk.Response, err error) error {
 		ae.Kind, ae.Reason = m.kind, m.reason
 		return ae
 	}
-	ae.Kind, ae.Reason = kindOfStatus(status)
+	ae.Reason, ae.Kind = kindOfStatus(status)
 	return ae
 }
 
-// kindOfStatus judges an answer whose code attest does not know.
-func kindOfStatus(status int) (error, string) {
+// kindOfStatus judges an answer whose code attest does not know: a
+// reason to show, and the kind of error it is.
+func kindOfStatus(status int) (string, error) {
 	switch {
 	case status == 0:
-		return campaign.ErrTransient, "Okta answered with an unknown error"
+		return "Okta answered with an unknown error", campaign.ErrTransient
 	case status == http.StatusTooManyRequests || status >= 500:
-		return campaign.ErrTransient, fmt.Sprintf("Okta answered HTTP %d", status)
+		return fmt.Sprintf("Okta answered HTTP %d", status), campaign.ErrTransient
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return campaign.ErrForbidden, fmt.Sprintf("Okta refused the request (HTTP %d)", status)
+		return fmt.Sprintf("Okta refused the request (HTTP %d)", status), campaign.ErrForbidden
 	case status == http.StatusNotFound:
-		return campaign.ErrNotFound, "Okta finds no such resource"
+		return "Okta finds no such resource", campaign.ErrNotFound
 	case status == http.StatusConflict:
-		return campaign.ErrConflict, "Okta refused the change as conflicting"
+		return "Okta refused the change as conflicting", campaign.ErrConflict
 	}
-	return campaign.ErrInvalid, fmt.Sprintf("Okta refused the request (HTTP %d)", status)
+	return fmt.Sprintf("Okta refused the request (HTTP %d)", status), campaign.ErrInvalid
 }

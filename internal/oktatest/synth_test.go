@@ -68,9 +68,7 @@ func TestManagerAttrChangesOnlyReferences(t *testing.T) {
 	}
 	for i := range a.GroupRules {
 		ra, rb := a.GroupRules[i], b.GroupRules[i]
-		if strings.Contains(ra.Expression, "managerId") {
-			ra.Expression = strings.Replace(ra.Expression, "managerId", "manager", 1)
-		}
+		ra.Expression = strings.Replace(ra.Expression, "managerId", "manager", 1)
 		if !reflect.DeepEqual(ra, rb) {
 			t.Fatalf("rule %d: %+v vs %+v", i, ra, rb)
 		}
