@@ -125,12 +125,17 @@ func BenchmarkFanOut8000(b *testing.B) {
 			defer cancel()
 			done := make(chan struct{})
 			go func() { _ = s.Run(ctx); close(done) }()
+			// Polled every 5 ms so the kill lands mid-delivery.
+			deadline := time.Now().Add(10 * time.Minute)
 			for {
 				counts, _ := st.OutboxCounts(ctx)
 				if counts["sent"] >= stopAfter {
 					cancel() // a kill: calls in flight are cut mid-way
 					<-done
 					return
+				}
+				if time.Now().After(deadline) {
+					b.Fatalf("outbox stuck at %v", counts)
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
