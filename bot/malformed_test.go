@@ -113,4 +113,17 @@ func TestMalformedEnvelopesAreAnswered(t *testing.T) {
 	if got := r.slash(user, "help"); !strings.Contains(got, "How to use") {
 		t.Fatalf("help after the malformed envelopes: %q", got)
 	}
+	// Every frame the bot wrote acknowledges an envelope Slack sent (none
+	// answers the hello), each once.
+	sent := map[string]bool{}
+	for _, e := range r.slack.Envelopes() {
+		sent[e.ID] = true
+	}
+	acked := map[string]bool{}
+	for _, a := range r.slack.Acks() {
+		if !sent[a.EnvelopeID] || acked[a.EnvelopeID] {
+			t.Errorf("frame %s acknowledges no envelope, or one already acked", a.Raw)
+		}
+		acked[a.EnvelopeID] = true
+	}
 }

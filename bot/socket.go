@@ -165,6 +165,8 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 		b.Log.Info().Msg("slack connected (socket mode)")
 	case socketmode.EventTypeConnecting:
 		b.Log.Debug().Msg("slack connecting")
+	case socketmode.EventTypeHello:
+		// Slack's greeting on a new connection: nothing to acknowledge.
 	case socketmode.EventTypeInvalidAuth:
 		b.Log.Error().Msg("slack refused the app token")
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError:
@@ -199,7 +201,7 @@ func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
 			b.event(ctx, ev)
 		}
 	default:
-		if env != nil {
+		if env != nil && env.req.EnvelopeID != "" {
 			env.ack(nil)
 		}
 	}
