@@ -117,12 +117,14 @@ func (x *Interactions) retry(ctx context.Context, cmd slack.SlashCommand, args [
 	if id == 0 {
 		return reply
 	}
+	x.TellStarting(ctx, cmd.ResponseURL) // before the first user map, say so at once (access_ready.go)
 	actor, err := x.Access.Actor(ctx, cmd.UserID, cmd.TeamID)
 	if err != nil {
 		return Reply{Text: userMessage(x.Log, err)}
 	}
+	ctx, checks := withCheckNote(ctx)
 	n, err := x.Engine.RetryFailed(ctx, id, actor)
-	if err != nil {
+	if err = checks.explain(err); err != nil {
 		x.Log.Info().Err(err).Int64("campaign", id).Str("slack_user", cmd.UserID).Msg("retry refused")
 		return Reply{Text: userMessage(x.Log, refuse(err, retryRefusals(id)))}
 	}

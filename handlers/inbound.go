@@ -176,12 +176,20 @@ func (x *Interactions) BlockActions(ctx context.Context, cb slack.InteractionCal
 		}
 		return
 	}
-	actor, err := x.Access.Actor(ctx, cb.User.ID, cb.User.TeamID)
+	team := orElse(cb.Team.ID, cb.User.TeamID)
+	if _, err := x.Access.CheckTeam(ctx, team, cb.Enterprise.ID); err != nil {
+		log.Warn().Err(err).Str("team", team).Str("enterprise", cb.Enterprise.ID).Msg("click from another team refused")
+		x.ephemeral(ctx, cb, userMessage(log, err))
+		return
+	}
+	x.Access.tellStarting(ctx, cb.ResponseURL)
+	actor, err := x.Access.Actor(ctx, cb.User.ID, team)
 	if err != nil {
 		log.Warn().Err(err).Msg("click by an unmapped user refused")
 		x.ephemeral(ctx, cb, userMessage(log, err))
 		return
 	}
+	ctx, checks := withCheckNote(ctx)
 	actor.SlackActionTS, actor.PayloadSHA256 = act.ActionTs, payloadSHA
 	ref := parsed.Ref
 	log = log.With().Int64("campaign", ref.ID).Str("user", actor.UserID).Logger()
@@ -197,7 +205,7 @@ func (x *Interactions) BlockActions(ctx context.Context, cb slack.InteractionCal
 	case blocks.ActionOpenReview, blocks.ActionCampaignRemind, blocks.ActionCampaignClose:
 		err = x.homeAction(ctx, cb, parsed.ID, ref, actor)
 	}
-	if err != nil {
+	if err = checks.explain(err); err != nil {
 		log.Info().Err(err).Msg("action refused")
 		x.ephemeral(ctx, cb, userMessage(log, err))
 	}

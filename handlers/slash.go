@@ -48,6 +48,7 @@ func (x *Interactions) Slash(ctx context.Context, cmd slack.SlashCommand) Reply 
 	default:
 		return Reply{Text: fmt.Sprintf("Unknown subcommand “%s”.", blocks.Escape(sub)), Blocks: blocks.HelpBlocks(x.Settings.Command)}
 	}
+	x.TellStarting(ctx, cmd.ResponseURL) // before the first user map, say so at once (access_ready.go)
 	if err := x.Access.requireAdmin(ctx, cmd.UserID, sub+" campaigns"); err != nil {
 		log.Warn().Err(err).Msg("command refused")
 		return Reply{Text: userMessage(log, err)}
