@@ -19,6 +19,7 @@ import (
 // core's Slack handler.
 func (a *App) newSlack() {
 	h := a.Slack
+	h.AwaitUserMap() // interactions before the first user map wait for it, told attest is starting
 	a.bot = &bot.Bot{API: a.SlackAPI, Client: socketmode.New(a.SlackAPI), Handler: h,
 		Log: a.Log.With().Str("component", "socket").Logger()}
 	a.sender = &bot.Sender{API: a.SlackAPI, Store: a.Store, Log: a.Log.With().Str("component", "outbox").Logger(),

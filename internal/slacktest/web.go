@@ -271,5 +271,8 @@ func (s *Server) authTest(_ *request) (map[string]any, *apiError) {
 		"team_id": TeamID,
 		"user_id": BotUserID,
 		"bot_id":  BotID,
+		// Slack adds enterprise_id for an Enterprise Grid workspace; the
+		// fake workspace is standalone.
+		"is_enterprise_install": false,
 	}, nil
 }
