@@ -130,3 +130,31 @@ func TestRefreshUsersOpensTheGate(t *testing.T) {
 		t.Fatalf("@alice: %v, %v", ok, err)
 	}
 }
+
+// A configured admin whose Slack account matches no Okta user is refused
+// saying why: attest acts on Okta identities. The old refusal only said
+// the account was not linked.
+func TestAdminWithoutOktaUserIsToldWhy(t *testing.T) {
+	r := newInbound(t)
+	delete(r.users.users, "UADMIN") // in S0IAM, but no Okta user has their email
+	reply := r.slash("UADMIN", "close 7")
+	want := "your Slack account's email matches no Okta user; attest acts on Okta identities"
+	if !strings.Contains(reply.Text, want) || r.eng.has("Close") {
+		t.Fatalf("reply %q; engine %s", reply.Text, r.eng.String())
+	}
+}
+
+// RefreshUsers names, in the log, each admin or approver listed by user
+// id whose Slack account matches no Okta user.
+func TestUnlinkedListedAdminIsLogged(t *testing.T) {
+	h, _ := mapRig(t, active("00uA", "alice", "alice@example.com"))
+	var log strings.Builder
+	h.Log = zerolog.New(&log)
+	h.Settings.Admins = []string{"UALICE", "UBOB", "S0IAMTEAM"}
+	if _, _, err := h.RefreshUsers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), `"slack_user":"UBOB"`) || strings.Contains(log.String(), `"slack_user":"UALICE"`) {
+		t.Fatalf("log:\n%s", log.String())
+	}
+}
