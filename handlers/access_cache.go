@@ -47,10 +47,12 @@ func checkFailed(err error) error {
 	return &campaign.Error{Code: campaign.ETransient, Message: msgCheckFailed, Err: err}
 }
 
-// membership is one user group's members as read at a time.
+// membership is one user group's members as read at a time; Slack is
+// not asked again before retryAt (a 429's Retry-After).
 type membership struct {
 	members map[string]bool
 	read    time.Time
+	retryAt time.Time
 }
 
 // memberCache keeps user groups' membership by group id.
@@ -78,6 +80,12 @@ func (a *Access) members(ctx context.Context, group string) (map[string]bool, er
 	if ok && now.Sub(last.read) < membersFresh {
 		return last.members, nil
 	}
+	if ok && now.Before(last.retryAt) {
+		if now.Sub(last.read) <= MaxMembershipStaleness {
+			return last.members, nil
+		}
+		return nil, fmt.Errorf("read members of Slack user group %s: %w", group, &slack.RateLimitedError{RetryAfter: last.retryAt.Sub(now)})
+	}
 	var opts []slack.GetUserGroupMembersOption
 	if team := a.installedTeam(); team != "" && a.enterprise() != "" {
 		opts = append(opts, slack.GetUserGroupMembersOptionTeamID(team)) // org tokens need the team
@@ -85,6 +93,13 @@ func (a *Access) members(ctx context.Context, group string) (map[string]bool, er
 	ids, err := a.Groups.GetUserGroupMembersContext(ctx, group, opts...)
 	if err != nil {
 		err = fmt.Errorf("read members of Slack user group %s: %w", group, err)
+		var rl *slack.RateLimitedError
+		if ok && errors.As(err, &rl) {
+			a.cache.mu.Lock()
+			last.retryAt = now.Add(rl.RetryAfter)
+			a.cache.groups[group] = last
+			a.cache.mu.Unlock()
+		}
 		if transient(err) && ok && now.Sub(last.read) <= MaxMembershipStaleness {
 			a.Log.Warn().Err(err).Str("group", group).Dur("age", now.Sub(last.read)).
 				Msg("Slack did not answer; using the group's last known membership")

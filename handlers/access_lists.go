@@ -58,8 +58,11 @@ type handles struct {
 	mu     sync.Mutex
 	groups map[string]string // handle -> S... id
 	read   time.Time         // when groups was read
-	users  map[string]string // user name -> U... id
-	logged map[string]bool   // entries whose problem was logged
+	// failed is the last 429 of usergroups.list, not retried before retryAt.
+	failed  error
+	retryAt time.Time
+	users   map[string]string // user name -> U... id
+	logged  map[string]bool   // entries whose problem was logged
 }
 
 // SetUserHandles gives Access the user names (the @handles of people)
@@ -107,8 +110,10 @@ func (a *Access) resolveHandle(ctx context.Context, h string) (group, user strin
 	switch {
 	case ok:
 		return "", id, nil, nil
-	case err != nil && groups == nil:
+	case err != nil && groups == nil && transient(err):
 		return "", "", nil, fmt.Errorf("resolve @%s: read user groups: %w", h, err)
+	case err != nil && groups == nil:
+		return "", "", fmt.Errorf("@%s cannot be resolved: %w", h, err), nil
 	}
 	return "", "", fmt.Errorf("@%s is neither a user group's nor a user's handle in this workspace", h), nil
 }
@@ -118,10 +123,14 @@ func (a *Access) resolveHandle(ctx context.Context, h string) (group, user strin
 // the last table (nil if there is none) with the error.
 func (a *Access) groupHandles(ctx context.Context) (map[string]string, error) {
 	a.handles.mu.Lock()
-	table, read := a.handles.groups, a.handles.read
+	table, read, failed := a.handles.groups, a.handles.read, a.handles.failed
 	a.handles.mu.Unlock()
-	if table != nil && a.now().Sub(read) < handlesFresh {
+	now := a.now()
+	if table != nil && now.Sub(read) < handlesFresh {
 		return table, nil
+	}
+	if failed != nil && now.Before(a.handles.retryAt) {
+		return table, failed // Slack is not asked again before its Retry-After
 	}
 	dir, ok := a.Groups.(UserGroupDirectory)
 	if !ok {
@@ -133,7 +142,14 @@ func (a *Access) groupHandles(ctx context.Context) (map[string]string, error) {
 	}
 	groups, err := dir.GetUserGroupsContext(ctx, opts...)
 	if err != nil {
-		return table, fmt.Errorf("slack usergroups.list: %w", err)
+		err = fmt.Errorf("slack usergroups.list: %w", err)
+		var rl *slack.RateLimitedError
+		if errors.As(err, &rl) {
+			a.handles.mu.Lock()
+			a.handles.failed, a.handles.retryAt = err, now.Add(rl.RetryAfter)
+			a.handles.mu.Unlock()
+		}
+		return table, err
 	}
 	next := make(map[string]string, len(groups))
 	for _, g := range groups {
@@ -142,7 +158,7 @@ func (a *Access) groupHandles(ctx context.Context) (map[string]string, error) {
 		}
 	}
 	a.handles.mu.Lock()
-	a.handles.groups, a.handles.read = next, a.now()
+	a.handles.groups, a.handles.read, a.handles.failed = next, now, nil
 	a.handles.mu.Unlock()
 	return next, nil
 }
@@ -173,6 +189,7 @@ func (a *Access) inList(ctx context.Context, slackID string, list []string) (boo
 	if slackID == "" {
 		return false, nil
 	}
+	_, _, _ = a.installed(ctx) // the team, for Enterprise Grid's team_id (a failure shows at CheckTeam)
 	entries := a.resolve(ctx, list)
 	for _, e := range entries {
 		if e.user == slackID {

@@ -117,13 +117,15 @@ func TestMembershipBoundedStaleness(t *testing.T) {
 		{name: "cached", advance: 30 * time.Second, want: true, calls: 1},
 		{name: "429 with a minute-old membership", advance: 31 * time.Second,
 			fail: func() { r.slack.FailHTTP("usergroups.users.list", 429, 1) }, want: true, calls: 2},
-		{name: "ratelimited error at ten minutes", advance: 9 * time.Minute,
+		{name: "within Retry-After Slack is not asked", advance: 500 * time.Millisecond, want: true, calls: 2},
+		{name: "ratelimited error at ten minutes", advance: 9*time.Minute - 500*time.Millisecond,
 			fail: func() { r.slack.FailNext("usergroups.users.list", "ratelimited", 1) }, want: true, calls: 3},
 		{name: "503 at the bound", advance: MaxMembershipStaleness - 10*time.Minute - time.Second,
 			fail: func() { r.slack.FailHTTP("usergroups.users.list", 503, 1) }, want: true, calls: 4},
 		{name: "429 past the bound", advance: 2 * time.Second,
 			fail: func() { r.slack.FailHTTP("usergroups.users.list", 429, 1) }, failed: true, calls: 5},
-		{name: "Slack answers again", want: true, calls: 6},
+		{name: "past the bound, within Retry-After: not asked, unknown", advance: 500 * time.Millisecond, failed: true, calls: 5},
+		{name: "Slack answers again", advance: time.Second, want: true, calls: 6},
 	}
 	for _, st := range steps {
 		r.clock.Add(st.advance)

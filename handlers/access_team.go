@@ -101,5 +101,5 @@ func (a *Access) CheckTeam(ctx context.Context, teamID, enterpriseID string) (st
 	case teamID != in.TeamID:
 		return "", errOtherTeam
 	}
-	return in.TeamID, nil
+	return orElse(in.TeamID, in.EnterpriseID), nil // an org-wide install may report no team
 }

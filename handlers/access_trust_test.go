@@ -150,7 +150,11 @@ func (h *responseHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Unlock()
 }
 
-func (h *responseHook) said() []string { h.mu.Lock(); defer h.mu.Unlock(); return append([]string(nil), h.texts...) }
+func (h *responseHook) said() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.texts...)
+}
 
 // eventually polls cond until it holds or a deadline passes.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -193,7 +197,7 @@ func TestClickBeforeTheMapWaitsForIt(t *testing.T) {
 		t.Fatal("the click was handled before the map existed")
 	}
 	r.users.users["UAPP"] = approver // the map is built...
-	r.x.Access.MarkMapped()         // ...and announced
+	r.x.Access.MarkMapped()          // ...and announced
 	<-done
 	if !r.eng.has("Approve 7 by 00uAPP") || len(r.out.ephemerals) != 0 {
 		t.Fatalf("after the map: engine %s; answers %q", r.eng.String(), r.out.ephemerals)
