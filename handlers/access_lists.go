@@ -123,13 +123,13 @@ func (a *Access) resolveHandle(ctx context.Context, h string) (group, user strin
 // the last table (nil if there is none) with the error.
 func (a *Access) groupHandles(ctx context.Context) (map[string]string, error) {
 	a.handles.mu.Lock()
-	table, read, failed := a.handles.groups, a.handles.read, a.handles.failed
+	table, read, failed, retryAt := a.handles.groups, a.handles.read, a.handles.failed, a.handles.retryAt
 	a.handles.mu.Unlock()
 	now := a.now()
 	if table != nil && now.Sub(read) < handlesFresh {
 		return table, nil
 	}
-	if failed != nil && now.Before(a.handles.retryAt) {
+	if failed != nil && now.Before(retryAt) {
 		return table, failed // Slack is not asked again before its Retry-After
 	}
 	dir, ok := a.Groups.(UserGroupDirectory)
