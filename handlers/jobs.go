@@ -82,6 +82,9 @@ func (h *Handler) RefreshUsers(ctx context.Context) (mapped int, unmapped []stri
 	if err := h.Store.ReplaceSlackUsers(ctx, out); err != nil {
 		return 0, unmapped, err
 	}
+	if _, err := h.access.Verify(ctx); err != nil { // the installed team, known before the first click
+		h.Log.Warn().Err(err).Msg("slack auth.test failed; the installed team is read again at the next interaction")
+	}
 	h.access.SetAmbiguous(ambiguous)
 	h.access.SetUserHandles(dir.byName)
 	h.warnUnlinkedListed(out)
