@@ -85,7 +85,13 @@ var errAmbiguous = campaign.Errorf(campaign.EForbidden,
 // never the payload's. An unmapped or ambiguous user gets a forbidden
 // *campaign.Error; a store failure is returned wrapped.
 func (a *Access) Actor(ctx context.Context, slackID, teamID string) (campaign.Actor, error) {
-	team, err := a.CheckTeam(ctx, teamID, "")
+	return a.ActorIn(ctx, slackID, teamID, "")
+}
+
+// ActorIn is Actor for a payload that names its Enterprise Grid org
+// (enterprise_id), so that on Grid the org is checked too (CheckTeam).
+func (a *Access) ActorIn(ctx context.Context, slackID, teamID, enterpriseID string) (campaign.Actor, error) {
+	team, err := a.CheckTeam(ctx, teamID, enterpriseID)
 	if err != nil {
 		return campaign.Actor{}, err
 	}

@@ -80,8 +80,8 @@ func (a *Access) enterprise() string {
 // CheckTeam refuses an interaction whose team is not the installed
 // workspace or, on Enterprise Grid (auth.test returned an enterprise id),
 // whose enterprise is not the installed org; there a click's team may be
-// another workspace of the same org. enterpriseID "" means the payload
-// did not say (a slash command's Actor check): on Grid the team alone
+// another workspace of the same org. enterpriseID "" means the caller
+// did not say (Actor, as the App Home calls it): on Grid the team alone
 // cannot be judged then and is accepted. It returns the verified team to
 // record as evidence, errOtherTeam, or a transient error when auth.test
 // could not be read.

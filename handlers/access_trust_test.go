@@ -218,3 +218,38 @@ func TestMapWaitIsBounded(t *testing.T) {
 		t.Fatalf("message %q", msg)
 	}
 }
+
+// A slash command from another Enterprise Grid org is refused too; one
+// from another workspace of the installed org acts, recorded under the
+// verified team.
+func TestSlashOrgIsChecked(t *testing.T) {
+	tests := []struct {
+		name, team, enterprise string
+		refused                bool
+	}{
+		{"same org, other workspace", "T2", "E1", false},
+		{"other org", "T1", "E9", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newInbound(t)
+			r.x.Access.Auth = fakeAuth{team: "T1", enterprise: "E1"}
+			var seen *campaign.Actor
+			r.eng.close = func(id int64, a campaign.Actor) (*campaign.Campaign, []campaign.PlanItem, error) {
+				seen = &a
+				return &campaign.Campaign{ID: id, State: campaign.StateClosed}, nil, nil
+			}
+			reply := r.x.Slash(context.Background(), slack.SlashCommand{Command: "/access-review", Text: "close 7", UserID: "UADMIN",
+				TeamID: tc.team, EnterpriseID: tc.enterprise, TriggerID: "trig-" + tc.name})
+			if tc.refused {
+				if seen != nil || !strings.Contains(reply.Text, "not installed in") {
+					t.Fatalf("not refused: %q", reply.Text)
+				}
+				return
+			}
+			if seen == nil || seen.SlackTeamID != "T1" {
+				t.Fatalf("actor %+v; reply %q", seen, reply.Text)
+			}
+		})
+	}
+}

@@ -118,7 +118,7 @@ func (x *Interactions) retry(ctx context.Context, cmd slack.SlashCommand, args [
 		return reply
 	}
 	x.TellStarting(ctx, cmd.ResponseURL) // before the first user map, say so at once (access_ready.go)
-	actor, err := x.Access.Actor(ctx, cmd.UserID, cmd.TeamID)
+	actor, err := x.Access.ActorIn(ctx, cmd.UserID, cmd.TeamID, cmd.EnterpriseID)
 	if err != nil {
 		return Reply{Text: userMessage(x.Log, err)}
 	}

@@ -183,7 +183,7 @@ func (x *Interactions) BlockActions(ctx context.Context, cb slack.InteractionCal
 		return
 	}
 	x.Access.tellStarting(ctx, cb.ResponseURL)
-	actor, err := x.Access.Actor(ctx, cb.User.ID, team)
+	actor, err := x.Access.ActorIn(ctx, cb.User.ID, team, cb.Enterprise.ID)
 	if err != nil {
 		log.Warn().Err(err).Msg("click by an unmapped user refused")
 		x.ephemeral(ctx, cb, userMessage(log, err))

@@ -53,7 +53,7 @@ func (x *Interactions) Slash(ctx context.Context, cmd slack.SlashCommand) Reply 
 		log.Warn().Err(err).Msg("command refused")
 		return Reply{Text: userMessage(log, err)}
 	}
-	actor, err := x.Access.Actor(ctx, cmd.UserID, cmd.TeamID)
+	actor, err := x.Access.ActorIn(ctx, cmd.UserID, cmd.TeamID, cmd.EnterpriseID)
 	if err != nil {
 		return Reply{Text: userMessage(log, err)}
 	}
@@ -189,7 +189,7 @@ func (x *Interactions) ViewSubmission(ctx context.Context, cb slack.InteractionC
 	if first, err := x.Store.MarkHandled(ctx, "view:"+cb.View.ID+":"+cb.TriggerID, x.now()); err != nil || !first {
 		return nil
 	}
-	actor, err := x.Access.Actor(ctx, cb.User.ID, cb.User.TeamID)
+	actor, err := x.Access.ActorIn(ctx, cb.User.ID, orElse(cb.Team.ID, cb.User.TeamID), cb.Enterprise.ID)
 	if err != nil {
 		return map[string]string{firstBlock(cb): sentence(x.Log, err)}
 	}
