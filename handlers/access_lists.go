@@ -138,7 +138,7 @@ func (a *Access) groupHandles(ctx context.Context) (map[string]string, error) {
 	}
 	var opts []slack.GetUserGroupsOption
 	if team := a.installedTeam(); team != "" {
-		opts = append(opts, slack.GetUserGroupsOptionWithTeamID(team))
+		opts = append(opts, slack.GetUserGroupsOptionTeamID(team))
 	}
 	groups, err := dir.GetUserGroupsContext(ctx, opts...)
 	if err != nil {
