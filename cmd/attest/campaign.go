@@ -208,17 +208,43 @@ func campaignID(s string) (int64, error) {
 	return id, nil
 }
 
-// friendly turns engine error kinds into one clear sentence.
+// friendly turns engine error kinds into one clear sentence: the kind
+// ("not allowed", "refused", "not found") and the domain's own message, or
+// the error's text without its package prefixes and the kind's sentinel
+// repeated at the end ("not found: no campaign 9", never "not found:
+// store: no campaign 9: not found"). errors.Is still sees the cause.
 func friendly(err error) error {
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, campaign.ErrForbidden):
-		return fmt.Errorf("not allowed: %w", err)
-	case errors.Is(err, campaign.ErrConflict):
-		return fmt.Errorf("refused: %w", err)
-	case errors.Is(err, campaign.ErrNotFound):
-		return fmt.Errorf("not found: %w", err)
 	}
-	return err
+	var prefix string
+	var kind error
+	switch {
+	case errors.Is(err, campaign.ErrForbidden):
+		prefix, kind = "not allowed", campaign.ErrForbidden
+	case errors.Is(err, campaign.ErrConflict):
+		prefix, kind = "refused", campaign.ErrConflict
+	case errors.Is(err, campaign.ErrNotFound):
+		prefix, kind = "not found", campaign.ErrNotFound
+	default:
+		return err
+	}
+	msg := campaign.ErrorMessage(err)
+	if msg == "" {
+		msg = strings.TrimSuffix(err.Error(), ": "+kind.Error())
+		for _, p := range []string{"store: ", "campaign: ", "engine: "} {
+			msg = strings.ReplaceAll(msg, p, "")
+		}
+	}
+	return &cliError{msg: prefix + ": " + msg, err: err}
 }
+
+// cliError is an error shown as one sentence that still unwraps to its
+// cause.
+type cliError struct {
+	msg string
+	err error
+}
+
+func (e *cliError) Error() string { return e.msg }
+func (e *cliError) Unwrap() error { return e.err }

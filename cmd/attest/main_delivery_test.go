@@ -26,3 +26,15 @@ func TestCampaignCommandsSayWhatIsDelivered(t *testing.T) {
 		t.Errorf("list: exit %d, stderr %q; a read-only command should not talk about delivery", code, errs)
 	}
 }
+
+// TestErrorsReadAsOneSentence: a campaign that does not exist is one clean
+// sentence, not "not found: store: …: not found".
+func TestErrorsReadAsOneSentence(t *testing.T) {
+	c, _ := withOkta(t, smallOrg("managerId"))
+	c.ok("sync")
+	code, _, errs := c.run("campaign", "show", "999")
+	line := strings.TrimSpace(errs)
+	if code != 1 || strings.Count(line, "not found") != 1 || strings.Contains(line, "store:") || strings.Contains(line, "\n") {
+		t.Errorf("campaign show 999: exit %d, stderr %q; want one sentence saying it is not found", code, errs)
+	}
+}
