@@ -30,6 +30,8 @@ var attestCalls = []struct {
 	{"users.list", nil, "handlers.RefreshUsers (Okta-Slack map by email)"},
 	{"users.lookupByEmail", nil, "handlers (one user's Slack account)"},
 	{"usergroups.users.list", nil, "handlers (admins and approvers named by user group)"},
+	{"usergroups.list", nil, "handlers (@handles of user groups in the admin and approver lists)"},
+	{"auth.test", nil, "handlers.RefreshUsers (the installed team, checked against clicks)"},
 }
 
 // The manifest that ships grants a scope for every method attest calls,
