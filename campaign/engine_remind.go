@@ -10,14 +10,17 @@ import (
 // ReminderSlot returns the latest reminder time at or before now for a
 // stage that started at start and ends at deadline: each configured
 // "before" offset ahead of the deadline, then every OverdueEvery after it.
-// Slots before the stage started do not count. ok is false when no slot
+// Slots at or before the stage's start do not count. ok is false when no slot
 // has come yet.
 func ReminderSlot(r Reminders, start, deadline, now time.Time) (slot time.Time, ok bool) {
 	if r.Disabled {
 		return time.Time{}, false
 	}
 	consider := func(t time.Time) {
-		if !t.Before(start) && !t.After(now) && t.After(slot) {
+		// A slot at the stage's very start is not a reminder: the forms
+		// were just sent (an event review lasting exactly as long as the
+		// first "before" offset would otherwise remind at creation).
+		if t.After(start) && !t.After(now) && t.After(slot) {
 			slot, ok = t, true
 		}
 	}
