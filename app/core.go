@@ -36,6 +36,9 @@ type Core struct {
 	Log    zerolog.Logger
 	Store  *store.Store
 	Engine *campaign.Engine
+	// Risk rates entitlements (the engine's Risk) by the configured rules
+	// and the bindings each sync makes.
+	Risk *campaign.RiskBook
 	// Executor carries out approved plans; nil without Okta.
 	Executor *campaign.Executor
 	// Slack is the Slack side (interactions and the outbox notifier); nil
@@ -81,13 +84,16 @@ func build(ctx context.Context, cfg *config.Config, log zerolog.Logger, st *stor
 	if o.Metrics {
 		c.Metrics = metrics.New(st.ReadGauges)
 	}
+	c.Risk = &campaign.RiskBook{Rules: riskRules(cfg), Store: st, OnError: func(err error) {
+		log.Warn().Err(err).Msg("risk ratings by label only until the bindings can be read")
+	}}
 	c.Engine = &campaign.Engine{
 		Store:            st,
 		HistoryRetention: cfg.Campaigns.HistoryRetention.Duration(),
 		MaxOperations:    cfg.Remediation.MaxOperations,
 		MaxGroupShare:    cfg.Remediation.MaxGroupShare,
 		Now:              time.Now,
-		Risk:             riskRules(cfg).Level,
+		Risk:             c.Risk.Level,
 		OnNotifyError: func(n campaign.Notification, err error) {
 			log.Warn().Err(err).Str("notification", n.Kind).Int64("campaign", n.CampaignID).Str("to", orIAM(n.To)).
 				Msg("notification not delivered")

@@ -16,7 +16,9 @@ import (
 
 // Sync reads the Okta directory into a new snapshot with the read token.
 // It fails when Okta is not configured, the HR CSV cannot be read, or the
-// sync fails; the previous snapshot then stays the latest.
+// sync fails; the previous snapshot then stays the latest. After the
+// snapshot is saved it binds the risk rules to it (campaign.RiskBook.Bind);
+// when that fails the snapshot stays and the error says so.
 func (c *Core) Sync(ctx context.Context) (*campaign.SyncResult, error) {
 	cfg, log := c.Config, c.Log
 	if err := cfg.RequireOkta(); err != nil {
@@ -50,6 +52,16 @@ func (c *Core) Sync(ctx context.Context) (*campaign.SyncResult, error) {
 		log.Error().Err(err).Int64("api_calls", calls).Int64("rate_limited", limited).Int64("retries", retries).
 			Msg("sync failed; the previous snapshot is unchanged")
 		return nil, err
+	}
+	// Bind label and pattern risk rules to the ids they match now, so a
+	// later rename keeps the rating.
+	if c.Risk != nil {
+		bound, err := c.Risk.Bind(ctx, res.SnapshotID)
+		if err != nil {
+			log.Error().Err(err).Int64("snapshot", res.SnapshotID).Msg("risk ratings not bound; earlier bindings stay")
+			return nil, fmt.Errorf("sync: snapshot %d saved but %w", res.SnapshotID, err)
+		}
+		log.Info().Int("risk_bindings", len(bound)).Msg("risk ratings bound")
 	}
 	for _, email := range res.HRUnmatched {
 		log.Warn().Str("email", email).Msg("hr csv row matches no Okta user")
