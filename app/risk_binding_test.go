@@ -1,4 +1,4 @@
-package campaign_test
+package app_test
 
 import (
 	"context"
