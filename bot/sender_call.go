@@ -45,6 +45,9 @@ func (s *Sender) call(ctx context.Context, it slackrec.OutboxItem) (string, stri
 		return ch, ts, err
 	case slackrec.KindUpdate:
 		ch, ts, err := s.Store.MessageRef(ctx, it.Ref)
+		if errors.Is(err, campaign.ErrNotFound) {
+			err = fmt.Errorf("%w: %w", errNoMessage, err)
+		}
 		if err != nil {
 			return "", "", targetErr(it, err)
 		}

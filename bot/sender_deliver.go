@@ -73,6 +73,10 @@ func (s *Sender) send(ctx context.Context, it slackrec.OutboxItem) {
 		s.pause(rl.RetryAfter)
 		s.Log.Warn().Dur("retry_after", rl.RetryAfter).Str("key", it.Key).Msg("slack rate limit; pausing")
 		_ = s.Store.OutboxRetry(context.Background(), it.ID, s.Now().Add(rl.RetryAfter), err.Error())
+	case errors.Is(err, errNoMessage) && it.Attempts >= min(noMessageAttempts, s.MaxAttempts):
+		s.Log.Error().Err(err).Str("key", it.Key).Str("ref", it.Ref).Str("target", it.Target).Int("attempts", it.Attempts).
+			Msg("outbox update failed for good: the message it updates was never posted")
+		_ = s.Store.OutboxFail(context.Background(), it.ID, err.Error())
 	case transient(err) && it.Attempts < s.MaxAttempts:
 		backoff := time.Duration(500*(1<<min(it.Attempts, 6))) * time.Millisecond
 		backoff += time.Duration(rand.Int64N(int64(backoff / 2)))
@@ -179,6 +183,13 @@ func keyMeta(key string) slack.MsgOption {
 
 // errNoChannel is a target that cannot be reached.
 var errNoChannel = errors.New("no Slack channel for target")
+
+// errNoMessage is an update whose message attest has no record of posting.
+// An update queues behind its post, so this lasts; it is tried
+// noMessageAttempts times (a post whose record is late), then failed.
+var errNoMessage = errors.New("no posted message to update")
+
+const noMessageAttempts = 3
 
 func targetErr(it slackrec.OutboxItem, err error) error {
 	return fmt.Errorf("outbox %s to %s: %w", it.Key, it.Target, err)

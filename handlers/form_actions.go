@@ -38,7 +38,7 @@ func (x *Interactions) formAction(ctx context.Context, cb slack.InteractionCallb
 	if err != nil {
 		return refuse(err, map[string]string{campaign.ENotFound: "This review no longer exists."})
 	}
-	viewer, err := x.formViewer(ctx, c, ref, actor)
+	viewer, err := x.formViewer(ctx, c, ref, actor, clickedIn(cb))
 	if err != nil {
 		return err
 	}
@@ -102,11 +102,16 @@ func (x *Interactions) formAction(ctx context.Context, cb slack.InteractionCallb
 }
 
 // formViewer returns whose view of a form the actor acts in: the member
-// themself for a member form; for a reviewer form the actor when they
-// review any of the member's cases, or "" (the IAM team) when the member's
-// cases are the IAM team's and the actor is an IAM reviewer or admin.
-// Anyone else is refused with a sentence that names nobody.
-func (x *Interactions) formViewer(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, actor campaign.Actor) (string, error) {
+// themself for a member form. A reviewer form clicked in the approvals
+// channel is the IAM team's ("" viewer), so the message clicked is the one
+// updated, for whichever allowed person decided: it opens when the member's
+// cases are the team's and the engine lets the actor decide for the team
+// (iamReviewer), and never turns into a form of the actor's own, even when
+// they review some of the member's cases elsewhere. Clicked anywhere else
+// (a DM), a reviewer form is the actor's when they review any of the
+// member's cases, else the team's as above. Anyone else is refused with a
+// sentence that names nobody.
+func (x *Interactions) formViewer(ctx context.Context, c *campaign.Campaign, ref blocks.Ref, actor campaign.Actor, channel string) (string, error) {
 	switch ref.Kind {
 	case blocks.RefMemberForm:
 		if actor.UserID != "" && actor.UserID == ref.Member {
@@ -116,8 +121,11 @@ func (x *Interactions) formViewer(ctx context.Context, c *campaign.Campaign, ref
 		if actor.UserID == ref.Member {
 			break // nobody reviews their own access
 		}
-		if ok, err := x.holdsCases(ctx, c.ID, actor.UserID, ref.Member); err != nil || ok {
-			return actor.UserID, err
+		inChannel := channel != "" && channel == x.Settings.ApprovalsChannel
+		if !inChannel {
+			if ok, err := x.holdsCases(ctx, c.ID, actor.UserID, ref.Member); err != nil || ok {
+				return actor.UserID, err
+			}
 		}
 		if ok, err := x.holdsCases(ctx, c.ID, "", ref.Member); err != nil || !ok {
 			if err != nil {
@@ -130,6 +138,12 @@ func (x *Interactions) formViewer(ctx context.Context, c *campaign.Campaign, ref
 		}
 	}
 	return "", errNotYourForm
+}
+
+// clickedIn is the channel of the message a click came from ("" when the
+// payload names none).
+func clickedIn(cb slack.InteractionCallback) string {
+	return orElse(cb.Container.ChannelID, cb.Channel.ID)
 }
 
 // holdsCases reports whether reviewer ("" = the IAM team) holds any case
@@ -149,21 +163,25 @@ func (x *Interactions) holdsCases(ctx context.Context, cid int64, reviewer, memb
 	return len(cases) > 0, nil
 }
 
-// iamReviewer reports whether the actor may act for the IAM team on c:
-// an IAM reviewer of its definition, its owner or launcher, or an IAM
-// admin. It only filters who sees the team's forms; the engine decides
-// each case.
+// IAMDecider is the engine's check of who may decide the IAM team's cases
+// of a campaign (campaign.Engine.MayDecideForIAM): people compared by Okta
+// id, never by email text.
+type IAMDecider interface {
+	MayDecideForIAM(ctx context.Context, c *campaign.Campaign, a campaign.Actor) bool
+}
+
+var _ IAMDecider = (*campaign.Engine)(nil)
+
+// iamReviewer reports whether the actor may act for the IAM team on c, as
+// the engine decides it (IAMDecider). It only filters who sees the team's
+// forms; the engine checks each case again. An Engine without the check
+// (a test's fake) admits the launcher, by Okta id, and the Slack admins.
 func (x *Interactions) iamReviewer(ctx context.Context, c *campaign.Campaign, actor campaign.Actor) bool {
-	if actor.UserID != "" && actor.UserID == c.OwnerID || actor.Email != "" && strings.EqualFold(actor.Email, c.Owner) {
-		return true
+	if d, ok := x.Engine.(IAMDecider); ok {
+		return d.MayDecideForIAM(ctx, c, actor)
 	}
-	if c.Definition != nil {
-		names := append([]string{c.Definition.Owner}, c.Definition.Escalation.IAMReviewers...)
-		for _, r := range names {
-			if r != "" && (strings.EqualFold(r, actor.Email) || r == actor.UserID) {
-				return true
-			}
-		}
+	if actor.UserID != "" && actor.UserID == c.OwnerID {
+		return true
 	}
 	ok, err := x.Access.IsAdmin(ctx, actor.SlackUserID)
 	return ok && err == nil
