@@ -2,43 +2,16 @@ package hookevent_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/attestbot/attest/internal/hookevent"
+	"github.com/attestbot/attest/internal/oktatest"
 )
 
-// oktaEvent renders one event as Okta's System Log sends it in an event
-// hook, with debugData as given (a JSON object).
-func oktaEvent(uuid, typ, debugData string) string {
-	return fmt.Sprintf(`{
-      "uuid": %q,
-      "published": "2026-11-24T09:15:02.123Z",
-      "eventType": %q,
-      "version": "0",
-      "displayMessage": "Add user to application membership",
-      "severity": "INFO",
-      "actor": {"id": "00uadmin", "type": "User", "alternateId": "admin@example.com", "displayName": "Ada Admin"},
-      "client": {"userAgent": {"rawUserAgent": "Mozilla/5.0", "os": "Mac OS X", "browser": "CHROME"},
-                 "zone": "null", "device": "Computer", "ipAddress": "203.0.113.7",
-                 "geographicalContext": {"city": "Paris", "country": "France"}},
-      "outcome": {"result": "SUCCESS"},
-      "target": [
-        {"id": "0oapayroll", "type": "AppInstance", "alternateId": "Payroll", "displayName": "Payroll",
-         "detailEntry": {"signOnModeType": "SAML_2_0"}},
-        {"id": "00ubob", "type": "User", "alternateId": "bob@example.com", "displayName": "Bob"},
-        {"id": "00gfinance", "type": "UserGroup", "alternateId": "unknown", "displayName": "Finance"}
-      ],
-      "transaction": {"type": "WEB", "id": "Y4abc"},
-      "debugContext": {"debugData": %s},
-      "legacyEventType": "app.generic.provision.assign_user_to_app"
-    }`, uuid, typ, debugData)
-}
-
 func TestDecodeEvent(t *testing.T) {
-	ev, err := hookevent.DecodeEvent([]byte(oktaEvent("u-1", "application.user_membership.add", `{"requestUri":"/x"}`)))
+	ev, err := hookevent.DecodeEvent([]byte(oktatest.HookEvent("u-1", "application.user_membership.add", `{"requestUri":"/x"}`)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +109,7 @@ func TestRiskLevel(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ev, err := hookevent.DecodeEvent([]byte(oktaEvent("u", "user.risk.detect", tc.debugData)))
+			ev, err := hookevent.DecodeEvent([]byte(oktatest.HookEvent("u", "user.risk.detect", tc.debugData)))
 			if err != nil {
 				t.Fatal(err)
 			}
