@@ -168,9 +168,13 @@ func (a *App) Run(ctx context.Context) error {
 	a.Log.Info().Str("store", a.Config.Store.Path).Int("components", len(a.components)).Msg("attest serving")
 	g, gctx := errgroup.WithContext(ctx)
 	var mu sync.Mutex
+	// Every name is in live before any component starts, so the deletes
+	// below never race the inserts.
 	live := map[string]bool{}
 	for _, c := range a.components {
 		live[c.name] = true
+	}
+	for _, c := range a.components {
 		g.Go(func() error {
 			defer func() { mu.Lock(); delete(live, c.name); mu.Unlock() }()
 			err := c.run(gctx)
