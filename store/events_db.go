@@ -6,11 +6,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
 	"strconv"
-	"strings"
 )
 
 // Okta event hook deliveries live in a database file of their own beside
@@ -59,7 +56,7 @@ func (s *Store) openEvents(ctx context.Context) error {
 		db.Close()
 		return fmt.Errorf("store: open events database %s: %w", path, err)
 	}
-	if err := s.migrateEvents(ctx, db); err != nil {
+	if err := applyMigrations(ctx, db, eventsMigrations, "events_migrations", s.Now()); err != nil {
 		db.Close()
 		return fmt.Errorf("store: events database %s: %w", path, err)
 	}
@@ -88,65 +85,6 @@ func (s *Store) eventsDB() (*sql.DB, error) {
 		return nil, errors.New("store: the events database is not open (read-only store)")
 	}
 	return s.events, nil
-}
-
-// migrateEvents applies, in order and each in its own transaction, the
-// events database's migrations not yet recorded in its schema_migrations.
-func (s *Store) migrateEvents(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(eventsMigrations, "events_migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	var current sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "events_migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return fmt.Errorf("migration %s: name must start with a number and '_'", base)
-		}
-		if int64(version) <= current.Int64 {
-			continue
-		}
-		body, err := eventsMigrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		if err := inTxOn(ctx, db, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				version, base, fmtTime(s.Now()))
-			return err
-		}); err != nil {
-			return fmt.Errorf("migration %s: %w", base, err)
-		}
-	}
-	return nil
-}
-
-// inTxOn runs fn in a transaction on db, committing if it returns nil.
-func inTxOn(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // legacyBatch is how many events one step of the move copies.

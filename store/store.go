@@ -8,11 +8,7 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -100,63 +96,19 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return int(v.Int64), err
 }
 
-// migrate applies, in order and each in its own transaction, the embedded
-// migrations not yet recorded in schema_migrations.
+// migrate applies the main database's embedded migrations not yet
+// recorded in schema_migrations.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("store: create schema_migrations: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
-	current, err := s.SchemaVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("store: read schema version: %w", err)
-	}
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		version, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return fmt.Errorf("store: migration %s: name must start with a number and '_'", base)
-		}
-		if version <= current {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
-		if err := s.inTx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				version, base, fmtTime(s.Now()))
-			return err
-		}); err != nil {
-			return fmt.Errorf("store: migration %s: %w", base, err)
-		}
+	if err := applyMigrations(ctx, s.db, migrations, "migrations", s.Now()); err != nil {
+		return fmt.Errorf("store: %w", err)
 	}
 	return nil
 }
 
-// inTx runs fn in a transaction, committing if it returns nil.
+// inTx runs fn in a transaction on the main database, committing if it
+// returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return inTxOn(ctx, s.db, fn)
 }
 
 func fmtTime(t time.Time) string {
