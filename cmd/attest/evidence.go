@@ -64,12 +64,9 @@ func evidenceExport(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usagef("want one campaign ID")
-	}
-	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-	if err != nil || id <= 0 {
-		return usagef("campaign ID %q is not a number", fs.Arg(0))
+	id, err := oneCampaignID(fs)
+	if err != nil {
+		return err
 	}
 	if *out == "" {
 		return usagef("--out DIR is required")
@@ -193,12 +190,9 @@ func evidenceSignOff(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usagef("want one campaign ID")
-	}
-	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-	if err != nil || id <= 0 {
-		return usagef("campaign ID %q is not a number", fs.Arg(0))
+	id, err := oneCampaignID(fs)
+	if err != nil {
+		return err
 	}
 	if *as == "" {
 		return usagef("--as EMAIL is required")
@@ -261,4 +255,13 @@ func evidencePublicKey(e *env, fs *flag.FlagSet, c *common, args []string) error
 	}
 	_, err = e.stdout.Write(pem)
 	return err
+}
+
+// oneCampaignID is the one positional argument, a campaign id as
+// campaignID reads it.
+func oneCampaignID(fs *flag.FlagSet) (int64, error) {
+	if fs.NArg() != 1 {
+		return 0, usagef("want one campaign ID")
+	}
+	return campaignID(fs.Arg(0))
 }
