@@ -24,6 +24,7 @@
 //	ATTEST_AUDIT_KEY        store.audit_key
 //	SLACK_APP_TOKEN         slack.app_token
 //	SLACK_BOT_TOKEN         slack.bot_token
+//	SLACK_SIGNING_SECRET    slack.signing_secret
 //	SLACK_API_URL           slack.api_url
 //	OKTA_ORG_URL            okta.org_url (a full URL)
 //	OKTA_DOMAIN             okta.org_url when OKTA_ORG_URL is unset (a bare host gets https://)
@@ -62,6 +63,7 @@ const (
 	EnvAuditKey           = "ATTEST_AUDIT_KEY"
 	EnvSlackAppToken      = "SLACK_APP_TOKEN"
 	EnvSlackBotToken      = "SLACK_BOT_TOKEN"
+	EnvSlackSigningSecret = "SLACK_SIGNING_SECRET"
 	EnvSlackAPIURL        = "SLACK_API_URL"
 	EnvOktaOrgURL         = "OKTA_ORG_URL"
 	EnvOktaDomain         = "OKTA_DOMAIN"
@@ -83,6 +85,7 @@ const (
 	DefaultLogFormat         = "auto"
 	DefaultSlackAPIURL       = "https://slack.com/api/"
 	DefaultSlackCommand      = "/access-review"
+	DefaultSlackMode         = SlackModeSocket
 	DefaultManagerAttribute  = "managerId"
 	DefaultOktaConcurrency   = 4
 	DefaultOktaTimeout       = Duration(30 * time.Second)
@@ -139,12 +142,27 @@ type LogConfig struct {
 	Format string `yaml:"format" json:"format"`
 }
 
+// The ways Slack reaches attest (slack.mode).
+const (
+	// SlackModeSocket is Socket Mode: attest opens a websocket to Slack,
+	// so it needs no public ingress; it needs slack.app_token.
+	SlackModeSocket = "socket"
+	// SlackModeHTTP is request URLs: Slack POSTs to /slack/commands,
+	// /slack/interactivity and /slack/events on http.listen; it needs
+	// slack.signing_secret.
+	SlackModeHTTP = "http"
+)
+
 // SlackConfig holds the Slack app's tokens and who may do what.
 type SlackConfig struct {
+	// Mode is how Slack reaches attest: socket or http.
+	Mode string `yaml:"mode" json:"mode"`
 	// AppToken is the app-level token (xapp-) for Socket Mode.
 	AppToken Secret `yaml:"app_token" json:"app_token"`
 	// BotToken is the bot token (xoxb-) for the Web API.
 	BotToken Secret `yaml:"bot_token" json:"bot_token"`
+	// SigningSecret verifies the requests Slack sends in http mode.
+	SigningSecret Secret `yaml:"signing_secret" json:"signing_secret"`
 	// APIURL is the Web API base URL, always ending in "/".
 	APIURL string `yaml:"api_url" json:"api_url"`
 	// Command is the slash command, starting with "/".
@@ -274,7 +292,7 @@ func Default() *Config {
 	return &Config{
 		Store: StoreConfig{Path: DefaultStorePath},
 		Log:   LogConfig{Level: DefaultLogLevel, Format: DefaultLogFormat},
-		Slack: SlackConfig{APIURL: DefaultSlackAPIURL, Command: DefaultSlackCommand},
+		Slack: SlackConfig{Mode: DefaultSlackMode, APIURL: DefaultSlackAPIURL, Command: DefaultSlackCommand},
 		Okta: OktaConfig{
 			ManagerAttribute:  DefaultManagerAttribute,
 			Concurrency:       DefaultOktaConcurrency,

@@ -60,6 +60,7 @@ var envAliases = []envAlias{
 	{"store.audit_key", EnvAuditKey, nil},
 	{"slack.app_token", EnvSlackAppToken, nil},
 	{"slack.bot_token", EnvSlackBotToken, nil},
+	{"slack.signing_secret", EnvSlackSigningSecret, nil},
 	{"slack.api_url", EnvSlackAPIURL, nil},
 	{"okta.org_url", EnvOktaOrgURL, nil},
 	{"okta.org_url", EnvOktaDomain, domainURL},

@@ -85,6 +85,7 @@ func (c *Config) normalize() {
 		c.Slack.APIURL += "/"
 	}
 	c.Slack.Command = strings.TrimSpace(c.Slack.Command)
+	c.Slack.Mode = strings.ToLower(strings.TrimSpace(c.Slack.Mode))
 	c.Slack.ApprovalsChannel = strings.TrimSpace(c.Slack.ApprovalsChannel)
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
@@ -113,6 +114,7 @@ func (c *Config) fillDefaults() {
 	def(&c.Log.Format, DefaultLogFormat)
 	def(&c.Slack.APIURL, DefaultSlackAPIURL)
 	def(&c.Slack.Command, DefaultSlackCommand)
+	def(&c.Slack.Mode, DefaultSlackMode)
 	def(&c.Okta.ManagerAttribute, DefaultManagerAttribute)
 	def(&c.Okta.SyncSchedule, DefaultSyncSchedule)
 	def(&c.Campaigns.Dir, DefaultCampaignsDir)

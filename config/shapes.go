@@ -99,6 +99,11 @@ func (c *Config) validateSlack(p *problems) {
 	s := &c.Slack
 	checkToken(p, "slack.app_token", s.AppToken, "xapp-", "the app-level token from the app's Basic Information page")
 	checkToken(p, "slack.bot_token", s.BotToken, "xoxb-", "the Bot User OAuth Token from the app's OAuth & Permissions page")
+	if s.Mode != SlackModeSocket && s.Mode != SlackModeHTTP {
+		p.add("slack.mode", "%q is not a mode; use %s (Socket Mode, no public ingress) or %s (request URLs on http.listen)",
+			s.Mode, SlackModeSocket, SlackModeHTTP)
+	}
+	checkSigningSecret(p, s.SigningSecret)
 	if s.APIURL == "" {
 		p.add("slack.api_url", "not set; use %s, or set %s", DefaultSlackAPIURL, EnvSlackAPIURL)
 	} else if checkURL(p, "slack.api_url", s.APIURL, false) && !strings.HasSuffix(s.APIURL, "/") {
@@ -142,6 +147,22 @@ func checkToken(p *problems, key string, tok Secret, prefix, what string) {
 		}
 	}
 	p.add(key, "does not start with %q; use %s", prefix, what)
+}
+
+// checkSigningSecret recognises a token pasted where the signing secret
+// goes (a hex string of Basic Information > App Credentials). It names
+// prefixes only, never the value.
+func checkSigningSecret(p *problems, secret Secret) {
+	v := secret.Reveal()
+	for prefix, kind := range map[string]string{"xapp-": "an app-level token", "xoxb-": "a bot token", "xoxp-": "a user token"} {
+		if strings.HasPrefix(v, prefix) {
+			p.add("slack.signing_secret", "holds %s (%s…); use the Signing Secret from the app's Basic Information > App Credentials", kind, prefix)
+			return
+		}
+	}
+	if v != "" && strings.ContainsAny(v, " \t\n") {
+		p.add("slack.signing_secret", "contains whitespace; copy the Signing Secret from the app's Basic Information > App Credentials again")
+	}
 }
 
 // checkPrincipals wants Slack user ids, user group ids or @handles.

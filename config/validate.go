@@ -50,14 +50,19 @@ func (c *Config) RequireOkta() error {
 	return p.err(c)
 }
 
-// RequireSlack checks that both Slack tokens are set, for `attest serve`. It
-// returns a *ValidationError naming each missing key and its environment
-// variable.
+// RequireSlack checks that the Slack credentials slack.mode needs are set,
+// for `attest serve`: the bot token, and the app-level token in socket mode
+// or the signing secret in http mode. It returns a *ValidationError naming
+// each missing key and its environment variable.
 func (c *Config) RequireSlack() error {
 	var p problems
-	if !c.Slack.AppToken.IsSet() {
-		p.add("slack.app_token", "not set; set %s to the app-level token (xapp-…) from the app's Basic Information page",
-			EnvSlackAppToken)
+	switch {
+	case c.Slack.Mode == SlackModeHTTP && !c.Slack.SigningSecret.IsSet():
+		p.add("slack.signing_secret", "not set, and slack.mode is http; set %s to the Signing Secret from the app's "+
+			"Basic Information > App Credentials, or use slack.mode: socket", EnvSlackSigningSecret)
+	case c.Slack.Mode != SlackModeHTTP && !c.Slack.AppToken.IsSet():
+		p.add("slack.app_token", "not set; set %s to the app-level token (xapp-…) from the app's Basic Information page, "+
+			"or use slack.mode: http with %s", EnvSlackAppToken, EnvSlackSigningSecret)
 	}
 	if !c.Slack.BotToken.IsSet() {
 		p.add("slack.bot_token", "not set; set %s to the bot token (xoxb-…) from the app's OAuth & Permissions page",
@@ -91,6 +96,9 @@ func (c *Config) validateBasics(p *problems) {
 		p.add("campaigns.history_retention", "%s is too short; keep history at least 1d (default %s)", c.Campaigns.HistoryRetention, DefaultHistoryRetention)
 	}
 	checkListen(p, "http.listen", c.HTTP.Listen)
+	if c.HTTP.Listen == ListenOff && c.Slack.Mode == SlackModeHTTP {
+		p.add("http.listen", "is off, but slack.mode is http and Slack's requests arrive on this listener; give host:port or use slack.mode: socket")
+	}
 	if c.HTTP.Listen == ListenOff && c.Okta.EventHook.Secret.IsSet() {
 		p.add("http.listen", "is off, but okta.event_hook.secret is set and Okta event hooks arrive on this listener; give host:port or unset the secret")
 	}
