@@ -1,7 +1,9 @@
 package slacktest
 
 // Envelopes: what tests push to Socket Mode clients (slash commands,
-// interactions, events), redelivery, and waiting for acks.
+// interactions, events), redelivery, and waiting for acks. After
+// DeliverOverHTTP the same envelopes go to the app's request URLs
+// instead (http_delivery.go), and its responses are the acks.
 
 import (
 	"encoding/json"
@@ -155,7 +157,12 @@ func (s *Server) send(typ string, payload any, accepts bool, opts []EnvelopeOpti
 	s.mu.Lock()
 	s.ws.envs[env.id] = env
 	s.ws.order = append(s.ws.order, env.id)
+	overHTTP := s.ws.http
 	s.mu.Unlock()
+	if overHTTP != nil {
+		s.post(overHTTP, env)
+		return env.id
+	}
 	s.deliver(env)
 	return env.id
 }
@@ -214,23 +221,37 @@ func (s *Server) watchAck(env *envelope) {
 }
 
 // WaitRedeliveries waits until no event envelope is waiting out its ack
-// timeout (WithAckTimeout): from then on no redelivery can come unless
+// timeout (WithAckTimeout), in flight over HTTP or waiting for an HTTP
+// retry: from then on no redelivery can come unless
 // another envelope is sent. It reports false after timeout.
 func (s *Server) WaitRedeliveries(timeout time.Duration) bool {
 	return s.waitFor(timeout, func() bool { return s.ws.watching == 0 })
 }
 
 // Redeliver sends envelopeID's payload again as Slack does when an ack is
-// late: a new envelope id, retry_attempt one more, retry_reason "timeout".
-// It returns the new envelope id, or "" for an unknown envelope.
+// late: a new envelope id, retry_attempt one more, retry_reason "timeout"
+// (over HTTP: X-Slack-Retry-Num one more, X-Slack-Retry-Reason
+// "http_timeout"). It returns the new envelope id, or "" for an unknown
+// envelope.
 func (s *Server) Redeliver(envelopeID string) string {
+	s.mu.Lock()
+	reason := "timeout"
+	if s.ws.http != nil {
+		reason = "http_timeout"
+	}
+	s.mu.Unlock()
+	return s.redeliver(envelopeID, reason)
+}
+
+// redeliver sends envelopeID's payload again with the given retry reason.
+func (s *Server) redeliver(envelopeID, reason string) string {
 	s.mu.Lock()
 	old, ok := s.ws.envs[envelopeID]
 	s.mu.Unlock()
 	if !ok {
 		return ""
 	}
-	return s.send(old.typ, old.payload, old.accepts, []EnvelopeOption{WithRetry(old.retryAttempt+1, "timeout")})
+	return s.send(old.typ, old.payload, old.accepts, []EnvelopeOption{WithRetry(old.retryAttempt+1, reason)})
 }
 
 // Envelopes returns every envelope sent or queued, in order.

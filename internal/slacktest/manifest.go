@@ -1,6 +1,7 @@
 package slacktest
 
-// The app manifest that ships (deploy/slack-app-manifest.yaml) decides
+// The app manifests that ship (deploy/slack-app-manifest.yaml for Socket
+// Mode, deploy/slack-app-manifest-http.yaml for request URLs) decide
 // what the app may do on a real workspace: tests read it so that a scope
 // or a setting missing from it fails a test instead of a deployment.
 
@@ -26,6 +27,12 @@ type Manifest struct {
 	SocketMode, Interactivity bool
 	// Commands are the slash commands' names, e.g. "/access-review".
 	Commands []string
+	// CommandURLs, InteractivityURL and EventsURL are the request URLs of
+	// an app without Socket Mode: features.slash_commands[].url,
+	// settings.interactivity.request_url and
+	// settings.event_subscriptions.request_url (see HTTPDeliveryFor).
+	CommandURLs                 map[string]string
+	InteractivityURL, EventsURL string
 }
 
 // manifestFile is the YAML shape of the parts of a manifest read here.
@@ -38,6 +45,7 @@ type manifestFile struct {
 		} `yaml:"app_home"`
 		SlashCommands []struct {
 			Command string `yaml:"command"`
+			URL     string `yaml:"url"`
 		} `yaml:"slash_commands"`
 	} `yaml:"features"`
 	OAuth struct {
@@ -47,10 +55,12 @@ type manifestFile struct {
 	} `yaml:"oauth_config"`
 	Settings struct {
 		Events struct {
-			BotEvents []string `yaml:"bot_events"`
+			RequestURL string   `yaml:"request_url"`
+			BotEvents  []string `yaml:"bot_events"`
 		} `yaml:"event_subscriptions"`
 		Interactivity struct {
-			Enabled bool `yaml:"is_enabled"`
+			Enabled    bool   `yaml:"is_enabled"`
+			RequestURL string `yaml:"request_url"`
 		} `yaml:"interactivity"`
 		SocketMode bool `yaml:"socket_mode_enabled"`
 	} `yaml:"settings"`
@@ -75,9 +85,14 @@ func LoadManifest(path string) (Manifest, error) {
 		HomeTab: f.Features.AppHome.HomeTab, MessagesTab: f.Features.AppHome.MessagesTab,
 		MessagesTabReadOnly: f.Features.AppHome.MessagesTabReadOnly,
 		SocketMode:          f.Settings.SocketMode, Interactivity: f.Settings.Interactivity.Enabled,
+		InteractivityURL: f.Settings.Interactivity.RequestURL, EventsURL: f.Settings.Events.RequestURL,
+		CommandURLs: map[string]string{},
 	}
 	for _, c := range f.Features.SlashCommands {
 		m.Commands = append(m.Commands, c.Command)
+		if c.URL != "" {
+			m.CommandURLs[c.Command] = c.URL
+		}
 	}
 	return m, nil
 }

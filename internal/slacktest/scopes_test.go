@@ -117,32 +117,59 @@ func TestDefaultGrantsEveryKnownScope(t *testing.T) {
 	}
 }
 
-// The manifest that ships is what a real workspace grants: it loads, and
-// its settings are the ones attest needs.
+// The manifests that ship (Socket Mode, and HTTP with request URLs) are
+// what a real workspace grants: they load, their settings are the ones
+// attest needs, and they grant the same scopes and events.
 func TestShippedManifest(t *testing.T) {
-	path := filepath.Join("..", "..", "deploy", "slack-app-manifest.yaml")
-	if _, err := os.Stat(path); err != nil {
+	dir := filepath.Join("..", "..", "deploy")
+	if _, err := os.Stat(filepath.Join(dir, "slack-app-manifest.yaml")); err != nil {
 		t.Skip("no shipped manifest here")
 	}
-	m, err := LoadManifest(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !m.SocketMode || !m.Interactivity || !m.HomeTab || !m.MessagesTab {
-		t.Fatalf("manifest settings = %+v; attest needs socket mode, interactivity, the Home and Messages tabs", m)
-	}
-	// attest never reads what people write to it: the Messages tab only
-	// shows its messages.
-	if !m.MessagesTabReadOnly || slices.Contains(m.BotEvents, "message.im") {
-		t.Fatalf("messages tab read-only = %v, events %v; want read-only without message.im", m.MessagesTabReadOnly, m.BotEvents)
-	}
-	if !slices.Contains(m.Commands, "/access-review") {
-		t.Fatalf("commands = %v", m.Commands)
-	}
-	for _, sc := range m.BotScopes {
-		if !slices.Contains(KnownScopes(), sc) && sc != "commands" {
-			t.Errorf("manifest grants %q, which no method attest calls needs", sc)
-		}
+	var socket Manifest
+	for _, tc := range []struct {
+		file string
+		http bool
+	}{{"slack-app-manifest.yaml", false}, {"slack-app-manifest-http.yaml", true}} {
+		t.Run(tc.file, func(t *testing.T) {
+			m, err := LoadManifest(filepath.Join(dir, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.SocketMode == tc.http || !m.Interactivity || !m.HomeTab || !m.MessagesTab {
+				t.Fatalf("manifest settings = %+v; attest needs socket mode %v, interactivity, the Home and Messages tabs", m, !tc.http)
+			}
+			// attest never reads what people write to it: the Messages tab only
+			// shows its messages.
+			if !m.MessagesTabReadOnly || slices.Contains(m.BotEvents, "message.im") {
+				t.Fatalf("messages tab read-only = %v, events %v; want read-only without message.im", m.MessagesTabReadOnly, m.BotEvents)
+			}
+			if !slices.Contains(m.Commands, "/access-review") {
+				t.Fatalf("commands = %v", m.Commands)
+			}
+			for _, sc := range m.BotScopes {
+				if !slices.Contains(KnownScopes(), sc) && sc != "commands" {
+					t.Errorf("manifest grants %q, which no method attest calls needs", sc)
+				}
+			}
+			if !tc.http {
+				socket = m
+				if len(m.CommandURLs) > 0 || m.InteractivityURL != "" || m.EventsURL != "" {
+					t.Errorf("the Socket Mode manifest sets request URLs: %+v", m)
+				}
+				return
+			}
+			// Slack calls request URLs over public HTTPS only.
+			for what, u := range map[string]string{"slash command url": m.CommandURLs["/access-review"],
+				"interactivity request_url": m.InteractivityURL, "event_subscriptions request_url": m.EventsURL} {
+				if !strings.HasPrefix(u, "https://") {
+					t.Errorf("%s = %q, want an https:// URL", what, u)
+				}
+			}
+			if !slices.Equal(m.BotScopes, socket.BotScopes) || !slices.Equal(m.BotEvents, socket.BotEvents) || !slices.Equal(m.Commands, socket.Commands) {
+				t.Errorf("the HTTP manifest grants %v, events %v, commands %v; the Socket Mode one %v, %v, %v",
+					m.BotScopes, m.BotEvents, m.Commands, socket.BotScopes, socket.BotEvents, socket.Commands)
+			}
+		})
 	}
 }
 

@@ -31,8 +31,11 @@ type socketState struct {
 	order    []string    // envelope ids in send order
 	pending  []*envelope // waiting for a connection
 	acks     []Ack
-	watching int           // events waiting out their ack timeout (WithAckTimeout)
+	watching int           // events waiting out their ack timeout (WithAckTimeout) or an HTTP retry
 	changed  chan struct{} // closed and replaced on every change, Web API calls included
+
+	http    *HTTPDelivery // set by DeliverOverHTTP: envelopes go to request URLs
+	httpLog []HTTPRequest
 }
 
 // newSocketState returns the state of a server without connections.
