@@ -151,4 +151,9 @@ type Snapshot struct {
 	GroupAssignments []GroupAssignment
 	Usage            []AppUsage
 	Rules            []GroupRule
+
+	// Read is how completely the directory was read, set by a Directory
+	// that records it (nil otherwise); it is kept in the snapshot's
+	// counts, not in its content or Digest.
+	Read *ReadRecord
 }

@@ -192,10 +192,15 @@ func (e *Engine) Preview(ctx context.Context, def *Definition) (*PlanSummary, er
 	return Summarize(cs), nil
 }
 
-// latestSnapshot loads the newest snapshot whole.
+// latestSnapshot loads the newest snapshot whole. It refuses one whose
+// sync left pages unread (SnapshotInfo.Launchable): every launch, from
+// the CLI, Slack, a schedule or a recertification, comes through here.
 func (e *Engine) latestSnapshot(ctx context.Context) (*Snapshot, error) {
 	info, err := e.Store.LatestSnapshot(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := info.Launchable(); err != nil {
 		return nil, err
 	}
 	return e.Store.LoadSnapshot(ctx, info.ID)

@@ -42,6 +42,9 @@ func (e *Engine) LaunchEventReview(ctx context.Context, g Grant, decideWithin ti
 	if err != nil {
 		return nil, err
 	}
+	if err := info.Launchable(); err != nil {
+		return nil, err
+	}
 	u, err := e.grantee(ctx, info.ID, g)
 	if err != nil {
 		return nil, err

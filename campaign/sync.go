@@ -28,6 +28,9 @@ type SyncCounts struct {
 	RateLimited        int64          `json:"rate_limited"`
 	Retries            int64          `json:"retries"`
 	DurationSeconds    float64        `json:"duration_seconds"`
+	// Read is how completely the sync read the directory (see
+	// ReadRecord); nil for a snapshot saved before it was recorded.
+	Read *ReadRecord `json:"read,omitempty"`
 }
 
 // CallCounter is implemented by directories that count their API calls.
@@ -55,7 +58,11 @@ type SyncResult struct {
 // Sync reads the directory into a new snapshot and makes it the latest. The
 // System Log is read incrementally: from the previous snapshot's cursor (or
 // the start of the window) to now, merged with the sign-ins already known.
-// On any error the previous snapshot stays the latest and nothing is saved.
+// On any error the previous snapshot stays the latest and nothing is saved:
+// a read that left any page unread (an *IncompleteReadError, or a snapshot
+// whose Read record is not complete) is never saved, so no campaign can be
+// launched on it. Where Okta gives its own totals (members per group) the
+// counts read are reconciled with them in Counts.Read.
 func Sync(ctx context.Context, dir Directory, st SnapshotStore, o SyncOptions) (*SyncResult, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -84,6 +91,13 @@ func Sync(ctx context.Context, dir Directory, st SnapshotStore, o SyncOptions) (
 	if err != nil {
 		return nil, fmt.Errorf("sync: %w", err)
 	}
+	if r := snap.Read; r != nil && (!r.Complete || len(r.Failed) > 0) {
+		failed := r.Failed
+		if len(failed) == 0 {
+			failed = []FailedRead{{Object: "directory", Page: "unknown", Error: "the reader reported an incomplete read without naming it"}}
+		}
+		return nil, fmt.Errorf("sync: %w", &IncompleteReadError{Failed: failed})
+	}
 	snap.LogCursor = start
 	snap.Usage = mergeUsage(prevUsage, snap.Usage, windowStart)
 	res := &SyncResult{HRUnmatched: ApplyHR(snap.Users, o.HR)}
@@ -96,6 +110,13 @@ func Sync(ctx context.Context, dir Directory, st SnapshotStore, o SyncOptions) (
 		res.Counts.APICalls, res.Counts.RateLimited, res.Counts.Retries = cc.CallCounts()
 	}
 	res.Counts.DurationSeconds = o.Now().Sub(start).Seconds()
+	if r := snap.Read; r != nil {
+		if since.Before(start) {
+			r.LogSince, r.LogUntil = since, start
+		}
+		r.Reconcile(snap)
+		res.Counts.Read = r
+	}
 	if res.SnapshotID, err = st.SaveSnapshot(ctx, snap, res.Counts); err != nil {
 		return nil, fmt.Errorf("sync: save snapshot: %w", err)
 	}

@@ -87,6 +87,9 @@ type PopulationFile struct {
 	Sync          SyncInfo       `json:"sync"`
 	Directory     DirectoryCount `json:"directory"`
 	InScope       ScopeCount     `json:"in_scope"`
+	// Read says whether the sync read every page and how its counts
+	// reconcile with Okta's totals.
+	Read ReadInfo `json:"read"`
 	// Gaps names what the store does not record about how the population
 	// was read.
 	Gaps []string `json:"gaps"`

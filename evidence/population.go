@@ -62,6 +62,7 @@ func (b *Bundle) collectPopulation(ctx context.Context, src Source, c *campaign.
 	if k.APICalls == 0 {
 		p.Gaps = append(p.Gaps, "this snapshot recorded no API call counts (a sync before they were counted, or a seeded snapshot)")
 	}
+	p.Read = readInfoOf(k.Read)
 	p.InScope = scopeCount(b.Cases.Cases)
 	b.Population = p
 	return nil

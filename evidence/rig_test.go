@@ -77,6 +77,11 @@ func rigSnapshot() *campaign.Snapshot {
 	assign("e1", 3)
 	assign("e2", 3)
 	assign("gone", 2)
+	// A group (no app assigned to it) whose Okta member count lags.
+	s.Groups = append(s.Groups, campaign.Group{ID: "00gSALES", Name: "Sales team", Type: "OKTA_GROUP"})
+	for i := 1; i <= 4; i++ {
+		s.Memberships = append(s.Memberships, campaign.Membership{GroupID: "00gSALES", UserID: fmt.Sprintf("s%d", i)})
+	}
 	campaign.ResolveManagers(s.Users)
 	campaign.MarkRuleGroups(s)
 	return s
@@ -142,7 +147,11 @@ func runCampaign(t *testing.T) *rig {
 	clk := &clock{now: t0}
 	st.Now = clk.Now
 	snap := rigSnapshot()
-	if _, err := st.SaveSnapshot(ctx, snap, campaign.Count(snap)); err != nil {
+	counts := campaign.Count(snap)
+	counts.Read = &campaign.ReadRecord{Complete: true, Pages: map[string]int{campaign.ReadUsers: 2, campaign.ReadGroupMembers: 1},
+		Failed: []campaign.FailedRead{}, GroupMemberCounts: map[string]int{"00gSALES": 5}}
+	counts.Read.Reconcile(snap)
+	if _, err := st.SaveSnapshot(ctx, snap, counts); err != nil {
 		t.Fatal(err)
 	}
 	eng := &campaign.Engine{Store: st, Now: clk.Now, Admins: []string{"iam@x.com"}}

@@ -14,9 +14,14 @@ import (
 // apps with their user and group assignments, and app sign-ins from the
 // System Log. Independent lists run side by side so that each rate-limit
 // bucket is kept busy; the pacer keeps every bucket under its limit. Any
-// failed read fails the whole read: a partial directory is never returned.
+// failed read fails the whole read: a partial directory is never returned,
+// and the error (a *campaign.IncompleteReadError) names each read that
+// failed and its page. The snapshot's Read records the pages read and
+// Okta's member count per group.
 func (c *Client) ReadDirectory(ctx context.Context, opts campaign.ReadOptions) (*campaign.Snapshot, error) {
 	snap := &campaign.Snapshot{OrgURL: c.orgURL, StartedAt: time.Now().UTC(), LogCursor: opts.LogUntil}
+	rl := &readLog{pages: map[string]int{}, members: map[string]int{}}
+	ctx = withReadLog(ctx, rl)
 	report := func(phase string, done, total int) {
 		if opts.Progress != nil {
 			opts.Progress(campaign.Progress{Phase: phase, Done: done, Total: total})
@@ -96,8 +101,12 @@ func (c *Client) ReadDirectory(ctx context.Context, opts campaign.ReadOptions) (
 		}, func(done int) { report("app assignments", done, 2*len(apps)) })
 	})
 	if err := g.Wait(); err != nil {
+		if rec := rl.record(); len(rec.Failed) > 0 {
+			return nil, &campaign.IncompleteReadError{Failed: rec.Failed, Err: err}
+		}
 		return nil, err
 	}
+	snap.Read = rl.record()
 	snap.CompletedAt = time.Now().UTC()
 	return snap, nil
 }

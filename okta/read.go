@@ -26,20 +26,29 @@ const (
 )
 
 // eachPage follows Okta's Link rel="next" cursor from a first page, handing
-// every page to fn. what names the list in errors.
-func eachPage[T any](ctx context.Context, what string, first func() ([]T, *sdk.Response, error), fn func([]T)) error {
+// every page to fn. l names the list in errors and in the read log of a
+// directory read (see readLog), which counts each page and records the page
+// a failure happened on.
+func eachPage[T any](ctx context.Context, l list, first func() ([]T, *sdk.Response, error), fn func([]T)) error {
+	rl := readLogOf(ctx)
+	page := l.path
 	items, resp, err := first()
 	for {
 		if err != nil {
-			return translate("list "+what, err)
+			err = translate("list "+l.what(), err)
+			rl.fail(ctx, l, requestPath(resp, page), err)
+			return err
 		}
+		rl.page(l.object)
 		fn(items)
 		if resp == nil || !resp.HasNextPage() {
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
+			rl.fail(ctx, l, pagePath(resp.NextPage), err)
 			return err
 		}
+		page = pagePath(resp.NextPage)
 		var next []T
 		resp, err = resp.Next(ctx, &next)
 		items = next
@@ -65,7 +74,7 @@ func (c *Client) readUsers(ctx context.Context) ([]campaign.User, error) {
 		query.NewQueryParams(query.WithLimit(pageUsers), query.WithFilter(`status eq "DEPROVISIONED"`)),
 	}
 	for _, qp := range lists {
-		err := eachPage(ctx, "users", func() ([]*sdk.User, *sdk.Response, error) {
+		err := eachPage(ctx, list{campaign.ReadUsers, "", "/api/v1/users"}, func() ([]*sdk.User, *sdk.Response, error) {
 			return c.sdk.User.ListUsers(ctx, qp)
 		}, add)
 		if err != nil {
@@ -114,15 +123,20 @@ func str(v any) string {
 	return fmt.Sprint(v)
 }
 
-// readGroups lists every group.
+// readGroups lists every group with Okta's stats (expand=stats), whose
+// _embedded.stats.usersCount the members read are reconciled with.
 func (c *Client) readGroups(ctx context.Context) ([]campaign.Group, error) {
 	var out []campaign.Group
-	err := eachPage(ctx, "groups", func() ([]*sdk.Group, *sdk.Response, error) {
-		return c.sdk.Group.ListGroups(ctx, query.NewQueryParams(query.WithLimit(pageGroups)))
+	err := eachPage(ctx, list{campaign.ReadGroups, "", "/api/v1/groups"}, func() ([]*sdk.Group, *sdk.Response, error) {
+		return c.sdk.Group.ListGroups(ctx, query.NewQueryParams(query.WithLimit(pageGroups), query.WithExpand("stats")))
 	}, func(page []*sdk.Group) {
+		rl := readLogOf(ctx)
 		for _, g := range page {
 			if g == nil {
 				continue
+			}
+			if n, ok := usersCount(g.Embedded); ok && rl != nil {
+				rl.groupCount(g.Id, n)
 			}
 			cg := campaign.Group{ID: g.Id, Type: g.Type}
 			if g.Profile != nil {
@@ -138,7 +152,7 @@ func (c *Client) readGroups(ctx context.Context) ([]campaign.Group, error) {
 // known: removing one silently excludes the user from the rule.
 func (c *Client) readRules(ctx context.Context) ([]campaign.GroupRule, error) {
 	var out []campaign.GroupRule
-	err := eachPage(ctx, "group rules", func() ([]*sdk.GroupRule, *sdk.Response, error) {
+	err := eachPage(ctx, list{campaign.ReadGroupRules, "", "/api/v1/groups/rules"}, func() ([]*sdk.GroupRule, *sdk.Response, error) {
 		return c.sdk.Group.ListGroupRules(ctx, query.NewQueryParams(query.WithLimit(pageGroupRules)))
 	}, func(page []*sdk.GroupRule) {
 		for _, r := range page {
@@ -158,7 +172,7 @@ func (c *Client) readRules(ctx context.Context) ([]campaign.GroupRule, error) {
 // readGroupMembers lists the user ids in one group.
 func (c *Client) readGroupMembers(ctx context.Context, groupID string) ([]string, error) {
 	var ids []string
-	err := eachPage(ctx, "members of group "+groupID, func() ([]*sdk.User, *sdk.Response, error) {
+	err := eachPage(ctx, list{campaign.ReadGroupMembers, groupID, "/api/v1/groups/" + groupID + "/users"}, func() ([]*sdk.User, *sdk.Response, error) {
 		return c.sdk.Group.ListGroupUsers(ctx, groupID, query.NewQueryParams(query.WithLimit(pageGroupMembers)))
 	}, func(page []*sdk.User) {
 		for _, u := range page {
@@ -175,7 +189,7 @@ func (c *Client) readApps(ctx context.Context) ([]campaign.App, error) {
 	var out []campaign.App
 	// The SDK returns the first page as []App (an interface type) but a
 	// next page must decode into concrete values.
-	err := eachPage(ctx, "apps", func() ([]*sdk.Application, *sdk.Response, error) {
+	err := eachPage(ctx, list{campaign.ReadApps, "", "/api/v1/apps"}, func() ([]*sdk.Application, *sdk.Response, error) {
 		list, resp, err := c.sdk.Application.ListApplications(ctx, query.NewQueryParams(query.WithLimit(pageApps)))
 		apps := make([]*sdk.Application, 0, len(list))
 		for _, a := range list {
@@ -219,7 +233,7 @@ func appLink(links any) string {
 // GROUP: only through groups).
 func (c *Client) readAppUsers(ctx context.Context, appID string) ([]campaign.AppAssignment, error) {
 	var out []campaign.AppAssignment
-	err := eachPage(ctx, "users of app "+appID, func() ([]*sdk.AppUser, *sdk.Response, error) {
+	err := eachPage(ctx, list{campaign.ReadAppUsers, appID, "/api/v1/apps/" + appID + "/users"}, func() ([]*sdk.AppUser, *sdk.Response, error) {
 		return c.sdk.Application.ListApplicationUsers(ctx, appID, query.NewQueryParams(query.WithLimit(pageAppUsers)))
 	}, func(page []*sdk.AppUser) {
 		for _, au := range page {
@@ -238,7 +252,7 @@ func (c *Client) readAppUsers(ctx context.Context, appID string) ([]campaign.App
 // readAppGroups lists the groups assigned to an app.
 func (c *Client) readAppGroups(ctx context.Context, appID string) ([]campaign.GroupAssignment, error) {
 	var out []campaign.GroupAssignment
-	err := eachPage(ctx, "groups of app "+appID, func() ([]*sdk.ApplicationGroupAssignment, *sdk.Response, error) {
+	err := eachPage(ctx, list{campaign.ReadAppGroups, appID, "/api/v1/apps/" + appID + "/groups"}, func() ([]*sdk.ApplicationGroupAssignment, *sdk.Response, error) {
 		return c.sdk.Application.ListApplicationGroupAssignments(ctx, appID, query.NewQueryParams(query.WithLimit(pageAppGroups)))
 	}, func(page []*sdk.ApplicationGroupAssignment) {
 		for _, ga := range page {
@@ -269,7 +283,7 @@ func (c *Client) readSignIns(ctx context.Context, since, until time.Time, progre
 		query.WithLimit(pageLogs),
 		query.WithSortOrder("ASCENDING"),
 	)
-	err := eachPage(ctx, "system log", func() ([]*sdk.LogEvent, *sdk.Response, error) {
+	err := eachPage(ctx, list{campaign.ReadSystemLog, "", "/api/v1/logs"}, func() ([]*sdk.LogEvent, *sdk.Response, error) {
 		return c.sdk.LogEvent.GetLogs(ctx, qp)
 	}, func(page []*sdk.LogEvent) {
 		for _, ev := range page {

@@ -17,7 +17,7 @@ var _ campaign.Revoker = (*Client)(nil)
 // does not find has no memberships: false, nil.
 func (c *Client) HasMembership(ctx context.Context, userID, groupID string) (bool, error) {
 	found := false
-	err := eachPage(ctx, "groups of user "+userID, func() ([]*sdk.Group, *sdk.Response, error) {
+	err := eachPage(ctx, list{"user_groups", userID, "/api/v1/users/" + userID + "/groups"}, func() ([]*sdk.Group, *sdk.Response, error) {
 		return c.sdk.User.ListUserGroups(ctx, userID)
 	}, func(page []*sdk.Group) {
 		for _, g := range page {

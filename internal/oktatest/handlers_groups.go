@@ -64,7 +64,12 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, _ map[string
 		return true
 	}
 	idx, more := window(len(x.groups), func(i int) string { return x.groups[i].ID }, match, p)
-	body := listBody(idx, 700, func(b []byte, i int) []byte { return x.appendGroup(b, &x.groups[i]) })
+	render := func(b []byte, i int) []byte { return x.appendGroup(b, &x.groups[i]) }
+	if expandStats(q.Get("expand")) {
+		apps := x.groupAppCounts()
+		render = func(b []byte, i int) []byte { return x.appendGroupWithStats(b, i, apps) }
+	}
+	body := listBody(idx, 800, render)
 	next := ""
 	if more {
 		next = encodeCursor(x.groups[idx[len(idx)-1]].ID)

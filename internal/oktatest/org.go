@@ -120,6 +120,10 @@ type Group struct {
 	Kind                        GroupKind
 	Created, LastUpdated        time.Time
 	LastMembershipUpdated       time.Time
+	// StatsUsersCount, when set, is the usersCount that a list with
+	// expand=stats reports instead of the members served: Okta computes
+	// group stats asynchronously, so they can lag behind the member list.
+	StatsUsersCount *int
 }
 
 // GroupRule is an Okta group rule assigning users to groups.
