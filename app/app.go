@@ -95,12 +95,14 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, err
 // assemble builds the components in the order they start.
 func (a *App) assemble() error {
 	cfg := a.Config
+	if a.Slack != nil {
+		a.newSlack() // before the routes: in http mode the bot serves on them
+	}
 	if a.ln != nil {
 		a.http = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
 		a.add("http", a.runHTTP)
 	}
 	if a.Slack != nil {
-		a.newSlack()
 		a.add("slack", a.runBot)
 		a.add("outbox", a.runSender)
 	} else {

@@ -10,12 +10,14 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/config"
 	"github.com/attestbot/attest/hooks"
 	"github.com/attestbot/attest/okta"
 )
 
-// routes serves /healthz, /readyz, /metrics and, with a hook secret, the
-// Okta event hook.
+// routes serves /healthz, /readyz, /metrics, in http mode Slack's request
+// URLs (/slack/commands, /slack/interactivity, /slack/events) and, with a
+// hook secret, the Okta event hook.
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -34,6 +36,11 @@ func (a *App) routes() http.Handler {
 		}
 		fmt.Fprintln(w, msg)
 	})
+	// Slack over HTTP (slack.mode: http): the request URLs, each request
+	// verified with the signing secret before it is read.
+	if a.bot != nil && a.bot.Mode() == config.SlackModeHTTP {
+		mux.Handle("/slack/", a.bot.HTTPHandler())
+	}
 	// Okta event hooks: deliveries are stored before the 200 and processed
 	// later by a hooks.Processor; without a secret the route does not exist.
 	if secret := a.Config.Okta.EventHook.Secret; secret.IsSet() {
@@ -44,8 +51,9 @@ func (a *App) routes() http.Handler {
 
 // Ready is the readiness policy: the store answers, a directory snapshot
 // exists and is fresh (within twice the sync interval, at least 36 h), and
-// the Slack socket is connected when Slack is configured. It returns a
-// one-line status, or an error saying what is not ready.
+// with Slack in socket mode the socket is connected. It returns a
+// one-line status naming the Slack mode, or an error saying what is not
+// ready.
 func (a *App) Ready(ctx context.Context) (string, error) {
 	if _, err := a.Store.SchemaVersion(ctx); err != nil {
 		return "", errors.New("store unreachable")
@@ -57,13 +65,18 @@ func (a *App) Ready(ctx context.Context) (string, error) {
 	if a.Slack != nil && !a.isMapped() {
 		return "", errors.New("okta users not yet mapped to slack users")
 	}
-	if a.bot != nil && !a.bot.Connected() {
+	// Over HTTP there is no connection to wait for: Slack calls in.
+	if a.bot != nil && a.bot.Mode() == config.SlackModeSocket && !a.bot.Connected() {
 		return "", errors.New("slack socket mode not connected")
 	}
 	if age := time.Since(info.CompletedAt); age > a.maxSnapshotAge() {
 		return "", fmt.Errorf("last directory sync was %s ago", age.Round(time.Minute))
 	}
-	return fmt.Sprintf("ok: snapshot %d from %s", info.ID, info.CompletedAt.Format(time.RFC3339)), nil
+	msg := fmt.Sprintf("ok: snapshot %d from %s", info.ID, info.CompletedAt.Format(time.RFC3339))
+	if a.bot != nil {
+		msg += ", slack " + a.bot.Mode()
+	}
+	return msg, nil
 }
 
 // maxSnapshotAge is how old the latest snapshot may be before /readyz

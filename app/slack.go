@@ -12,22 +12,30 @@ import (
 
 	"github.com/attestbot/attest/bot"
 	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/config"
 	"github.com/attestbot/attest/internal/metrics"
 )
 
-// newSlack builds the Socket Mode bot and the outbox sender around the
-// core's Slack handler.
+// newSlack builds the bot (over Socket Mode, or over HTTP request URLs
+// with slack.mode: http) and the outbox sender around the core's Slack
+// handler.
 func (a *App) newSlack() {
 	h := a.Slack
 	h.AwaitUserMap() // interactions before the first user map wait for it, told attest is starting
-	a.bot = &bot.Bot{API: a.SlackAPI, Client: socketmode.New(a.SlackAPI), Handler: h,
-		Log: a.Log.With().Str("component", "socket").Logger()}
+	a.bot = &bot.Bot{API: a.SlackAPI, Handler: h, Handled: a.Store, Log: a.Log.With().Str("component", "socket").Logger()}
+	if a.Config.Slack.Mode == config.SlackModeHTTP {
+		a.bot.SigningSecret = a.Config.Slack.SigningSecret.Reveal()
+		a.bot.Log = a.Log.With().Str("component", "slack-http").Logger()
+	} else {
+		a.bot.Client = socketmode.New(a.SlackAPI)
+	}
 	a.sender = &bot.Sender{API: a.SlackAPI, Store: a.Store, Log: a.Log.With().Str("component", "outbox").Logger(),
 		Observe: observeSlack(a.Metrics)}
 }
 
-// runBot holds the Socket Mode connection; credentials Slack refuses are
-// fatal and stop the whole process.
+// runBot holds the Socket Mode connection (in http mode it waits for the
+// requests in flight at shutdown); credentials Slack refuses are fatal and
+// stop the whole process.
 func (a *App) runBot(ctx context.Context) error {
 	if err := a.bot.Run(ctx); err != nil {
 		if errors.Is(err, bot.ErrFatal) {

@@ -12,12 +12,19 @@ import (
 	"github.com/attestbot/attest/internal/slacktest"
 )
 
-// TestCampaignThroughSlack drives a whole campaign through the fake Slack:
-// a refused and an accepted slash command, member answers (and a click on
-// someone else's form), manager answers, one escalation, close, approvals
-// refused for a non-approver and for the launcher, and the approval.
+// TestCampaignThroughSlack drives a whole campaign through the fake Slack,
+// over Socket Mode and over HTTP request URLs (signed requests): a refused
+// and an accepted slash command, member answers (and a click on someone
+// else's form), manager answers, one escalation, close, approvals refused
+// for a non-approver and for the launcher, and the approval.
 func TestCampaignThroughSlack(t *testing.T) {
-	r := newRig(t)
+	for _, tr := range transports {
+		t.Run(string(tr), func(t *testing.T) { campaignThroughSlack(t, tr) })
+	}
+}
+
+func campaignThroughSlack(t *testing.T, tr transport) {
+	r := newRigOver(t, tr)
 	outsider := r.slackOf[r.org.Users[len(r.org.Users)-1].ID]
 	if got := r.slash(outsider, "start quarterly"); !strings.Contains(got, "Only IAM admins") {
 		t.Fatalf("non-admin start: %q", got)
@@ -214,6 +221,18 @@ func TestCampaignThroughSlack(t *testing.T) {
 	}
 	if approvedBy != r.approver.ID {
 		t.Fatalf("approval evidence names %q, want the approver's Slack id %s", approvedBy, r.approver.ID)
+	}
+	if tr == httpMode {
+		// Everything came over signed HTTP, nothing over a socket.
+		reqs := r.slack.HTTPRequests()
+		if r.slack.ConnectionsOpened() != 0 || len(reqs) < 8 {
+			t.Fatalf("socket connections %d, HTTP requests %d", r.slack.ConnectionsOpened(), len(reqs))
+		}
+		for _, req := range reqs {
+			if req.Status != 200 || req.Header.Get("X-Slack-Signature") == "" {
+				t.Errorf("%s answered %d %s", req.URL, req.Status, req.Err)
+			}
+		}
 	}
 }
 

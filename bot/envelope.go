@@ -1,13 +1,12 @@
 package bot
 
-// Acknowledgements: each envelope is acked exactly once, within Slack's
+// Acknowledgements: each request is acked exactly once, within Slack's
 // 3 s, whatever becomes of its handling; and what to answer when the
 // payload is malformed or its handling failed.
 
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -33,19 +32,10 @@ const (
 	FailedText = ":warning: Something went wrong in attest while handling this. The IAM team can find the details in the log; please try again."
 )
 
-// envelope is one Socket Mode request to acknowledge exactly once.
-type envelope struct {
-	b    *Bot
-	req  *socketmode.Request
-	once sync.Once
-}
-
-func (b *Bot) envelope(req *socketmode.Request) *envelope { return &envelope{b: b, req: req} }
-
-// ack acknowledges the envelope with payload (nil for a bare ack); calls
-// after the first do nothing.
-func (e *envelope) ack(payload any) {
-	e.once.Do(func() { e.b.ackID(e.req.EnvelopeID, payload) })
+// envelope is the request of one Socket Mode envelope: its ack goes back
+// on the connection.
+func (b *Bot) envelope(req *socketmode.Request) *request {
+	return &request{send: func(payload any) { b.ackID(req.EnvelopeID, payload) }, raw: req.Payload}
 }
 
 // ackID sends one ack, waiting at most ackTimeout for the connection.

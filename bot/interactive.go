@@ -32,7 +32,7 @@ import (
 
 // slash answers a command in its ack when the answer is quick, else acks
 // with SlowReply and sends the answer by DM when it is ready.
-func (b *Bot) slash(ctx context.Context, env *envelope, cmd slack.SlashCommand) {
+func (b *Bot) slash(ctx context.Context, env *request, cmd slack.SlashCommand) {
 	if cmd.UserID == "" || cmd.TriggerID == "" || cmd.Command == "" {
 		b.Log.Warn().Str("command", cmd.Command).Str("slack_user", cmd.UserID).Msg("malformed slash command answered with an error")
 		env.ack(replyPayload(MalformedText, nil))
@@ -63,7 +63,7 @@ func (b *Bot) slash(ctx context.Context, env *envelope, cmd slack.SlashCommand) 
 
 // interactive acks clicks at once and handles them after; a modal
 // submission waits for the handler's verdict up to ReplyWithin.
-func (b *Bot) interactive(ctx context.Context, env *envelope, cb slack.InteractionCallback) {
+func (b *Bot) interactive(ctx context.Context, env *request, cb slack.InteractionCallback) {
 	switch cb.Type {
 	case slack.InteractionTypeViewSubmission:
 		b.viewSubmission(ctx, env, cb)
@@ -74,7 +74,7 @@ func (b *Bot) interactive(ctx context.Context, env *envelope, cb slack.Interacti
 			b.async(ctx, "block_actions_malformed", func(ctx context.Context) { b.tell(ctx, cb, MalformedText) }, nil)
 			return
 		}
-		sum := sha256.Sum256(env.req.Payload)
+		sum := sha256.Sum256(env.raw)
 		b.async(ctx, "block_actions", func(ctx context.Context) { b.Handler.BlockActions(ctx, cb, hex.EncodeToString(sum[:])) },
 			func(ctx context.Context) { b.tell(ctx, cb, FailedText) })
 	case slack.InteractionTypeBlockSuggestion:
@@ -118,7 +118,7 @@ func (v verdict) ack() any {
 // viewSubmission acks a modal submission with the handler's verdict when
 // it comes within ReplyWithin, else with a "Working on it" notice that a
 // views.update replaces with the verdict when it comes.
-func (b *Bot) viewSubmission(ctx context.Context, env *envelope, cb slack.InteractionCallback) {
+func (b *Bot) viewSubmission(ctx context.Context, env *request, cb slack.InteractionCallback) {
 	if cb.User.ID == "" || cb.View.ID == "" || cb.View.State == nil {
 		b.Log.Warn().Str("slack_user", cb.User.ID).Str("view", cb.View.ID).Msg("malformed view_submission answered with an error")
 		env.ack(errorView(MalformedText))

@@ -10,7 +10,6 @@ import (
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
 	"github.com/attestbot/attest/bot"
 	"github.com/attestbot/attest/handlers"
@@ -52,30 +51,45 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 }
 func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
 
-// botRig runs a bot over the fake Slack with the given handlers.
+// botRig runs a bot over Socket Mode with the given handlers.
 func botRig(t *testing.T, h bot.Inbound, replyWithin time.Duration) (*slacktest.Server, *syncBuffer) {
 	t.Helper()
-	srv := slacktest.New(shippedManifest(t))
+	return botRigOver(t, socketMode, h, replyWithin)
+}
+
+// botRigOver runs a bot over the fake Slack and transport tr with the
+// given handlers.
+func botRigOver(t *testing.T, tr transport, h bot.Inbound, replyWithin time.Duration) (*slacktest.Server, *syncBuffer) {
+	t.Helper()
+	manifest := loadManifest(t, tr)
+	srv := slacktest.New(slacktest.WithManifest(manifest))
 	srv.AddUser(slacktest.User{ID: "U1", Name: "ann", Email: "ann@x.com"})
 	srv.AddChannel("C1", "iam")
 	logs := &syncBuffer{}
-	api := srv.Client()
-	b := &bot.Bot{API: api, Client: socketmode.New(api), Handler: h, Log: zerolog.New(logs), ReplyWithin: replyWithin}
+	b := &bot.Bot{API: srv.Client(), Handler: h, Log: zerolog.New(logs), ReplyWithin: replyWithin}
+	closeApp := serveBot(t, b, srv, tr, manifest)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = b.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; srv.Close() })
-	if !srv.WaitConnections(1, patience) {
+	t.Cleanup(func() { cancel(); <-done; srv.Close(); closeApp() })
+	if tr == socketMode && !srv.WaitConnections(1, patience) {
 		t.Fatal("the bot never connected")
 	}
 	return srv, logs
 }
 
 // A panic in any handler is recovered: logged with its stack, answered
-// with an error where Slack lets the bot answer, and the bot serves on.
+// with an error where Slack lets the bot answer, and the bot serves on;
+// over either transport, which share the dispatch.
 func TestHandlerPanicsAreRecovered(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(string(tr), func(t *testing.T) { handlerPanicsAreRecovered(t, tr) })
+	}
+}
+
+func handlerPanicsAreRecovered(t *testing.T, tr transport) {
 	h := &inbound{dms: make(chan string, 4)} // every handler panics
-	srv, logs := botRig(t, h, 2*time.Second)
+	srv, logs := botRigOver(t, tr, h, 2*time.Second)
 	user := slacktest.User{ID: "U1", Name: "ann"}
 	wait := func(id string) slacktest.Ack {
 		t.Helper()

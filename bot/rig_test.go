@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -58,12 +59,40 @@ escalation: {after: 2d}
 stages: {self_attestation: {duration: 7d}, manager: {duration: 7d}}
 `
 
-func newRig(t testing.TB) *rig {
+// transport is how the fake Slack reaches the bot: over Socket Mode, or
+// over HTTP request URLs signed with signingSecret.
+type transport string
+
+const (
+	socketMode transport = "socket"
+	httpMode   transport = "http"
+)
+
+// transports are both, for the tests that run over each.
+var transports = []transport{socketMode, httpMode}
+
+// signingSecret is the app's signing secret in HTTP mode.
+const signingSecret = "5c1e0a8d7f3b4a2e9d6c8b7a1f0e3d2c"
+
+// manifestFile is the shipped manifest of a transport's app.
+func manifestFile(tr transport) string {
+	if tr == httpMode {
+		return filepath.Join("..", "deploy", "slack-app-manifest-http.yaml")
+	}
+	return filepath.Join("..", "deploy", "slack-app-manifest.yaml")
+}
+
+// newRig is the rig over Socket Mode.
+func newRig(t testing.TB) *rig { return newRigOver(t, socketMode) }
+
+// newRigOver is the rig with the fake Slack reaching the bot over tr.
+func newRigOver(t testing.TB, tr transport) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	org := oktatest.Generate(oktatest.Params{Seed: 5, Users: 60, Apps: 16, Groups: 16})
 	st := storetest.WithOrg(t, org)
-	srv := slacktest.New(shippedManifest(t))
+	manifest := loadManifest(t, tr)
+	srv := slacktest.New(slacktest.WithManifest(manifest))
 	srv.AddChannel(approvals, "iam-approvals")
 	r := &rig{t: t, ctx: ctx, slack: srv, st: st, org: org, clock: &clock{now: org.Now}, slackOf: map[string]slacktest.User{}}
 	st.Now = r.clock.Now // the store stamps reassignments with the engine's clock
@@ -93,7 +122,8 @@ func newRig(t testing.TB) *rig {
 	if _, unmapped, err := r.h.RefreshUsers(ctx); err != nil || len(unmapped) > 0 && len(unmapped) == len(org.Users) {
 		t.Fatalf("map users: %v (unmapped %v)", err, unmapped)
 	}
-	r.bot = &bot.Bot{API: api, Client: socketmode.New(api), Handler: r.h, Log: log}
+	r.bot = &bot.Bot{API: api, Handler: r.h, Handled: st, Log: log}
+	closeApp := serveBot(t, r.bot, srv, tr, manifest)
 	sender := &bot.Sender{API: api, Store: st, Log: log, Rate: 500, PerChannel: time.Millisecond}
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -101,9 +131,42 @@ func newRig(t testing.TB) *rig {
 	go func() { defer wg.Done(); _ = sender.Run(ctx) }()
 	// Background work of the handlers (a launch from the modal) ends
 	// before the store closes; then the bot and the sender stop.
-	t.Cleanup(func() { r.h.Wait(); cancel(); wg.Wait(); srv.Close() })
-	r.eventually("socket mode connects", func() bool { return r.bot.Connected() })
+	t.Cleanup(func() { r.h.Wait(); cancel(); wg.Wait(); srv.Close(); closeApp() })
+	if tr == socketMode {
+		r.eventually("socket mode connects", func() bool { return r.bot.Connected() })
+	}
 	return r
+}
+
+// serveBot sets b up for transport tr: a Socket Mode client, or its
+// request URLs on an HTTP server the fake Slack delivers to, with the
+// manifest's paths. The returned function stops that server (after the
+// fake Slack closed).
+func serveBot(t testing.TB, b *bot.Bot, srv *slacktest.Server, tr transport, m slacktest.Manifest) func() {
+	t.Helper()
+	if tr == socketMode {
+		b.Client = socketmode.New(b.API)
+		return func() {}
+	}
+	b.SigningSecret = signingSecret
+	app := httptest.NewServer(b.HTTPHandler())
+	d, err := slacktest.HTTPDeliveryFor(m, app.URL, signingSecret)
+	if err != nil {
+		app.Close()
+		t.Fatal(err)
+	}
+	srv.DeliverOverHTTP(d)
+	return app.Close
+}
+
+// loadManifest reads the manifest that ships for tr.
+func loadManifest(t testing.TB, tr transport) slacktest.Manifest {
+	t.Helper()
+	m, err := slacktest.LoadManifest(manifestFile(tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // shippedManifest makes the fake Slack grant exactly the scopes of the
@@ -111,11 +174,7 @@ func newRig(t testing.TB) *rig {
 // test as it would fail on a real workspace.
 func shippedManifest(t testing.TB) slacktest.Option {
 	t.Helper()
-	m, err := slacktest.LoadManifest(filepath.Join("..", "deploy", "slack-app-manifest.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return slacktest.WithManifest(m)
+	return slacktest.WithManifest(loadManifest(t, socketMode))
 }
 
 // eventually polls cond for up to 10 s.

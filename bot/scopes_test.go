@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -34,14 +33,17 @@ var attestCalls = []struct {
 	{"auth.test", nil, "handlers.RefreshUsers (the installed team, checked against clicks)"},
 }
 
-// The manifest that ships grants a scope for every method attest calls,
-// on every kind of conversation it calls it on (the restart recovery's
-// history reads included), and nothing attest does not use.
+// The manifests that ship (Socket Mode and HTTP) grant a scope for every
+// method attest calls, on every kind of conversation it calls it on (the
+// restart recovery's history reads included), and nothing attest does not
+// use.
 func TestShippedManifestGrantsEveryMethod(t *testing.T) {
-	m, err := slacktest.LoadManifest(filepath.Join("..", "deploy", "slack-app-manifest.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	for _, tr := range transports {
+		t.Run(string(tr), func(t *testing.T) { manifestGrantsEveryMethod(t, loadManifest(t, tr)) })
 	}
+}
+
+func manifestGrantsEveryMethod(t *testing.T, m slacktest.Manifest) {
 	used := map[string]bool{"commands": true} // the slash command
 	for _, c := range attestCalls {
 		kinds := c.kinds
