@@ -17,6 +17,8 @@ const (
 	FlagOrphaned                         // a suspended or deprovisioned user still holds the app
 	FlagNoManager                        // nobody to confirm: goes to the IAM team
 	FlagExcessiveGroups                  // the user is in more than N groups
+	FlagTerminatedInHR                   // active in Okta, terminated in the HR CSV (okta.hr_csv)
+	FlagNotInHR                          // active in Okta, absent from the HR CSV
 )
 
 var flagNames = []struct {
@@ -25,6 +27,7 @@ var flagNames = []struct {
 }{
 	{FlagStaleLogin, "stale_login"}, {FlagUnusedApp, "unused_app"}, {FlagOrphaned, "orphaned"},
 	{FlagNoManager, "no_manager"}, {FlagExcessiveGroups, "excessive_groups"},
+	{FlagTerminatedInHR, "terminated_in_hr"}, {FlagNotInHR, "not_in_hr"},
 }
 
 // FlagNames lists every flag's name in a stable order.
@@ -114,6 +117,12 @@ func BuildCases(ix *Index, d *Definition, now time.Time) (*CaseSet, error) {
 		}
 		if countGroups(ix, int32(i)) > d.Flags.ExcessiveGroups {
 			userFlags[i] |= FlagExcessiveGroups
+		}
+		switch s.HRLeavers[u.ID] {
+		case HRTerminated:
+			userFlags[i] |= FlagTerminatedInHR
+		case HRAbsent:
+			userFlags[i] |= FlagNotInHR
 		}
 	}
 	cs := &CaseSet{Index: ix, Def: d, Now: now}

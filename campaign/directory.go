@@ -156,4 +156,8 @@ type Snapshot struct {
 	// that records it (nil otherwise); it is kept in the snapshot's
 	// counts, not in its content or Digest.
 	Read *ReadRecord
+	// HRLeavers maps the id of each user active in Okta but terminated in
+	// (HRTerminated) or absent from (HRAbsent) the HR CSV, from the sync's
+	// HR cross-check (SyncCounts.HR); nil when no HR CSV was checked.
+	HRLeavers map[string]string
 }

@@ -203,7 +203,12 @@ func (e *Engine) latestSnapshot(ctx context.Context) (*Snapshot, error) {
 	if err := info.Launchable(); err != nil {
 		return nil, err
 	}
-	return e.Store.LoadSnapshot(ctx, info.ID)
+	snap, err := e.Store.LoadSnapshot(ctx, info.ID)
+	if err != nil {
+		return nil, err
+	}
+	snap.HRLeavers = info.Counts.HR.ByUser()
+	return snap, nil
 }
 
 // launchChunk is how many cases are written per transaction at launch:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // ResolveManagers sets each user's ManagerID from ManagerRef, which may hold
@@ -59,11 +60,16 @@ func ResolveManagers(users []User) (unresolved int) {
 
 // HRRecord is one row of an HR export: it overrides Okta's manager and
 // department for the user with that email, since HR data is usually the
-// more accurate.
+// more accurate, and its status or termination date feed the leaver
+// cross-check (CheckHR).
 type HRRecord struct {
 	Email        string
 	ManagerEmail string
 	Department   string
+	// Status is the employment status as HR writes it (see Terminated).
+	Status string
+	// TerminationDate is the last day of employment, zero when none.
+	TerminationDate time.Time
 }
 
 // hrColumns maps accepted header names to HRRecord fields.
@@ -71,11 +77,15 @@ var hrColumns = map[string]string{
 	"email": "email", "user_email": "email", "employee_email": "email", "work_email": "email",
 	"manager_email": "manager", "manager": "manager", "supervisor_email": "manager",
 	"department": "department", "team": "department", "dept": "department",
+	"status": "status", "employment_status": "status", "employee_status": "status",
+	"termination_date": "termination", "terminated_on": "termination", "term_date": "termination",
 }
 
 // ReadHRCSV parses an HR CSV with a header row naming at least an email
-// column (email) and one of manager_email or department/team. It returns an
-// error naming the line of any malformed row.
+// column (email) and one of manager_email, department/team, status or
+// termination_date. status (or employment_status) is HR's employment
+// status; termination_date (or terminated_on) a date as 2006-01-02 or
+// RFC 3339. It returns an error naming the line of any malformed row.
 func ReadHRCSV(r io.Reader) ([]HRRecord, error) {
 	cr := csv.NewReader(r)
 	cr.TrimLeadingSpace = true
@@ -101,8 +111,10 @@ func ReadHRCSV(r io.Reader) ([]HRRecord, error) {
 	}
 	_, hasMgr := col["manager"]
 	_, hasDept := col["department"]
-	if !hasMgr && !hasDept {
-		return nil, errors.New("hr csv: header needs a manager_email or a department (or team) column")
+	_, hasStatus := col["status"]
+	_, hasTerm := col["termination"]
+	if !hasMgr && !hasDept && !hasStatus && !hasTerm {
+		return nil, errors.New("hr csv: header needs a manager_email, department (or team), status or termination_date column")
 	}
 	get := func(rec []string, f string) string {
 		i, ok := col[f]
@@ -131,7 +143,13 @@ func ReadHRCSV(r io.Reader) ([]HRRecord, error) {
 		if !strings.Contains(email, "@") {
 			return nil, fmt.Errorf("hr csv: line %d: %q is not an email address", line, email)
 		}
-		out = append(out, HRRecord{Email: email, ManagerEmail: get(rec, "manager"), Department: get(rec, "department")})
+		r := HRRecord{Email: email, ManagerEmail: get(rec, "manager"), Department: get(rec, "department"), Status: get(rec, "status")}
+		if d := get(rec, "termination"); d != "" {
+			if r.TerminationDate, err = parseHRDate(d); err != nil {
+				return nil, fmt.Errorf("hr csv: line %d: termination_date %q: write it as 2006-01-02", line, d)
+			}
+		}
+		out = append(out, r)
 	}
 }
 
@@ -161,4 +179,13 @@ func ApplyHR(users []User, records []HRRecord) (unmatched []string) {
 		}
 	}
 	return unmatched
+}
+
+// parseHRDate reads a termination date: a day (2006-01-02, taken as the
+// end of that day in UTC: the person works that day) or an RFC 3339 time.
+func parseHRDate(s string) (time.Time, error) {
+	if d, err := time.Parse("2006-01-02", s); err == nil {
+		return d.Add(24*time.Hour - time.Second), nil
+	}
+	return time.Parse(time.RFC3339, s)
 }

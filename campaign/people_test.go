@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestResolveManagers(t *testing.T) {
@@ -50,9 +51,15 @@ func TestReadHRCSV(t *testing.T) {
 		{name: "column order", in: "department,email\nOps,c@x.com\n", want: []HRRecord{{Email: "c@x.com", Department: "Ops"}}},
 		{name: "empty", in: "", wantErr: "empty file"},
 		{name: "no email column", in: "mail,manager_email\n", wantErr: "no email column"},
-		{name: "nothing to override", in: "email\n", wantErr: "manager_email or a department"},
+		{name: "nothing to override", in: "email\n", wantErr: "manager_email, department (or team), status or termination_date"},
 		{name: "bad email", in: "email,department\nnot-an-email,Ops\n", wantErr: "line 2"},
 		{name: "empty email", in: "email,department\n,Ops\n", wantErr: "email is empty"},
+		{name: "status and termination date", in: "email,status,termination_date\nd@x.com,Terminated,2026-10-31\ne@x.com,active,\n",
+			want: []HRRecord{{Email: "d@x.com", Status: "Terminated", TerminationDate: time.Date(2026, 10, 31, 23, 59, 59, 0, time.UTC)},
+				{Email: "e@x.com", Status: "active"}}},
+		{name: "termination date alone", in: "email,terminated_on\nf@x.com,2026-11-02T17:00:00Z\n",
+			want: []HRRecord{{Email: "f@x.com", TerminationDate: time.Date(2026, 11, 2, 17, 0, 0, 0, time.UTC)}}},
+		{name: "bad termination date", in: "email,termination_date\ng@x.com,31/10/2026\n", wantErr: "line 2: termination_date \"31/10/2026\""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,8 @@ type SyncCounts struct {
 	// Read is how completely the sync read the directory (see
 	// ReadRecord); nil for a snapshot saved before it was recorded.
 	Read *ReadRecord `json:"read,omitempty"`
+	// HR is the leaver cross-check against the HR CSV, nil without one.
+	HR *HRCheck `json:"hr,omitempty"`
 }
 
 // CallCounter is implemented by directories that count their API calls.
@@ -101,11 +103,13 @@ func Sync(ctx context.Context, dir Directory, st SnapshotStore, o SyncOptions) (
 	snap.LogCursor = start
 	snap.Usage = mergeUsage(prevUsage, snap.Usage, windowStart)
 	res := &SyncResult{HRUnmatched: ApplyHR(snap.Users, o.HR)}
+	hr := CheckHR(snap.Users, o.HR, start)
 	unresolved := ResolveManagers(snap.Users)
 	MarkRuleGroups(snap)
 	res.Counts = Count(snap)
 	res.Counts.UnresolvedManagers = unresolved
 	res.Counts.HRUnmatched = len(res.HRUnmatched)
+	res.Counts.HR = hr
 	if cc, ok := dir.(CallCounter); ok {
 		res.Counts.APICalls, res.Counts.RateLimited, res.Counts.Retries = cc.CallCounts()
 	}

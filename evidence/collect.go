@@ -66,7 +66,7 @@ func Collect(ctx context.Context, src Source, id int64, o Options) (*Bundle, err
 	}
 	b.Analytics = Analyze(c, b.Cases.Cases, b.Decisions, deliveries, o.Thresholds)
 	applyDeadline(&b.Operations, o.RemovalDeadline, b.Campaign.GeneratedAt)
-	b.Analytics.Leavers = leaverCheck(b.Cases.Cases, b.Operations.Operations)
+	b.Analytics.Leavers = leaverCheck(b.Cases.Cases, b.Operations.Operations, b.Population.HR.Checked)
 	return b, nil
 }
 

@@ -112,8 +112,30 @@ func TestWholeCampaignExportVerifies(t *testing.T) {
 	if o.RevokedByMember != 1 || o.Revoked != 3 || o.NoDecisionKept != 3 || o.Open != 0 {
 		t.Errorf("outcomes = %+v; want 1 revoked by member, 3 revoked, 3 no decision kept", o)
 	}
-	if l := a.Leavers; l.Cases != 2 || l.Kept != 2 || len(l.Items) != 2 || l.Items[0].UserStatus != "SUSPENDED" {
-		t.Errorf("leaver check = %+v; want the suspended user's 2 cases kept", l)
+	// Leavers: the suspended user's 2 cases (Okta), and with the HR CSV
+	// s2's 5 (terminated in HR) and e2's 3 (not in HR), all kept.
+	l := a.Leavers
+	if !l.HRChecked || l.Cases != 10 || l.Kept != 10 || len(l.Items) != 10 || l.ByReason["okta_suspended"] != 2 ||
+		l.ByReason["terminated_in_hr"] != 5 || l.ByReason["not_in_hr"] != 3 {
+		t.Errorf("leaver check = %+v; want 2 suspended, 5 terminated in HR, 3 not in HR, all kept", l)
+	}
+	for _, it := range l.Items {
+		want := map[string]string{"gone": "okta_suspended", "s2": "terminated_in_hr", "e2": "not_in_hr"}[it.UserID]
+		if want == "" || !slices.Contains(it.Reasons, want) {
+			t.Errorf("leaver item %+v: want reason %q", it, want)
+		}
+	}
+	var pop evidence.PopulationFile
+	readJSON(t, filepath.Join(dir, evidence.FilePopulation), &pop)
+	if h := pop.HR; !h.Checked || h.Terminated != 1 || h.Absent != 1 || len(h.Leavers) != 2 {
+		t.Errorf("population hr_cross_check = %+v; want s2 terminated and e2 absent", h)
+	}
+	var cf evidence.CasesFile
+	readJSON(t, filepath.Join(dir, evidence.FileCases), &cf)
+	for _, cs := range cf.Cases {
+		if cs.UserID == "s2" && !slices.Contains(cs.Flags, "terminated_in_hr") || cs.UserID == "e2" && !slices.Contains(cs.Flags, "not_in_hr") {
+			t.Errorf("case %d of %s: flags %v, want the HR flag", cs.ID, cs.UserID, cs.Flags)
+		}
 	}
 	var ops evidence.OperationsFile
 	readJSON(t, filepath.Join(dir, evidence.FileOperations), &ops)

@@ -90,6 +90,8 @@ type PopulationFile struct {
 	// Read says whether the sync read every page and how its counts
 	// reconcile with Okta's totals.
 	Read ReadInfo `json:"read"`
+	// HR is the sync's leaver cross-check against the HR CSV.
+	HR HRInfo `json:"hr_cross_check"`
 	// Gaps names what the store does not record about how the population
 	// was read.
 	Gaps []string `json:"gaps"`

@@ -63,6 +63,7 @@ func (b *Bundle) collectPopulation(ctx context.Context, src Source, c *campaign.
 		p.Gaps = append(p.Gaps, "this snapshot recorded no API call counts (a sync before they were counted, or a seeded snapshot)")
 	}
 	p.Read = readInfoOf(k.Read)
+	p.HR = hrInfoOf(k.HR)
 	p.InScope = scopeCount(b.Cases.Cases)
 	b.Population = p
 	return nil

@@ -75,3 +75,27 @@ func readInfoOf(r *campaign.ReadRecord) ReadInfo {
 	}
 	return out
 }
+
+// HRInfo is population.json's "hr_cross_check": the users active in Okta
+// whom the HR CSV (okta.hr_csv) shows terminated or does not list, as the
+// sync found them. Their cases carry the flags terminated_in_hr and
+// not_in_hr; analytics.json's leavers follows what became of them.
+type HRInfo struct {
+	// Checked is false when the sync had no HR CSV: leavers are then
+	// found by Okta status alone.
+	Checked     bool                `json:"checked"`
+	CheckedAt   *time.Time          `json:"checked_at,omitempty"`
+	Rows        int                 `json:"hr_rows"`
+	ActiveUsers int                 `json:"active_okta_users"`
+	Terminated  int                 `json:"terminated_in_hr"`
+	Absent      int                 `json:"not_in_hr"`
+	Leavers     []campaign.HRLeaver `json:"leavers"`
+}
+
+func hrInfoOf(h *campaign.HRCheck) HRInfo {
+	if h == nil {
+		return HRInfo{Leavers: []campaign.HRLeaver{}}
+	}
+	return HRInfo{Checked: true, CheckedAt: at(h.CheckedAt), Rows: h.Rows, ActiveUsers: h.ActiveUsers, Terminated: h.Terminated,
+		Absent: h.Absent, Leavers: append([]campaign.HRLeaver{}, h.Leavers...)}
+}

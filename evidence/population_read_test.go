@@ -40,6 +40,12 @@ func TestPopulationRecordsReadAndReconciliation(t *testing.T) {
 	if !strings.Contains(string(html), `id="population-flags"`) || !strings.Contains(string(html), "00gSALES") {
 		t.Fatal("the report does not flag the reconciliation mismatch")
 	}
+	if !strings.Contains(string(html), "1 users active in Okta are terminated in HR, 1 are not in HR") {
+		t.Fatal("the report does not show the HR cross-check")
+	}
+	if !strings.Contains(string(html), "terminated_in_hr") || !strings.Contains(string(html), "not_in_hr") {
+		t.Fatal("the report's exceptions do not list the HR leavers' cases")
+	}
 	if rep, err := evidence.Verify(dir, evidence.VerifyOptions{AuditKey: []byte(auditKey)}); err != nil || !rep.OK {
 		t.Fatalf("verify: %v %+v", err, rep)
 	}

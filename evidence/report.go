@@ -195,7 +195,7 @@ func exceptionsOf(b *Bundle) []exception {
 	}
 	for _, l := range b.Analytics.Leavers.Items {
 		out = append(out, exception{What: "leaver: access " + l.Outcome, User: firstOf(l.UserEmail, l.UserID), Target: l.Entitlement,
-			Detail: "user is " + l.UserStatus + "; removal: " + firstOf(l.Removal, "none")})
+			Detail: "user is " + l.UserStatus + " in Okta (" + strings.Join(l.Reasons, ", ") + "); removal: " + firstOf(l.Removal, "none")})
 	}
 	return out
 }

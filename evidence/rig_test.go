@@ -151,6 +151,18 @@ func runCampaign(t *testing.T) *rig {
 	counts.Read = &campaign.ReadRecord{Complete: true, Pages: map[string]int{campaign.ReadUsers: 2, campaign.ReadGroupMembers: 1},
 		Failed: []campaign.FailedRead{}, GroupMemberCounts: map[string]int{"00gSALES": 5}}
 	counts.Read.Reconcile(snap)
+	// HR: s2 has left (Okta still has them active); e2 has no HR row.
+	var hr []campaign.HRRecord
+	for _, u := range snap.Users {
+		switch u.ID {
+		case "s2":
+			hr = append(hr, campaign.HRRecord{Email: u.Email, Status: "Terminated"})
+		case "e2":
+		default:
+			hr = append(hr, campaign.HRRecord{Email: u.Email, Status: "Active"})
+		}
+	}
+	counts.HR = campaign.CheckHR(snap.Users, hr, t0.Add(-time.Hour))
 	if _, err := st.SaveSnapshot(ctx, snap, counts); err != nil {
 		t.Fatal(err)
 	}
