@@ -28,7 +28,7 @@ func TestHRLeaversFlaggedOnCases(t *testing.T) {
 		{Email: "b@x.com", Status: "Terminated"},
 		{Email: "c@x.com", TerminationDate: now.Add(-time.Hour)},
 		{Email: "f@x.com", TerminationDate: now.AddDate(0, 1, 0)}, // leaves next month
-		{Email: "e@x.com", Status: "terminated"},                    // already suspended in Okta
+		{Email: "e@x.com", Status: "terminated"},                  // already suspended in Okta
 	}
 	if campaign.CheckHR(users, nil, now) != nil {
 		t.Fatal("no HR rows must mean no check, not everyone absent")

@@ -60,15 +60,15 @@ type LeaverCheck struct {
 // LeaverCase is one case of a leaver that still needs attention: kept,
 // or not removed yet.
 type LeaverCase struct {
-	CaseID      int64  `json:"case_id"`
-	UserID      string `json:"user_id"`
-	UserEmail   string `json:"user_email"`
-	UserStatus  string `json:"user_status"`
+	CaseID     int64  `json:"case_id"`
+	UserID     string `json:"user_id"`
+	UserEmail  string `json:"user_email"`
+	UserStatus string `json:"user_status"`
 	// Reasons say why the user counts as a leaver (see ByReason).
 	Reasons     []string `json:"reasons"`
 	Entitlement string   `json:"entitlement"`
-	Outcome     string `json:"outcome"`
-	Removal     string `json:"removal"`
+	Outcome     string   `json:"outcome"`
+	Removal     string   `json:"removal"`
 }
 
 // leaverCheck cross-checks the leavers' cases against the outcomes and
