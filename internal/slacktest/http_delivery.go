@@ -134,6 +134,28 @@ func (s *Server) DeliverOverHTTP(d HTTPDelivery) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ws.http = &d
+	if s.ws.httpClient == nil {
+		// Its own connections, closed with the server: no goroutine of
+		// a kept-alive connection outlives a test.
+		s.ws.httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+}
+
+// client is the HTTP client of the deliveries.
+func (s *Server) client() *http.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ws.httpClient == nil {
+		return http.DefaultClient
+	}
+	return s.ws.httpClient
+}
+
+// closeHTTP drops the idle connections of the deliveries.
+func (s *Server) closeHTTP() {
+	if c := s.client(); c != http.DefaultClient {
+		c.CloseIdleConnections()
+	}
 }
 
 // httpTarget is where an envelope goes over HTTP, and in which encoding.
@@ -225,7 +247,7 @@ func (s *Server) send1(d *HTTPDelivery, rec HTTPRequest, env *envelope) {
 	s.mu.Lock()
 	env.sentAt = start
 	s.mu.Unlock()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client().Do(req)
 	if err == nil {
 		rec.Response, err = io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -352,7 +374,7 @@ func (s *Server) Replay(envelopeID string) (HTTPRequest, error) {
 	req.Header = orig.Header.Clone()
 	rec := HTTPRequest{EnvelopeID: envelopeID, URL: orig.URL, Header: orig.Header.Clone(), Body: orig.Body, RetryNum: orig.RetryNum}
 	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := s.client().Do(req)
 	if err != nil {
 		return rec, err
 	}

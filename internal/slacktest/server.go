@@ -141,10 +141,12 @@ func New(opts ...Option) *Server {
 	return s
 }
 
-// Close disconnects every Socket Mode client and stops the server.
+// Close disconnects every Socket Mode client, waits for the HTTP
+// deliveries in flight and stops the server.
 func (s *Server) Close() {
 	s.closeSockets()
 	s.handlers.Wait()
+	s.closeHTTP()
 	s.ts.Close()
 }
 

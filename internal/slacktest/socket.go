@@ -34,8 +34,9 @@ type socketState struct {
 	watching int           // events waiting out their ack timeout (WithAckTimeout) or an HTTP retry
 	changed  chan struct{} // closed and replaced on every change, Web API calls included
 
-	http    *HTTPDelivery // set by DeliverOverHTTP: envelopes go to request URLs
-	httpLog []HTTPRequest
+	http       *HTTPDelivery // set by DeliverOverHTTP: envelopes go to request URLs
+	httpClient *http.Client
+	httpLog    []HTTPRequest
 }
 
 // newSocketState returns the state of a server without connections.
