@@ -18,10 +18,14 @@ import (
 	"github.com/attestbot/attest/campaign"
 )
 
-// Options configure a Client. OrgURL and Token are required.
+// Options configure a Client. OrgURL and one of Token or OAuth are
+// required.
 type Options struct {
 	OrgURL string // https://example.okta.com; http:// only for a loopback test server
 	Token  string // SSWS API token; never logged
+	// OAuth, when set, authenticates as an OAuth 2.0 service app instead of
+	// with Token (see CheckAuth).
+	OAuth *OAuth
 	// Concurrency bounds the requests in flight (default 4; Okta allows 75
 	// per org, shared with every other integration).
 	Concurrency int
@@ -50,12 +54,14 @@ type Client struct {
 	orgURL  string
 	mgrAttr string
 	log     zerolog.Logger
+	oauth   *tokenSource // nil with an SSWS token
 }
 
 var _ campaign.Directory = (*Client)(nil)
 
 // New builds a Client. It returns an error when the org URL is malformed,
-// uses http:// on a non-loopback host, or the token is missing.
+// uses http:// on a non-loopback host, or the token (or, with OAuth, the
+// client id, key or scopes) is missing. It sends no request.
 func New(ctx context.Context, o Options) (*Client, error) {
 	org := strings.TrimRight(strings.TrimSpace(o.OrgURL), "/")
 	u, err := url.Parse(org)
@@ -73,7 +79,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("okta: org URL %q must start with https://", o.OrgURL)
 	}
-	if o.Token == "" {
+	if o.Token == "" && o.OAuth == nil {
 		return nil, errors.New("okta: API token is empty; set OKTA_API_TOKEN")
 	}
 	if o.Concurrency <= 0 {
@@ -97,6 +103,16 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		t.MaxIdleConnsPerHost = o.Concurrency
 		base = t
 	}
+	token, mode := o.Token, "SSWS"
+	var src *tokenSource
+	if o.OAuth != nil {
+		if src, err = newTokenSource(org, *o.OAuth, base, o.Logger); err != nil {
+			return nil, err
+		}
+		// The SDK's Bearer mode with a placeholder: oauthTransport, under
+		// the pacer, replaces it on every attempt.
+		base, token, mode = &oauthTransport{base: base, src: src}, "attest-oauth-placeholder", "Bearer"
+	}
 	p := newPacer(base, o.Concurrency, o.MaxRetries, o.Headroom, o.Logger)
 	p.observe = o.Observe
 	hc := &http.Client{Transport: p}
@@ -105,8 +121,8 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	// GETs (lists included) for five minutes.
 	_, c, err := sdk.NewClient(ctx,
 		sdk.WithOrgUrl(org),
-		sdk.WithToken(o.Token),
-		sdk.WithAuthorizationMode("SSWS"),
+		sdk.WithToken(token),
+		sdk.WithAuthorizationMode(mode),
 		sdk.WithCache(false),
 		sdk.WithHttpClientPtr(hc),
 		sdk.WithRateLimitMaxRetries(0),
@@ -117,7 +133,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("okta: configure client: %w", err)
 	}
-	return &Client{sdk: c, pacer: p, orgURL: org, mgrAttr: o.ManagerAttribute, log: o.Logger}, nil
+	return &Client{sdk: c, pacer: p, orgURL: org, mgrAttr: o.ManagerAttribute, log: o.Logger, oauth: src}, nil
 }
 
 // loopback reports whether host names this machine.

@@ -115,6 +115,11 @@ func translateStatus(what string, resp *sdk.Response, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("okta: %s: %w", what, err)
 	}
+	var se *ScopeError
+	if errors.As(err, &se) {
+		return &APIError{Op: what, Status: http.StatusForbidden, Code: "insufficient_scope",
+			Summary: "The access token provided does not contain the required scopes.", Kind: campaign.ErrForbidden, Reason: se.reason()}
+	}
 	status := 0
 	if resp != nil && resp.Response != nil {
 		status = resp.StatusCode

@@ -32,7 +32,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // serve is the pipeline every request goes through: latency, accounting
 // against the bucket, the concurrency limit, scripted faults,
-// authentication, then the route.
+// authentication (SSWS or an OAuth token with its scopes, oauth_api.go),
+// then the route; /oauth2/v1/token needs no token (oauth.go).
 func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	n := int(s.inFlight.Add(1))
 	defer s.inFlight.Add(-1)
@@ -77,8 +78,9 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 			q.setHeaders(h)
 		}
 		s.writeError(w, errorFor(injected))
-	case r.Header.Get("Authorization") != "SSWS "+s.Token:
-		s.writeError(w, errorFor(http.StatusUnauthorized))
+	case r.URL.Path == "/oauth2/v1/token":
+		s.serveToken(w, r)
+	case s.refuse(w, r):
 	default:
 		s.dispatch(w, r)
 	}

@@ -16,7 +16,8 @@ import (
 type Server struct {
 	// URL is the org URL, without a trailing slash: http://127.0.0.1:PORT.
 	URL string
-	// Token is the API token requests must carry as "SSWS <token>".
+	// Token is the API token requests must carry as "SSWS <token>", unless
+	// they carry an OAuth token of a service app (AddServiceApp).
 	Token string
 
 	ts     *httptest.Server
@@ -37,6 +38,8 @@ type Server struct {
 	push pushes // Okta Verify pushes (factors.go)
 
 	writeScope writeScope // users a scoped admin may not change (scope.go)
+
+	oauth oauthState // service apps, tokens and DPoP (oauth.go)
 
 	inFlight atomic.Int64
 	seq      atomic.Uint64 // error and request ids
