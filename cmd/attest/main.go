@@ -53,6 +53,7 @@ func commands() []command {
 		{"campaign", "start, list, show, answer, delegate, close, approve, reject, cancel, report, next-due, tick", cmdCampaign},
 		{"audit", "verify or prune the tamper-evident audit log", cmdAudit},
 		{"evidence", "export a campaign's signed evidence bundle, or verify one offline", cmdEvidence},
+		{"demo", "run a whole access review against built-in fakes: no credentials, no config", cmdDemo},
 		{"check-config", "validate the configuration and print it without secrets", cmdCheckConfig},
 		{"healthcheck", "exit 0 when serve's /healthz (or /readyz with --ready) answers 200", cmdHealthcheck},
 		{"version", "print the version", cmdVersion},
