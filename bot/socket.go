@@ -81,15 +81,15 @@ func (b *Bot) events(ctx context.Context) {
 			if !ok {
 				return
 			}
-			b.dispatch(ctx, evt)
+			b.socketEvent(ctx, evt)
 		}
 	}
 }
 
-// dispatch acknowledges one envelope, or starts the goroutine that will,
+// socketEvent acknowledges one envelope, or starts the goroutine that will,
 // and starts its handling. It never blocks on handler work, and a panic
 // in it is recovered: the loop goes on with the next envelope.
-func (b *Bot) dispatch(ctx context.Context, evt socketmode.Event) {
+func (b *Bot) socketEvent(ctx context.Context, evt socketmode.Event) {
 	var env *request
 	if evt.Request != nil {
 		env = b.envelope(evt.Request)
