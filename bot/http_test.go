@@ -299,6 +299,28 @@ func TestHTTPSlowSlashCommand(t *testing.T) {
 	}
 }
 
+// Slack redelivers an event it thinks was not acknowledged (a new
+// envelope id over Socket Mode, X-Slack-Retry-Num over HTTP) with the same
+// event_id: the redelivery is acked and handled once, on either transport.
+func TestRedeliveredEventHandledOnce(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(string(tr), func(t *testing.T) {
+			st := storetest.WithOrg(t, oktatest.Generate(oktatest.Params{Seed: 2, Users: 4, Apps: 1, Groups: 1}))
+			h := &counting{}
+			srv, logs := botRigOver(t, tr, h, 0, func(b *bot.Bot) { b.Handled = st })
+			id := srv.SendEvent(map[string]any{"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
+			eventually(t, "home published", func() bool { return h.homes.Load() == 1 })
+			if _, ok := srv.WaitAck(srv.Redeliver(id), patience); !ok {
+				t.Fatal("the redelivery was not acked")
+			}
+			eventually(t, "the redelivery dropped", func() bool { return strings.Contains(logs.String(), "handled already") })
+			if n := h.homes.Load(); n != 1 {
+				t.Fatalf("home published %d times for one event", n)
+			}
+		})
+	}
+}
+
 // An event is handled once per event_id, whether Slack retries it
 // (X-Slack-Retry-Num), someone replays the signed request within the
 // window, or the retry reaches another replica or a restarted one: the

@@ -58,8 +58,8 @@ func botRig(t *testing.T, h bot.Inbound, replyWithin time.Duration) (*slacktest.
 }
 
 // botRigOver runs a bot over the fake Slack and transport tr with the
-// given handlers.
-func botRigOver(t *testing.T, tr transport, h bot.Inbound, replyWithin time.Duration) (*slacktest.Server, *syncBuffer) {
+// given handlers; tweaks set the bot up further.
+func botRigOver(t *testing.T, tr transport, h bot.Inbound, replyWithin time.Duration, tweaks ...func(*bot.Bot)) (*slacktest.Server, *syncBuffer) {
 	t.Helper()
 	manifest := loadManifest(t, tr)
 	srv := slacktest.New(slacktest.WithManifest(manifest))
@@ -67,6 +67,9 @@ func botRigOver(t *testing.T, tr transport, h bot.Inbound, replyWithin time.Dura
 	srv.AddChannel("C1", "iam")
 	logs := &syncBuffer{}
 	b := &bot.Bot{API: srv.Client(), Handler: h, Log: zerolog.New(logs), ReplyWithin: replyWithin}
+	for _, tweak := range tweaks {
+		tweak(b)
+	}
 	closeApp := serveBot(t, b, srv, tr, manifest)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
