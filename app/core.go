@@ -19,6 +19,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
+	"github.com/attestbot/attest/evidence"
 	"github.com/attestbot/attest/handlers"
 	"github.com/attestbot/attest/internal/metrics"
 	"github.com/attestbot/attest/internal/progress"
@@ -94,6 +95,8 @@ func build(ctx context.Context, cfg *config.Config, log zerolog.Logger, st *stor
 		MaxGroupShare:    cfg.Remediation.MaxGroupShare,
 		Now:              time.Now,
 		Risk:             c.Risk.Level,
+		// Control-owner sign-offs from Slack take the CLI's path.
+		SignOffs: &evidence.SignOffs{Store: st, Now: time.Now},
 		OnNotifyError: func(n campaign.Notification, err error) {
 			log.Warn().Err(err).Str("notification", n.Kind).Int64("campaign", n.CampaignID).Str("to", orIAM(n.To)).
 				Msg("notification not delivered")

@@ -32,6 +32,9 @@ const (
 	RefHome RefKind = "h"
 	// RefSweep is a stale-access sweep's "Start review of these" button.
 	RefSweep RefKind = "s"
+	// RefSignOff is a campaign's control-owner sign-off message; its
+	// subject is the evidence digest the message shows.
+	RefSignOff RefKind = "o"
 )
 
 // Roles of an App Home button (Ref.Role).
@@ -59,6 +62,9 @@ type Ref struct {
 	Role string
 	// Page is the 1-based form page (forms only; 1 otherwise).
 	Page int
+	// Digest is the evidence digest a sign-off message showed (RefSignOff
+	// only): 64 lowercase hex digits.
+	Digest string
 }
 
 // MemberFormRef returns the value of a member form page's buttons.
@@ -83,6 +89,12 @@ func HomeRef(campaignID int64, role string) Ref {
 // SweepRef returns the value of a sweep's review button.
 func SweepRef(sweepID int64) Ref { return Ref{Kind: RefSweep, ID: sweepID, Page: 1} }
 
+// SignOffRef returns the value of a sign-off message's buttons: the
+// campaign and the evidence digest shown, which the click binds to.
+func SignOffRef(campaignID int64, digest string) Ref {
+	return Ref{Kind: RefSignOff, ID: campaignID, Page: 1, Digest: digest}
+}
+
 // IsZero reports whether r is the zero Ref (a button with no value).
 func (r Ref) IsZero() bool { return r == Ref{} }
 
@@ -100,6 +112,8 @@ func (r Ref) Encode() string {
 		subject = r.Member
 	case RefHome:
 		subject = r.Role
+	case RefSignOff:
+		subject = r.Digest
 	}
 	return string(r.Kind) + ":" + strconv.FormatInt(r.ID, 10) + ":" + subject + ":" + strconv.Itoa(r.Page)
 }
@@ -117,7 +131,7 @@ func (r Ref) Validate() error {
 	}
 	switch r.Kind {
 	case RefMemberForm, RefReviewerForm:
-		if !validMember(r.Member) || r.Role != "" {
+		if !validMember(r.Member) || r.Role != "" || r.Digest != "" {
 			return fmt.Errorf("form member %q: %w", r.Member, ErrBadValue)
 		}
 	case RefHome:
@@ -126,12 +140,16 @@ func (r Ref) Validate() error {
 		default:
 			return fmt.Errorf("home role %q: %w", r.Role, ErrBadValue)
 		}
-		if r.Member != "" || r.Page != 1 {
-			return fmt.Errorf("home button with member or page: %w", ErrBadValue)
+		if r.Member != "" || r.Page != 1 || r.Digest != "" {
+			return fmt.Errorf("home button with member, page or digest: %w", ErrBadValue)
 		}
 	case RefPlan, RefSweep:
-		if r.Member != "" || r.Role != "" || r.Page != 1 {
-			return fmt.Errorf("%s button with member, role or page: %w", r.Kind, ErrBadValue)
+		if r.Member != "" || r.Role != "" || r.Page != 1 || r.Digest != "" {
+			return fmt.Errorf("%s button with member, role, page or digest: %w", r.Kind, ErrBadValue)
+		}
+	case RefSignOff:
+		if !validDigest(r.Digest) || r.Member != "" || r.Role != "" || r.Page != 1 {
+			return fmt.Errorf("sign-off button with digest %q, member, role or page: %w", cutRunes(r.Digest, 70), ErrBadValue)
 		}
 	default:
 		return fmt.Errorf("kind %q: %w", r.Kind, ErrBadValue)
@@ -161,6 +179,8 @@ func ParseRef(s string) (Ref, error) {
 		r.Member = parts[2]
 	case RefHome:
 		r.Role = parts[2]
+	case RefSignOff:
+		r.Digest = parts[2]
 	default:
 		if parts[2] != "-" {
 			return Ref{}, fmt.Errorf("subject %q: %w", parts[2], ErrBadValue)
@@ -193,6 +213,19 @@ func validMember(s string) bool {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
 		case c == '.', c == '_', c == '-', c == '@', c == '+':
 		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validDigest accepts a SHA-256 in lowercase hex.
+func validDigest(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return false
 		}
 	}

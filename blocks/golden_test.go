@@ -82,6 +82,15 @@ func goldenCases() []goldenCase {
 			return DelegateModalView(DelegateModal{Member: alice, Form: ReviewerFormRef(42, "00u7alice", 1)})
 		}},
 		{"help", Message, func() any { return HelpBlocks("/access-review") }},
+		{"sign_off", Message, func() any { return SignOffBlocks(sampleSignOff()) }},
+		{"sign_off_declined", Message, func() any {
+			s := sampleSignOff()
+			s.State, s.By, s.At, s.Reason = SignOffDeclined, alice, t0, "AWS <prod> removals need a ticket first"
+			return SignOffBlocks(s)
+		}},
+		{"sign_off_decline_modal", Modal, func() any {
+			return SignOffDeclineModal("Q4 access review", SignOffRef(42, sampleSignOff().Digest))
+		}},
 	}
 }
 
@@ -143,4 +152,12 @@ func TestGoldenDeterministic(t *testing.T) {
 			}
 		})
 	}
+}
+
+func sampleSignOff() SignOff {
+	return SignOff{CampaignID: 42, Campaign: "Q4 access review", Owner: alice, State: SignOffOpen,
+		Summary:    "28 cases: 21 kept, 4 revoked (1 by the member's own answer), 3 undecided (3 kept, 0 revoked by the no-decision rule). 4 removals: 4 done and read back, 0 not done, 0 came back.",
+		Exceptions: []string{"leaver: access kept: gone@x.com App 1 — user is SUSPENDED in Okta (okta_suspended, orphaned); removal: none", "operation failed: <b@x.com> AWS — forbidden"},
+		ManualOpen: []string{"incident INC0010001 (pending)"},
+		Digest:     "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea"}
 }

@@ -40,6 +40,8 @@ const (
 	BlockDeadline = "deadline"
 	// BlockDelegateTo is the delegate modal's user input.
 	BlockDelegateTo = "delegate_to"
+	// BlockSignOffReason is the decline modal's reason input.
+	BlockSignOffReason = "sign_off_reason"
 )
 
 // Action ids that handlers dispatch on.
@@ -76,6 +78,12 @@ const (
 	ActionUser = "user"
 	// ActionSweepReview starts a campaign over a sweep's findings.
 	ActionSweepReview = "sweep_review"
+	// ActionSignOff signs off a campaign's evidence (its control owner).
+	ActionSignOff = "sign_off"
+	// ActionSignOffDecline opens the modal to decline the sign-off.
+	ActionSignOffDecline = "sign_off_decline"
+	// ActionSignOffReason is the decline modal's reason text input.
+	ActionSignOffReason = "reason"
 )
 
 // Callback ids of the modals.
@@ -86,6 +94,8 @@ const (
 	CallbackDelegate = "delegate"
 	// CallbackHome identifies the App Home view.
 	CallbackHome = "home"
+	// CallbackSignOffDecline identifies the decline modal's submission.
+	CallbackSignOffDecline = "sign_off_decline"
 )
 
 // role says whose words an answer value is shown in.

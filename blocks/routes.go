@@ -45,6 +45,9 @@ var routes = map[string]route{
 	ActionOpenReview:     {kinds: []RefKind{RefHome}, roles: []string{HomeMember, HomeReviewer}},
 	ActionCampaignRemind: {kinds: []RefKind{RefHome}, roles: []string{HomeRemind}},
 	ActionCampaignClose:  {kinds: []RefKind{RefHome}, roles: []string{HomeClose}},
+	ActionSignOff:        {kinds: []RefKind{RefSignOff}},
+	ActionSignOffDecline: {kinds: []RefKind{RefSignOff}},
+	ActionSignOffReason:  {selection: true},
 }
 
 // ParseAction decodes one block action. It returns an ErrBadValue error
@@ -127,4 +130,17 @@ func roleKey(role string) string {
 		return "reviewer"
 	}
 	return "member"
+}
+
+// ParseSignOffMetadata decodes the private_metadata of the decline modal,
+// which carries the sign-off message's value (campaign and digest shown).
+func ParseSignOffMetadata(s string) (Ref, error) {
+	ref, err := ParseRef(s)
+	if err != nil {
+		return Ref{}, err
+	}
+	if ref.Kind != RefSignOff {
+		return Ref{}, fmt.Errorf("a %s value as sign-off metadata: %w", ref.Kind, ErrBadValue)
+	}
+	return ref, nil
 }

@@ -40,6 +40,9 @@ type Engine struct {
 	HistoryRetention time.Duration
 	// OnNotifyError is told about notifications that could not be sent.
 	OnNotifyError func(n Notification, err error)
+	// SignOffs, when set, records control-owner sign-offs made in Slack
+	// (see SignOff); without it Slack offers no sign-off.
+	SignOffs SignOffRecorder
 }
 
 func (e *Engine) now() time.Time {

@@ -58,6 +58,11 @@ func (x *Executor) finish(ctx context.Context, c *Campaign) (RunSummary, error) 
 	if err == nil && x.Notifier != nil {
 		// Delivery problems are the notifier's to report; they never block a run.
 		_ = x.Notifier.Notify(ctx, Notification{Kind: NoteRemediated, CampaignID: c.ID, Campaign: c.Name, Text: runReport(sum, ops)})
+		// Every removal is done and read back: the control owner signs off.
+		if c.OwnerID != "" {
+			_ = x.Notifier.Notify(ctx, Notification{Kind: NoteSignOff, To: c.OwnerID, CampaignID: c.ID, Campaign: c.Name,
+				Key: fmt.Sprintf("signoff:%d", c.ID)})
+		}
 	}
 	return sum, nil
 }

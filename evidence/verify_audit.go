@@ -63,6 +63,7 @@ func (r *VerifyReport) checkAudit(dir string, key []byte) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
 	hashes := map[int64]string{}
+	var entries []digestEntry
 	var prev *AuditLine
 	var head *AuditLine
 	campaign := strconv.FormatInt(r.CampaignID, 10)
@@ -105,6 +106,7 @@ func (r *VerifyReport) checkAudit(dir string, key []byte) {
 			}
 		}
 		hashes[l.Seq] = l.Hash
+		entries = append(entries, digestEntry{seq: l.Seq, hash: l.Hash, typ: l.Fields["type"]})
 		prev = &l
 	}
 	if err := sc.Err(); err != nil {
@@ -122,6 +124,31 @@ func (r *VerifyReport) checkAudit(dir string, key []byte) {
 		r.problem(FileAudit, "the last entry is the head, but its hash differs from the head's")
 	}
 	r.checkDecisionRefs(dir, hashes)
+	r.checkSignOffDigests(dir, hashes, entries)
+}
+
+// checkSignOffDigests checks that each sign-off of approvals.json names an
+// entry of audit.jsonl and that the evidence digest it is bound to is the
+// one recomputed from the entries before it.
+func (r *VerifyReport) checkSignOffDigests(dir string, hashes map[int64]string, entries []digestEntry) {
+	raw, err := os.ReadFile(filepath.Join(dir, FileApprovals))
+	if err != nil {
+		return
+	}
+	var a ApprovalsFile
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return // reported by the schema check
+	}
+	for _, so := range a.SignOffs {
+		if h, ok := hashes[so.AuditSeq]; !ok || h != so.AuditHash {
+			r.problem(FileApprovals, "sign-off names audit entry %d with hash %s, which audit.jsonl does not hold", so.AuditSeq, so.AuditHash)
+			continue
+		}
+		if so.EvidenceSHA256 != "" && evidenceDigestOf(entries, so.AuditSeq) != so.EvidenceSHA256 {
+			r.problem(FileApprovals, "the sign-off of entry %d is bound to evidence digest %s, but the entries before it give %s",
+				so.AuditSeq, so.EvidenceSHA256, evidenceDigestOf(entries, so.AuditSeq))
+		}
+	}
 }
 
 // checkDecisionRefs checks that every record of decisions.json names an

@@ -97,6 +97,10 @@ func (h *Handler) build() {
 		sweeps, _ := h.Store.(SweepStore)
 		h.in = &Interactions{Engine: h.Engine, Campaigns: h.Campaign, Store: h.Store, Sweeps: sweeps, Views: h.API,
 			Access: h.access, Out: h.out, Settings: h.Settings, Log: h.Log, Now: h.Now, Life: h.Life}
+		if h.Engine != nil && h.Engine.SignOffs != nil {
+			h.out.SignOffs = h.Engine
+			h.in.SignOffs, h.in.SignOffOut = h.Engine, h.out
+		}
 	})
 }
 

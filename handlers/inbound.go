@@ -103,13 +103,17 @@ type Interactions struct {
 	Campaigns Campaigns
 	Store     InteractionStore
 	// Sweeps keeps stale-access sweeps (read for the launched note's count).
-	Sweeps   SweepStore
-	Views    Views
-	Access   *Access
-	Out      Outbound
-	Settings Settings
-	Log      zerolog.Logger
-	Now      func() time.Time
+	Sweeps SweepStore
+	Views  Views
+	Access *Access
+	Out    Outbound
+	// SignOffs and SignOffOut serve the control owner's sign-off message;
+	// nil: its buttons answer that sign-off is not available here.
+	SignOffs   SignOffEngine
+	SignOffOut SignOffMessages
+	Settings   Settings
+	Log        zerolog.Logger
+	Now        func() time.Time
 	// Life, when set, ends background work (delivery watchers) at shutdown.
 	Life context.Context
 
@@ -204,6 +208,8 @@ func (x *Interactions) BlockActions(ctx context.Context, cb slack.InteractionCal
 		err = x.sweepAction(ctx, cb, ref, actor)
 	case blocks.ActionOpenReview, blocks.ActionCampaignRemind, blocks.ActionCampaignClose:
 		err = x.homeAction(ctx, cb, parsed.ID, ref, actor)
+	case blocks.ActionSignOff, blocks.ActionSignOffDecline:
+		err = x.signOffAction(ctx, cb, parsed.ID, ref, actor)
 	}
 	if err = checks.explain(err); err != nil {
 		log.Info().Err(err).Msg("action refused")

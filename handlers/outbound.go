@@ -46,9 +46,11 @@ type Notifier struct {
 	Outbox    OutboxStore
 	Campaigns CampaignReader
 	Reports   Reporter
-	Settings  Settings
-	Log       zerolog.Logger
-	Now       func() time.Time
+	// SignOffs reads what sign-off messages show; nil: none are sent.
+	SignOffs SignOffFactsReader
+	Settings Settings
+	Log      zerolog.Logger
+	Now      func() time.Time
 
 	mu     sync.Mutex
 	lookup map[int64]*snapLookup // per snapshot: app links, group names
@@ -105,6 +107,8 @@ func (n *Notifier) Notify(ctx context.Context, note campaign.Notification) error
 			return err
 		}
 		return n.PostThread(ctx, c, "remediated:"+stamp, blocks.Escape(note.Text))
+	case campaign.NoteSignOff:
+		return n.SendSignOff(ctx, c, note.Key)
 	case campaign.NoteCancelled:
 		return n.PostDM(ctx, "", "cancelled:"+strconv.FormatInt(c.ID, 10),
 			fmt.Sprintf("Campaign %d (%s) was cancelled: %s", c.ID, name, blocks.Escape(note.Text)))

@@ -220,6 +220,8 @@ func (x *Interactions) ViewSubmission(ctx context.Context, cb slack.InteractionC
 		return nil
 	case blocks.CallbackDelegate:
 		return x.submitDelegate(ctx, cb, actor)
+	case blocks.CallbackSignOffDecline:
+		return x.submitSignOffDecline(ctx, cb, actor)
 	}
 	x.Log.Warn().Str("callback", cb.View.CallbackID).Msg("unknown view submission dropped")
 	return nil

@@ -26,7 +26,7 @@ var evidenceCommands = []struct {
 }{
 	{"export", "ID --out DIR", "write campaign ID's evidence bundle into DIR (new or empty), its manifest signed", evidenceExport},
 	{"verify", "DIR", "check a bundle offline: hashes, signatures, schemas, audit chain; exit 1 on any mismatch", evidenceVerify},
-	{"sign-off", "ID --as EMAIL", "record the control owner's sign-off (--bundle DIR: the bundle reviewed, verified first)", evidenceSignOff},
+	{"sign-off", "ID --as EMAIL", "record the control owner's sign-off (--bundle DIR: the bundle reviewed, verified first; --decline REASON: refuse)", evidenceSignOff},
 	{"public-key", "", "print the PEM public key of " + signingKeyEnv + ", to publish for verify --public-key", evidencePublicKey},
 }
 
@@ -187,6 +187,8 @@ func evidenceSignOff(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	as := fs.String("as", "", "the control owner signing: the campaign's or its definition's owner (required)")
 	statement := fs.String("statement", "", "what the owner attests (default: the standard statement)")
 	dir := fs.String("bundle", "", "the evidence bundle the owner reviewed: verified first, its manifest's SHA-256 recorded")
+	decline := fs.String("decline", "", "record that the owner does not sign off, for this reason, instead of signing")
+	digest := fs.String("evidence-sha256", "", "the evidence digest the owner reviewed (as the Slack sign-off message shows it): refused if the evidence changed since")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -202,7 +204,8 @@ func evidenceSignOff(e *env, fs *flag.FlagSet, c *common, args []string) error {
 		return err
 	}
 	key := []byte(cfg.Store.AuditKey.Reveal())
-	req := bundle.SignOffRequest{CampaignID: id, Actor: cliActor(*as), Statement: *statement}
+	req := bundle.SignOffRequest{CampaignID: id, Actor: cliActor(*as), Statement: *statement, EvidenceSHA256: strings.TrimSpace(*digest),
+		Decline: *decline != "", Reason: *decline}
 	if *dir != "" {
 		rep, err := bundle.Verify(*dir, bundle.VerifyOptions{AuditKey: key})
 		if err != nil {
@@ -226,9 +229,14 @@ func evidenceSignOff(e *env, fs *flag.FlagSet, c *common, args []string) error {
 	}
 	if c.json {
 		return writeJSON(e.stdout, map[string]any{"campaign": id, "signed_by": ev.Actor.Email, "statement": ev.Detail["statement"],
+			"declined": req.Decline, "reason": ev.Detail["reason"], "evidence_sha256": ev.Detail["evidence_sha256"],
 			"bundle_manifest_sha256": req.ManifestSHA256})
 	}
-	fmt.Fprintf(e.stdout, "Campaign %d signed off by %s; export the evidence again to include it.\n", id, ev.Actor.Email)
+	if req.Decline {
+		fmt.Fprintf(e.stdout, "Campaign %d: %s declined to sign off (evidence %v); export the evidence again to include it.\n", id, ev.Actor.Email, ev.Detail["evidence_sha256"])
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "Campaign %d signed off by %s (evidence %v); export the evidence again to include it.\n", id, ev.Actor.Email, ev.Detail["evidence_sha256"])
 	return nil
 }
 

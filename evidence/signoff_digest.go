@@ -1,0 +1,158 @@
+package evidence
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/attestbot/attest/campaign"
+	"github.com/attestbot/attest/store"
+)
+
+// The evidence digest is what a sign-off binds to: the SHA-256 (hex) of
+// one line "<seq> <hash>\n" per audit entry of the campaign, in order,
+// sign-offs and declines left out. Every answer, decision, approval,
+// removal and read-back is an audit entry whose hash covers its content
+// and the chain before it, so the digest changes when anything is recorded
+// about the campaign; audit.jsonl holds every entry's seq and hash, so
+// verify recomputes the digest each sign-off quotes, with no database.
+
+// digestEntry is one audit entry as the evidence digest reads it.
+type digestEntry struct {
+	seq       int64
+	hash, typ string
+}
+
+// evidenceDigestOf returns the evidence digest of the entries with a seq
+// below before (every entry when before is 0).
+func evidenceDigestOf(entries []digestEntry, before int64) string {
+	h := sha256.New()
+	for _, e := range entries {
+		if before > 0 && e.seq >= before {
+			break
+		}
+		if e.typ == EventSignedOff || e.typ == EventSignOffDeclined {
+			continue
+		}
+		h.Write([]byte(strconv.FormatInt(e.seq, 10) + " " + e.hash + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// EvidenceDigest returns the campaign's evidence digest now: the digest a
+// sign-off made now binds to. It returns the store's error.
+func EvidenceDigest(ctx context.Context, st interface {
+	AuditEntries(ctx context.Context, campaignID int64) ([]store.AuditEntry, store.AuditHead, error)
+}, campaignID int64) (string, error) {
+	entries, _, err := st.AuditEntries(ctx, campaignID)
+	if err != nil {
+		return "", fmt.Errorf("evidence: digest of campaign %d: %w", campaignID, err)
+	}
+	list := make([]digestEntry, 0, len(entries))
+	for _, e := range entries {
+		list = append(list, digestEntry{seq: e.ID, hash: e.Hash, typ: e.Fields[typeColumn]})
+	}
+	return evidenceDigestOf(list, 0), nil
+}
+
+// SignOffs is campaign.SignOffRecorder over the store: what the Slack
+// sign-off message shows, and the sign-off itself through SignOff, the
+// CLI's path.
+type SignOffs struct {
+	Store interface {
+		Source
+		SignOffStore
+	}
+	// Now stamps sign-offs; time.Now when nil.
+	Now func() time.Time
+}
+
+var _ campaign.SignOffRecorder = (*SignOffs)(nil)
+
+// maxFacts bounds the exceptions and manual items a sign-off message
+// lists; the rest are counted (the bundle has them all).
+const maxFacts = 10
+
+// SignOffFacts collects the campaign's evidence and returns its digest, a
+// summary, the exceptions, the manual items still open and the latest
+// sign-off. It returns the first failed read.
+func (s *SignOffs) SignOffFacts(ctx context.Context, id int64) (campaign.SignOffFacts, error) {
+	b, err := Collect(ctx, s.Store, id, Options{Now: s.Now})
+	if err != nil {
+		return campaign.SignOffFacts{}, err
+	}
+	digest, err := EvidenceDigest(ctx, s.Store, id)
+	if err != nil {
+		return campaign.SignOffFacts{}, err
+	}
+	o := b.Campaign.Outcomes
+	ops := map[string]int{}
+	for _, op := range b.Operations.Operations {
+		switch {
+		case op.ReadBack == "came_back":
+			ops["came back"]++
+		case op.State == "done" && (op.Result == "removed" || op.Result == "already_gone"):
+			ops["done"]++
+		default:
+			ops["not done"]++
+		}
+	}
+	f := campaign.SignOffFacts{EvidenceSHA256: digest, Exceptions: []string{}, ManualOpen: []string{},
+		Summary: fmt.Sprintf("%d cases: %d kept, %d revoked (%d by the member's own answer), %d undecided (%d kept, %d revoked by the no-decision rule). "+
+			"%d removals: %d done and read back, %d not done, %d came back.",
+			o.Cases, o.Kept, o.Revoked+o.RevokedByMember, o.RevokedByMember, o.NoDecisionKept+o.NoDecisionRevoked, o.NoDecisionKept,
+			o.NoDecisionRevoked, len(b.Operations.Operations), ops["done"], ops["not done"], ops["came back"])}
+	exc := exceptionsOf(b)
+	for i, e := range exc {
+		if i == maxFacts {
+			f.Exceptions = append(f.Exceptions, fmt.Sprintf("… and %d more in the evidence bundle", len(exc)-maxFacts))
+			break
+		}
+		f.Exceptions = append(f.Exceptions, strings.TrimSpace(fmt.Sprintf("%s: %s %s — %s", e.What, e.User, e.Target, e.Detail)))
+	}
+	var open []string
+	for _, t := range b.Tickets.Tickets {
+		if t.State != "done" {
+			open = append(open, fmt.Sprintf("%s %s (%s)", t.Table, firstOf(t.Number, t.Ref), t.State))
+		}
+	}
+	if len(b.Tickets.Tickets) == 0 {
+		for _, p := range b.Approvals.Plan {
+			if p.Kind == campaign.ItemManual {
+				open = append(open, fmt.Sprintf("manual removal: %s from %s (no ticket)", p.UserID, firstOf(p.GroupID, p.AppID)))
+			}
+		}
+	}
+	for i, m := range open {
+		if i == maxFacts {
+			f.ManualOpen = append(f.ManualOpen, fmt.Sprintf("… and %d more", len(open)-maxFacts))
+			break
+		}
+		f.ManualOpen = append(f.ManualOpen, m)
+	}
+	if n := len(b.Approvals.SignOffs); n > 0 {
+		last := b.Approvals.SignOffs[n-1]
+		typ := EventSignedOff
+		detail := map[string]any{"statement": last.Statement, "evidence_sha256": last.EvidenceSHA256}
+		if last.Decision == "declined" {
+			typ, detail = EventSignOffDeclined, map[string]any{"reason": last.Reason, "evidence_sha256": last.EvidenceSHA256}
+		}
+		f.Signed = &campaign.Event{At: last.At, CampaignID: id, Type: typ, Actor: campaign.Actor{Email: last.By, UserID: last.ByID, Via: last.Via},
+			Detail: detail}
+	}
+	return f, nil
+}
+
+// RecordSignOff records a sign-off or decline through SignOff.
+func (s *SignOffs) RecordSignOff(ctx context.Context, req campaign.SignOffRequest) (campaign.Event, error) {
+	now := time.Now().UTC()
+	if s.Now != nil {
+		now = s.Now().UTC()
+	}
+	return SignOff(ctx, s.Store, SignOffRequest{CampaignID: req.CampaignID, Actor: req.Actor, Statement: req.Statement,
+		Decline: req.Decline, Reason: req.Reason, EvidenceSHA256: req.EvidenceSHA256, At: now})
+}
