@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,19 +33,33 @@ func fmtSortable(t time.Time) string {
 	return t.UTC().Format(sortableLayout)
 }
 
-// newBulk is an inserter whose statements start with verb ("INSERT",
-// "INSERT OR REPLACE") instead of INSERT OR IGNORE, for tables where a
-// silently dropped row would be a bug or a newer row must win.
-func newBulk(ctx context.Context, tx *sql.Tx, verb, table string, columns ...string) *inserter {
+// newBulk is an inserter that fails on a row whose key is there already,
+// for tables where a silently dropped row would be a bug.
+func newBulk(ctx context.Context, tx *sqlTx, table string, columns ...string) *inserter {
 	in := newInserter(ctx, tx, table, columns...)
-	in.head = verb + " INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES "
+	in.tail = ""
+	return in
+}
+
+// newUpsert is an inserter whose rows replace those with the same key
+// (the columns of the table's primary key), for tables where the newer row
+// must win.
+func newUpsert(ctx context.Context, tx *sqlTx, table string, key []string, columns ...string) *inserter {
+	in := newInserter(ctx, tx, table, columns...)
+	var set []string
+	for _, c := range columns {
+		if !slices.Contains(key, c) {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	in.tail = " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + strings.Join(set, ", ")
 	return in
 }
 
 // AppendEvent appends one audit event in its own transaction. A zero At is
 // set to the store's clock. It returns an error if the insert fails.
 func (s *Store) AppendEvent(ctx context.Context, ev campaign.Event) error {
-	if err := s.inTx(ctx, func(tx *sql.Tx) error {
+	if err := s.inTx(ctx, func(tx *sqlTx) error {
 		return s.appendEvents(ctx, tx, ev)
 	}); err != nil {
 		return fmt.Errorf("store: append %s event: %w", ev.Type, err)
@@ -71,7 +86,7 @@ const (
 // fork the chain either: its ids (the head's plus one) would collide with
 // a concurrent writer's on the primary key, or SQLite would refuse the
 // stale write with SQLITE_BUSY_SNAPSHOT.
-func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events ...campaign.Event) error {
+func (s *Store) appendEvents(ctx context.Context, tx *sqlTx, events ...campaign.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -96,7 +111,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events ...campaign
 		h = keyedHasher(s.auditKey)
 	}
 	now := s.Now()
-	ins := newBulk(ctx, tx, "INSERT", "audit_log", append(append([]string{"id"}, chainColumnNames...), "hash")...)
+	ins := newBulk(ctx, tx, "audit_log", append(append([]string{"id"}, chainColumnNames...), "hash")...)
 	fields := make([]string, 0, len(chainColumnNames))
 	for i := range events {
 		ev := &events[i]
@@ -149,23 +164,19 @@ func (s *Store) appendEvents(ctx context.Context, tx *sql.Tx, events ...campaign
 // chainHead returns the id and hash the next entry follows: the newest
 // entry's or, when a prune left none after it, the newest checkpoint's;
 // zero and "" for an empty log.
-func chainHead(ctx context.Context, tx *sql.Tx) (int64, string, error) {
+func chainHead(ctx context.Context, tx *sqlTx) (int64, string, error) {
 	var id int64
 	var hash string
 	err := tx.QueryRowContext(ctx, `SELECT id, hash FROM (
-			SELECT * FROM (SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1)
+			SELECT * FROM (SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1) AS e
 			UNION ALL
-			SELECT * FROM (SELECT last_id, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1))
+			SELECT * FROM (SELECT last_id, last_hash FROM audit_checkpoints ORDER BY id DESC LIMIT 1) AS c) AS h
 		ORDER BY id DESC LIMIT 1`).Scan(&id, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, "", nil
 	}
 	return id, hash, err
 }
-
-// auditNoDelete is migration 0002's trigger, recreated after a prune.
-const auditNoDelete = `CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END`
 
 // PruneAudit removes the audit entries older than before and, in the same
 // transaction, records in their place a checkpoint signed with key, from
@@ -183,7 +194,7 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, key []byte) (i
 	}
 	var removed int64
 	var cp Checkpoint
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		v, err := newChainVerifier(ctx, tx, key, false, "")
 		if err != nil {
 			return err
@@ -194,7 +205,7 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, key []byte) (i
 		at := fmtTime(s.Now())
 		cp = Checkpoint{At: parseTime(at), LastID: v.report.LastID, LastHash: string(v.prev), EntriesRemoved: removed}
 		cp.Signature = signCheckpoint(key, cp.LastID, cp.LastHash, removed, at)
-		if _, err := tx.ExecContext(ctx, `DROP TRIGGER audit_log_no_delete`); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.d.auditDeleteOff()); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM audit_log WHERE id <= ?`, cp.LastID)
@@ -204,16 +215,11 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, key []byte) (i
 		if n, err := res.RowsAffected(); err != nil || n != removed {
 			return fmt.Errorf("deleted %d entries, want %d: %v", n, removed, err)
 		}
-		if _, err := tx.ExecContext(ctx, auditNoDelete); err != nil {
+		if _, err := tx.ExecContext(ctx, tx.d.auditDeleteOn()); err != nil {
 			return err
 		}
-		res, err = tx.ExecContext(ctx, `INSERT INTO audit_checkpoints (at, last_id, last_hash, entries_removed, signature)
-			VALUES (?, ?, ?, ?, ?)`, at, cp.LastID, cp.LastHash, removed, cp.Signature)
-		if err != nil {
-			return err
-		}
-		cp.ID, err = res.LastInsertId()
-		return err
+		return tx.QueryRowContext(ctx, `INSERT INTO audit_checkpoints (at, last_id, last_hash, entries_removed, signature)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, at, cp.LastID, cp.LastHash, removed, cp.Signature).Scan(&cp.ID)
 	})
 	if err != nil {
 		return 0, Checkpoint{}, fmt.Errorf("store: prune audit log before %s: %w", before.Format(time.DateOnly), err)
@@ -282,7 +288,7 @@ func (s *Store) Transitions(ctx context.Context, campaignID int64) ([]Transition
 // recordChange writes the transition row and the audit event of a state
 // change inside tx. The event's campaign and time default to the
 // campaign's id and the store's clock; the note is the event's "note".
-func (s *Store) recordChange(ctx context.Context, tx *sql.Tx, campaignID int64, from, to campaign.State, ev campaign.Event) error {
+func (s *Store) recordChange(ctx context.Context, tx *sqlTx, campaignID int64, from, to campaign.State, ev campaign.Event) error {
 	ev = withCampaign(ev, campaignID)
 	if ev.At.IsZero() {
 		ev.At = s.Now()

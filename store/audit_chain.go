@@ -197,7 +197,7 @@ var verifyQuery = `SELECT id, ` + strings.Join(chainColumnNames, ", ") + `, hash
 // noted in the report's HeadAt. It returns an error wrapping ErrNoAuditKey
 // if the chain is keyed or has checkpoints and there is no key, or if a
 // query fails; a mode or checkpoint that fails its checks is in the report.
-func newChainVerifier(ctx context.Context, tx *sql.Tx, key []byte, strict bool, expectHead string) (*chainVerifier, error) {
+func newChainVerifier(ctx context.Context, tx *sqlTx, key []byte, strict bool, expectHead string) (*chainVerifier, error) {
 	v := &chainVerifier{raw: make([]sql.RawBytes, len(chainColumnNames)), expectHead: []byte(expectHead)}
 	v.dest = append(v.dest, &v.id)
 	for i := range v.raw {
@@ -353,7 +353,7 @@ func (v *chainVerifier) bad(id int64, why string) bool {
 // verifyBefore checks, in id order, the entries older than before up to
 // the first that is not, and returns how many it checked. It returns an
 // error naming the first bad checkpoint or entry, or a failed read.
-func (v *chainVerifier) verifyBefore(ctx context.Context, tx *sql.Tx, before time.Time) (int64, error) {
+func (v *chainVerifier) verifyBefore(ctx context.Context, tx *sqlTx, before time.Time) (int64, error) {
 	if !v.report.OK() {
 		return 0, fmt.Errorf("the log does not verify: %s", v.report.Reason)
 	}

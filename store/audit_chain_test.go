@@ -93,6 +93,12 @@ func tamper(t testing.TB, st *Store, stmts ...string) {
 		"DROP TRIGGER IF EXISTS audit_checkpoints_no_update", "DROP TRIGGER IF EXISTS audit_checkpoints_no_delete",
 		"DROP TRIGGER IF EXISTS audit_chain_start_no_update", "DROP TRIGGER IF EXISTS audit_chain_start_no_delete",
 		"DROP TRIGGER IF EXISTS audit_chain_mode_no_update", "DROP TRIGGER IF EXISTS audit_chain_mode_no_delete"}
+	if testBackend == "postgres" {
+		drop = nil
+		for _, table := range []string{"audit_log", "audit_checkpoints", "audit_chain_start", "audit_chain_mode"} {
+			drop = append(drop, "ALTER TABLE IF EXISTS "+table+" DISABLE TRIGGER USER")
+		}
+	}
 	for _, q := range append(drop, stmts...) {
 		if _, err := st.db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -174,8 +180,8 @@ func TestVerifyAuditDetectsTampering(t *testing.T) {
 		}, 5, "does not link to entry 4"},
 		{"blank a hash", func(*Store) []string { return []string{`UPDATE audit_log SET hash = '', prev_hash = '' WHERE id = 1`} }, 1, "no hash"},
 		{"insert an entry by hand", func(*Store) []string {
-			return []string{`INSERT INTO audit_log (at, campaign_id, case_id, type, actor, actor_id, actor_via, slack_user, slack_team, detail)
-				VALUES ('2026-11-02T09:00:00Z', 1, 0, 'plan.approve', 'eve@x.com', '', 'cli', '', '', '{}')`}
+			return []string{`INSERT INTO audit_log (id, at, campaign_id, case_id, type, actor, actor_id, actor_via, slack_user, slack_team, detail)
+				SELECT MAX(id) + 1, '2026-11-02T09:00:00Z', 1, 0, 'plan.approve', 'eve@x.com', '', 'cli', '', '', '{}' FROM audit_log`}
 		}, 9, "no hash"},
 		// Removing the newest entries leaves a shorter valid chain: only a
 		// head recorded elsewhere (LastID, LastHash) shows it.

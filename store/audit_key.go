@@ -87,7 +87,7 @@ func readChainMode(ctx context.Context, q querier) (modes []chainMode, lastLegac
 	return modes, lastLegacy, startRows, nil
 }
 
-// querier is what readChainMode needs of a *sql.Tx or *sql.DB.
+// querier is what readChainMode needs of a *sqlTx or *sqlDB.
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -100,7 +100,7 @@ type querier interface {
 // refuses to key a chain whose mode record is gone while its signed head
 // is there, since only someone altering the database removes it.
 func (s *Store) useAuditKey(ctx context.Context, key []byte) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		modes, lastLegacy, _, err := readChainMode(ctx, tx)
 		if err != nil {
 			return err
@@ -143,7 +143,7 @@ func (s *Store) useAuditKey(ctx context.Context, key []byte) error {
 }
 
 // writeHead records id and hash, signed with key, as the chain's head.
-func writeHead(ctx context.Context, tx *sql.Tx, key []byte, id int64, hash string) error {
+func writeHead(ctx context.Context, tx *sqlTx, key []byte, id int64, hash string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_chain_head (id, last_id, last_hash, signature) VALUES (1, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, signature = excluded.signature`,
 		id, hash, signHead(key, id, hash))
@@ -154,7 +154,7 @@ func writeHead(ctx context.Context, tx *sql.Tx, key []byte, id int64, hash strin
 // is there, signed with key, and names the chain's newest entry: a writer
 // must not extend, and so launder, a chain whose newest entries were
 // removed.
-func checkSignedHead(ctx context.Context, tx *sql.Tx, key []byte) error {
+func checkSignedHead(ctx context.Context, tx *sqlTx, key []byte) error {
 	id, hash, err := chainHead(ctx, tx)
 	if err != nil {
 		return err
@@ -179,7 +179,7 @@ func checkSignedHead(ctx context.Context, tx *sql.Tx, key []byte) error {
 
 // newestIsKeyed reports whether the newest entry's hash is its keyed hash
 // under key.
-func newestIsKeyed(ctx context.Context, tx *sql.Tx, key []byte) (bool, error) {
+func newestIsKeyed(ctx context.Context, tx *sqlTx, key []byte) (bool, error) {
 	fields := make([]string, len(chainColumnNames))
 	var id int64
 	var hash string
@@ -199,7 +199,7 @@ func newestIsKeyed(ctx context.Context, tx *sql.Tx, key []byte) (bool, error) {
 
 // keyedFrom returns the first keyed entry's id inside tx, 0 when the chain
 // is not keyed.
-func keyedFrom(ctx context.Context, tx *sql.Tx) (int64, error) {
+func keyedFrom(ctx context.Context, tx *sqlTx) (int64, error) {
 	var from int64
 	err := tx.QueryRowContext(ctx, `SELECT keyed_from FROM audit_chain_mode ORDER BY id LIMIT 1`).Scan(&from)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -211,7 +211,7 @@ func keyedFrom(ctx context.Context, tx *sql.Tx) (int64, error) {
 // checkHead compares the signed head with the head the verifier read, and
 // records a problem when they differ. It is called on a keyed chain that
 // verified up to its end.
-func (v *chainVerifier) checkHead(ctx context.Context, tx *sql.Tx, key []byte) error {
+func (v *chainVerifier) checkHead(ctx context.Context, tx *sqlTx, key []byte) error {
 	var id int64
 	var hash, sig string
 	err := tx.QueryRowContext(ctx, `SELECT last_id, last_hash, signature FROM audit_chain_head WHERE id = 1`).Scan(&id, &hash, &sig)

@@ -171,7 +171,7 @@ func TestKeyedChainDetectsRewrites(t *testing.T) {
 			}
 			// A writer with the key refuses to extend, and so launder, a
 			// tampered chain, but for what it cannot tell.
-			st2, err := Open(context.Background(), st.path, WithAuditKey(auditKey))
+			st2, err := Open(context.Background(), st.target, WithAuditKey(auditKey))
 			if err == nil {
 				st2.Close()
 			}
@@ -268,7 +268,7 @@ func TestKeyingAnExistingChain(t *testing.T) {
 	if r := verifyWith(t, st, VerifyOptions{Key: auditKey, RequireKeyed: true}); r.OK() || r.FirstBad != n+1 {
 		t.Fatalf("rewritten unkeyed prefix: report = %+v, want entry %d bad", r, n+1)
 	}
-	if _, err := Open(ctx, st.path, WithAuditKey([]byte("another-key-another-key-another"))); !errors.Is(err, ErrAuditKeyMismatch) {
+	if _, err := Open(ctx, st.target, WithAuditKey([]byte("another-key-another-key-another"))); !errors.Is(err, ErrAuditKeyMismatch) {
 		t.Fatalf("Open with another key: err = %v, want ErrAuditKeyMismatch", err)
 	}
 }
@@ -278,7 +278,7 @@ func TestKeyingAnExistingChain(t *testing.T) {
 func TestUnkeyedWriterRefused(t *testing.T) {
 	ctx := context.Background()
 	st, _ := writeLog(t, auditKey)
-	plain, err := Open(ctx, st.path)
+	plain, err := Open(ctx, st.target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestPruneKeyedChain(t *testing.T) {
 func keyedPath(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "attest.db")
-	st, err := Open(context.Background(), p, WithAuditKey(auditKey))
+	st, err := Open(context.Background(), target(t, p), WithAuditKey(auditKey))
 	if err != nil {
 		t.Fatal(err)
 	}

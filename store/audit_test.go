@@ -135,6 +135,7 @@ func TestPruneAuditTampering(t *testing.T) {
 // A database written before migration 0005 keeps its entries as a legacy
 // prefix of the chain: counted, not checked, and never extended.
 func TestAuditChainLegacyPrefix(t *testing.T) {
+	sqliteOnly(t, "a database from before the audit chain; PostgreSQL starts at schema 14")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
 	db, err := sql.Open("sqlite", "file:"+path)
@@ -200,7 +201,7 @@ func BenchmarkVerifyAudit1M(b *testing.B) {
 					Via: "slack", SlackUserID: "U0" + strconv.Itoa(i%5000), SlackTeamID: "T1"},
 				Detail: map[string]any{"decision": "keep", "comment": "still needed for on-call", "slack_action_ts": "1762074000.000200"}}
 		}
-		if err := st.inTx(ctx, func(tx *sql.Tx) error { return st.appendEvents(ctx, tx, events...) }); err != nil {
+		if err := st.inTx(ctx, func(tx *sqlTx) error { return st.appendEvents(ctx, tx, events...) }); err != nil {
 			b.Fatal(err)
 		}
 	}

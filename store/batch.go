@@ -11,23 +11,25 @@ import (
 // bound on bound variables.
 const batchRows = 256
 
-// inserter writes many rows into one table inside a transaction with
+// inserter writes many rows, skipping rows whose key is there already, into one table inside a transaction with
 // prepared multi-row INSERTs.
 type inserter struct {
 	ctx  context.Context
-	tx   *sql.Tx
+	tx   *sqlTx
 	head string
+	tail string
 	cols int
 	full *sql.Stmt
 	args []any
 	err  error
 }
 
-func newInserter(ctx context.Context, tx *sql.Tx, table string, columns ...string) *inserter {
+func newInserter(ctx context.Context, tx *sqlTx, table string, columns ...string) *inserter {
 	return &inserter{
 		ctx:  ctx,
 		tx:   tx,
-		head: "INSERT OR IGNORE INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ",
+		head: "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ",
+		tail: " ON CONFLICT DO NOTHING",
 		cols: len(columns),
 		args: make([]any, 0, batchRows*len(columns)),
 	}
@@ -43,6 +45,7 @@ func (in *inserter) statement(rows int) string {
 		}
 		b.WriteString(row)
 	}
+	b.WriteString(in.tail)
 	return b.String()
 }
 

@@ -14,6 +14,7 @@ var _ campaign.TriggerLookup = (*Store)(nil)
 // CampaignByTrigger finds the newest campaign of a trigger through the
 // index, and says ErrNotFound for a trigger nothing launched.
 func TestCampaignByTrigger(t *testing.T) {
+	sqliteOnly(t, "SQLite query plans")
 	ctx := context.Background()
 	st := openTemp(t)
 	snapID, err := st.SaveSnapshot(ctx, sampleSnapshot(), campaign.SyncCounts{})

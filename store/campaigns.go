@@ -40,16 +40,13 @@ func (s *Store) CreateCampaign(ctx context.Context, c *campaign.Campaign, cases 
 		c.CreatedAt = s.Now()
 	}
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO campaigns (name, description, owner, owner_id, definition_yaml, snapshot_id,
+	err := s.inTx(ctx, func(tx *sqlTx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO campaigns (name, description, owner, owner_id, definition_yaml, snapshot_id,
 			snapshot_digest, state, trigger, created_at, stage1_ends, deadline, stage2_started, closed_at, plan_digest)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			c.Name, c.Description, c.Owner, c.OwnerID, c.DefinitionYAML, c.SnapshotID, c.SnapshotDigest, string(c.State), c.Trigger,
-			fmtTime(c.CreatedAt), fmtTime(c.Stage1Ends), fmtTime(c.Deadline), fmtTime(c.Stage2Started), fmtTime(c.ClosedAt), c.PlanDigest)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+			fmtTime(c.CreatedAt), fmtTime(c.Stage1Ends), fmtTime(c.Deadline), fmtTime(c.Stage2Started), fmtTime(c.ClosedAt), c.PlanDigest).
+			Scan(&id); err != nil {
 			return err
 		}
 		if err := insertCases(ctx, tx, id, c.CreatedAt, cases); err != nil {
@@ -140,7 +137,7 @@ func placeholders(n int) string {
 // longer in from (someone else moved it first), and campaign.ErrNotFound
 // when there is no such campaign.
 func (s *Store) MoveCampaign(ctx context.Context, c *campaign.Campaign, from campaign.State, ev campaign.Event) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		if err := moveState(ctx, tx, c, from); err != nil {
 			return err
 		}
@@ -155,7 +152,7 @@ func (s *Store) MoveCampaign(ctx context.Context, c *campaign.Campaign, from cam
 // moveState is the compare-and-swap of a campaign's state: the UPDATE
 // applies only while the row is still in from, so of two concurrent moves
 // exactly one wins and the other gets ErrConflict.
-func moveState(ctx context.Context, tx *sql.Tx, c *campaign.Campaign, from campaign.State) error {
+func moveState(ctx context.Context, tx *sqlTx, c *campaign.Campaign, from campaign.State) error {
 	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET state = ?, stage1_ends = ?, deadline = ?, stage2_started = ?,
 		closed_at = ? WHERE id = ? AND state = ?`, string(c.State), fmtTime(c.Stage1Ends), fmtTime(c.Deadline),
 		fmtTime(c.Stage2Started), fmtTime(c.ClosedAt), c.ID, string(from))
@@ -193,7 +190,7 @@ func (s *Store) CloseCampaign(ctx context.Context, c *campaign.Campaign, from ca
 	if c.PlanDigest == "" {
 		c.PlanDigest = campaign.PlanDigest(plan)
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		if err := moveState(ctx, tx, c, from); err != nil {
 			return err
 		}
@@ -225,7 +222,7 @@ const outcomeChunk = 500
 // are a handful) and in id order, so that each UPDATE changes a run of
 // neighbouring rows found by primary key. A statement per case would take
 // minutes for millions of cases.
-func writeOutcomes(ctx context.Context, tx *sql.Tx, campaignID int64, outcomes map[int64]string) error {
+func writeOutcomes(ctx context.Context, tx *sqlTx, campaignID int64, outcomes map[int64]string) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
@@ -282,7 +279,7 @@ func outcomeUpdate(n int) string {
 // AddCases adds a slice of cases to a campaign in one transaction, as a
 // large launch writes them: numbered after the highest case id so far.
 func (s *Store) AddCases(ctx context.Context, campaignID int64, createdAt time.Time, cases []campaign.CaseRecord) error {
-	if err := s.inTx(ctx, func(tx *sql.Tx) error { return insertCases(ctx, tx, campaignID, createdAt, cases) }); err != nil {
+	if err := s.inTx(ctx, func(tx *sqlTx) error { return insertCases(ctx, tx, campaignID, createdAt, cases) }); err != nil {
 		return fmt.Errorf("store: add cases to campaign %d: %w", campaignID, err)
 	}
 	return nil

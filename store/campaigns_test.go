@@ -18,7 +18,7 @@ var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 // returns it with the snapshot's id.
 func openCampaignStore(t testing.TB) (*Store, int64) {
 	t.Helper()
-	st, err := Open(context.Background(), t.TempDir()+"/attest.db")
+	st, err := Open(context.Background(), target(t, t.TempDir()+"/attest.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,12 +26,12 @@ const caseColumns = `id, campaign_id, user_id, kind, entitlement_id, label, dire
 // Only what a new case holds is inserted, which binds half the values;
 // the few cases that arrive with answers (imports, tests) get them by a
 // second, per-case UPDATE.
-func insertCases(ctx context.Context, tx *sql.Tx, campaignID int64, createdAt time.Time, cases []campaign.CaseRecord) error {
+func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt time.Time, cases []campaign.CaseRecord) error {
 	var last int64
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM cases`).Scan(&last); err != nil {
 		return fmt.Errorf("cases: %w", err)
 	}
-	ins := newBulk(ctx, tx, "INSERT", "cases", "id", "campaign_id", "user_id", "kind", "entitlement_id", "label",
+	ins := newBulk(ctx, tx, "cases", "id", "campaign_id", "user_id", "kind", "entitlement_id", "label",
 		"direct", "via_groups", "flags", "risk", "manager_id", "reviewer_id", "reviewer_since")
 	var answered []campaign.CaseUpdate
 	launched := fmtTime(createdAt)
@@ -171,7 +171,7 @@ func (s *Store) UpdateCases(ctx context.Context, updates []campaign.CaseUpdate, 
 		return nil
 	}
 	now := s.Now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		if len(updates) > 0 {
 			if err := updateCases(ctx, tx, now, updates); err != nil {
 				return err
@@ -192,7 +192,7 @@ func (s *Store) UpdateCases(ctx context.Context, updates []campaign.CaseUpdate, 
 
 // updateCases runs one prepared UPDATE per case: escalations change tens
 // of thousands of cases, each under its own precondition.
-func updateCases(ctx context.Context, tx *sql.Tx, now time.Time, updates []campaign.CaseUpdate) error {
+func updateCases(ctx context.Context, tx *sqlTx, now time.Time, updates []campaign.CaseUpdate) error {
 	stmt, err := tx.PrepareContext(ctx, `UPDATE cases SET reviewer_id = ?,
 		reviewer_since = CASE WHEN ? THEN ? ELSE reviewer_since END,
 		escalation_level = ?, delegated_by = ?, member_decision = ?, member_comment = ?, member_at = ?,
@@ -297,7 +297,7 @@ func (s *Store) CaseProgress(ctx context.Context, campaignID int64) (campaign.Pr
 		args []any
 		fn   func(person, member string, n, answered int, oldest string)
 	}{
-		{`SELECT reviewer_id, '', COUNT(*), SUM(member_decision <> ''), '' FROM cases WHERE campaign_id = ? GROUP BY reviewer_id`,
+		{`SELECT reviewer_id, '', COUNT(*), SUM(CASE WHEN member_decision <> '' THEN 1 ELSE 0 END), '' FROM cases WHERE campaign_id = ? GROUP BY reviewer_id`,
 			[]any{campaignID}, func(reviewer, _ string, n, answered int, _ string) {
 				p.Total += n
 				p.ReviewerTotal[reviewer] = n
@@ -338,7 +338,7 @@ func (s *Store) CaseProgress(ctx context.Context, campaignID int64) (campaign.Pr
 }
 
 // eachRow runs a query in tx and calls fn for every row.
-func eachRow(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(*sql.Rows) error) error {
+func eachRow(ctx context.Context, tx *sqlTx, q string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err

@@ -48,10 +48,11 @@ func (s *Store) openEvents(ctx context.Context) error {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+q.Encode())
+	raw, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+q.Encode())
 	if err != nil {
 		return fmt.Errorf("store: open events database %s: %w", path, err)
 	}
+	db := &sqlDB{DB: raw}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return fmt.Errorf("store: open events database %s: %w", path, err)
@@ -80,7 +81,7 @@ func (s *Store) closeEvents(err error) error {
 
 // eventsDB returns the events database, or an error for a store opened
 // without one (OpenReadOnly).
-func (s *Store) eventsDB() (*sql.DB, error) {
+func (s *Store) eventsDB() (*sqlDB, error) {
 	if s.events == nil {
 		return nil, errors.New("store: the events database is not open (read-only store)")
 	}
@@ -123,9 +124,9 @@ func (s *Store) moveLegacyHookEvents(ctx context.Context) error {
 		if err != nil || len(rows) == 0 {
 			return err
 		}
-		if err := inTxOn(ctx, s.events, func(tx *sql.Tx) error {
-			stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO hook_events (`+hookEventColumns+`)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err := inTxOn(ctx, s.events, func(tx *sqlTx) error {
+			stmt, err := tx.PrepareContext(ctx, `INSERT INTO hook_events (`+hookEventColumns+`)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 			if err != nil {
 				return err
 			}

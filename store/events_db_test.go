@@ -13,6 +13,7 @@ import (
 
 // The events database is a private file beside the main one.
 func TestEventsDatabaseFile(t *testing.T) {
+	sqliteOnly(t, "the events database is a file of its own")
 	path := filepath.Join(t.TempDir(), "attest.db")
 	st, err := Open(context.Background(), path)
 	if err != nil {
@@ -38,6 +39,7 @@ func TestEventsDatabaseFile(t *testing.T) {
 // A delivery is stored while another transaction holds the main
 // database's write lock: the events database has a lock of its own.
 func TestSaveHookEventsWhileMainLocked(t *testing.T) {
+	sqliteOnly(t, "SQLite locks the whole database file")
 	ctx := context.Background()
 	st := openTemp(t)
 	conn, err := st.db.Conn(ctx)
@@ -68,6 +70,7 @@ func TestSaveHookEventsWhileMainLocked(t *testing.T) {
 // database with their state, once, and a move interrupted after the copy
 // (the rows still in the main database) keeps the copy already moved.
 func TestLegacyHookEventsMoved(t *testing.T) {
+	sqliteOnly(t, "events kept in the main SQLite file by older versions")
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "attest.db")
 	st, err := Open(ctx, path)

@@ -14,8 +14,8 @@ import (
 // entitlement replaces an earlier one of the same campaign (the primary
 // key), so a retried close cannot double it; records without a campaign
 // get campaignID.
-func writeHistory(ctx context.Context, tx *sql.Tx, campaignID int64, history []campaign.Certification) error {
-	ins := newBulk(ctx, tx, "INSERT OR REPLACE", "cert_history", "user_id", "kind", "entitlement_id", "certified_at",
+func writeHistory(ctx context.Context, tx *sqlTx, campaignID int64, history []campaign.Certification) error {
+	ins := newUpsert(ctx, tx, "cert_history", []string{"user_id", "kind", "entitlement_id", "campaign_id"}, "user_id", "kind", "entitlement_id", "certified_at",
 		"outcome", "decided_by", "campaign_id", "accept_until")
 	for _, h := range history {
 		id := h.CampaignID
@@ -38,7 +38,7 @@ func (s *Store) Certifications(ctx context.Context) (map[campaign.EntitlementKey
 	ids := interner{}
 	err := s.each(ctx, `SELECT user_id, kind, entitlement_id, certified_at, outcome, decided_by, campaign_id, accept_until
 		FROM (SELECT h.*, ROW_NUMBER() OVER (PARTITION BY user_id, kind, entitlement_id
-			ORDER BY certified_at DESC, campaign_id DESC) AS n FROM cert_history AS h)
+			ORDER BY certified_at DESC, campaign_id DESC) AS n FROM cert_history AS h) AS latest
 		WHERE n = 1`, nil, func(r *sql.Rows) error {
 		var user, kind, ent, outcome, by sql.RawBytes
 		var at, until string
@@ -79,7 +79,7 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time) (int64, erro
 // claimed, so of several schedulers exactly one launches; it returns an
 // error if the write fails.
 func (s *Store) ClaimScheduleRun(ctx context.Context, definition string, slot, now time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO schedule_runs (definition, slot, started_at) VALUES (?, ?, ?)`,
+	res, err := s.db.ExecContext(ctx, `INSERT INTO schedule_runs (definition, slot, started_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 		definition, fmtSortable(slot), fmtTime(now))
 	if err != nil {
 		return false, fmt.Errorf("store: claim run of %s at %s: %w", definition, fmtTime(slot), err)

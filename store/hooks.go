@@ -24,9 +24,9 @@ func (s *Store) SaveHookEvents(ctx context.Context, events []hookevent.Event) (i
 	}
 	now := s.Now()
 	inserted := 0
-	err = inTxOn(ctx, db, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO hook_events
-			(uuid, received_at, published, event_type, actor_id, target_json, raw) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	err = inTxOn(ctx, db, func(tx *sqlTx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO hook_events
+			(uuid, received_at, published, event_type, actor_id, target_json, raw) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func (s *Store) ClaimHookEvents(ctx context.Context, limit int, now time.Time) (
 	}
 	expired := fmtSortable(now.Add(-hookevent.Lease))
 	var out []hookevent.Event
-	err = inTxOn(ctx, db, func(tx *sql.Tx) error {
+	err = inTxOn(ctx, db, func(tx *sqlTx) error {
 		var broken []hookevent.Event
 		if err := eachRow(ctx, tx, `SELECT `+hookCols+` FROM hook_events
 			WHERE state = 'pending' OR (state = 'processing' AND claimed_at <= ?)

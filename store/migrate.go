@@ -17,7 +17,7 @@ import (
 // the highest version recorded in db's schema_migrations, recording each.
 // The main database and the events database share it. It fails naming the
 // migration whose name or SQL is bad; what was applied before it stays.
-func applyMigrations(ctx context.Context, db *sql.DB, files embed.FS, dir string, now time.Time) error {
+func applyMigrations(ctx context.Context, db *sqlDB, files embed.FS, dir string, now time.Time) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
@@ -47,7 +47,7 @@ func applyMigrations(ctx context.Context, db *sql.DB, files embed.FS, dir string
 		if err != nil {
 			return err
 		}
-		if err := inTxOn(ctx, db, func(tx *sql.Tx) error {
+		if err := inTxOn(ctx, db, func(tx *sqlTx) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
@@ -62,7 +62,7 @@ func applyMigrations(ctx context.Context, db *sql.DB, files embed.FS, dir string
 }
 
 // inTxOn runs fn in a transaction on db, committing if it returns nil.
-func inTxOn(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+func inTxOn(ctx context.Context, db *sqlDB, fn func(*sqlTx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

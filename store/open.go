@@ -41,6 +41,14 @@ func WithAuditKey(key []byte) Option {
 // `attest sync` to create it). It returns an error wrapping ErrNoDatabase,
 // naming the path, when there is no file there, and creates nothing.
 func OpenExisting(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	if IsPostgres(path) {
+		var o options
+		for _, opt := range opts {
+			opt(&o)
+		}
+		return openPostgresExisting(ctx, path, false, o)
+	}
+	path = sqlitePath(path)
 	if err := CheckExists(path); err != nil {
 		return nil, err
 	}
@@ -57,6 +65,10 @@ func OpenExisting(ctx context.Context, path string, opts ...Option) (*Store, err
 // ErrNoDatabase when there is no file at path, or one naming the path when
 // SQLite cannot read it.
 func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
+	if IsPostgres(path) {
+		return openPostgresExisting(ctx, path, true, options{})
+	}
+	path = sqlitePath(path)
 	if err := CheckExists(path); err != nil {
 		return nil, err
 	}
@@ -82,11 +94,12 @@ func openRO(ctx context.Context, path string, immutable bool) (*Store, error) {
 	}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "query_only(1)")
-	db, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+q.Encode())
+	raw, err := sql.Open("sqlite", "file:"+uriPath(path)+"?"+q.Encode())
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, Now: time.Now, readOnly: true}
+	db := &sqlDB{DB: raw}
+	s := &Store{db: db, path: path, target: path, Now: time.Now, readOnly: true}
 	if _, err := s.SchemaVersion(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -102,6 +115,14 @@ func CheckExists(path string) error {
 	if path == "" {
 		return fmt.Errorf("store: empty database path; set store.path or ATTEST_DB")
 	}
+	if IsPostgres(path) {
+		s, err := openPostgresExisting(context.Background(), path, true, options{})
+		if err != nil {
+			return err
+		}
+		return s.Close()
+	}
+	path = sqlitePath(path)
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

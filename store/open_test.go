@@ -17,6 +17,7 @@ import (
 // The database holds people's answers and Slack evidence: it and the files
 // SQLite keeps beside it are the owner's alone.
 func TestOpenCreatesPrivateFiles(t *testing.T) {
+	sqliteOnly(t, "file modes")
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "attest.db")
 	st, err := Open(ctx, p)
@@ -49,16 +50,30 @@ func TestOpenMissingDatabase(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			p := filepath.Join(dir, "attest.db")
+			p := target(t, filepath.Join(dir, "attest.db"))
 			st, err := tc.open(p)
 			if err == nil {
 				st.Close()
 			}
-			if !errors.Is(err, ErrNoDatabase) || !contains(err.Error(), p, "attest sync") {
-				t.Fatalf("err = %v, want ErrNoDatabase naming %s and attest sync", err, p)
+			if !errors.Is(err, ErrNoDatabase) || !contains(err.Error(), Redact(p), "attest sync") {
+				t.Fatalf("err = %v, want ErrNoDatabase naming %s and attest sync", err, Redact(p))
 			}
 			if names := dirNames(t, dir); len(names) != 0 {
 				t.Fatalf("files created: %v", names)
+			}
+			if testBackend == "postgres" {
+				// Nothing created in the empty schema either.
+				db, pool, err := pgOpen(ctx, p, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer pool.Close()
+				defer db.Close()
+				var n int
+				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()`).
+					Scan(&n); err != nil || n != 0 {
+					t.Fatalf("tables created: %d, %v", n, err)
+				}
 			}
 		})
 	}
@@ -67,6 +82,7 @@ func TestOpenMissingDatabase(t *testing.T) {
 // A copy kept as evidence, read-only in a read-only directory, verifies
 // without a byte written or a file created beside it, and a write fails.
 func TestOpenReadOnlyCopy(t *testing.T) {
+	sqliteOnly(t, "a read-only copy of the file")
 	ctx := context.Background()
 	src := keyedPath(t)
 	dir := filepath.Join(t.TempDir(), "evidence")
@@ -121,7 +137,7 @@ func TestOpenReadOnlyDoesNotMigrate(t *testing.T) {
 	tamper(t, st, `DROP TABLE audit_chain_mode`, `DROP TABLE audit_chain_head`, `DELETE FROM schema_migrations WHERE version = 10`)
 	want, _ := st.SchemaVersion(ctx)
 	st.Close()
-	ro, err := OpenReadOnly(ctx, st.path)
+	ro, err := OpenReadOnly(ctx, st.target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,6 +176,7 @@ func contains(s string, subs ...string) bool {
 // verify of a live database, while attest writes it, reads through the
 // -wal file, and sees what was committed.
 func TestOpenReadOnlyLive(t *testing.T) {
+	sqliteOnly(t, "SQLite WAL files")
 	ctx := context.Background()
 	st, n := writeLog(t, auditKey)
 	if _, err := os.Stat(st.path + "-wal"); err != nil {

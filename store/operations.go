@@ -17,9 +17,9 @@ var _ campaign.OperationStore = (*Store)(nil)
 // QueueOperations copies a plan's Okta operations as pending jobs.
 func (s *Store) QueueOperations(ctx context.Context, campaignID int64, plan []campaign.PlanItem) (int, error) {
 	added := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO operations (campaign_id, seq, kind, user_id, group_id, app_id, case_ids)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	err := s.inTx(ctx, func(tx *sqlTx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO operations (campaign_id, seq, kind, user_id, group_id, app_id, case_ids)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func scanOp(r interface{ Scan(...any) error }) (campaign.Operation, error) {
 // same job).
 func (s *Store) ClaimOperations(ctx context.Context, campaignID int64, worker string, now time.Time, limit int) ([]campaign.Operation, error) {
 	var out []campaign.Operation
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+opColumns+` FROM operations WHERE campaign_id = ? AND state = 'pending'
 			ORDER BY seq LIMIT ?`, campaignID, limit)
 		if err != nil {
@@ -121,7 +121,7 @@ func (s *Store) ClaimOperations(ctx context.Context, campaignID int64, worker st
 // FinishOperations records outcomes and their audit events together.
 func (s *Store) FinishOperations(ctx context.Context, ops []*campaign.Operation, events []campaign.Event) ([]int, error) {
 	var lost []int
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		lost = lost[:0]
 		stmt, err := tx.PrepareContext(ctx, `UPDATE operations SET state = ?, result = ?, error_code = ?, error_summary = ?, finished_at = ?
 			WHERE campaign_id = ? AND seq = ? AND state = 'running' AND claimed_by = ?`)
@@ -183,7 +183,7 @@ func (s *Store) ops(ctx context.Context, where string, args ...any) ([]campaign.
 // RetryFailed puts failed jobs back to pending.
 func (s *Store) RetryFailed(ctx context.Context, campaignID int64, ev campaign.Event) (int, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE operations SET state = 'pending', result = '', error_code = '', error_summary = '',
 			claimed_by = '', attempts = 0 WHERE campaign_id = ? AND state = 'failed'`, campaignID)
 		if err != nil {

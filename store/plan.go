@@ -15,8 +15,8 @@ import (
 
 // writePlan stores a campaign's remediation plan. Sequence numbers are
 // kept as given; a repeated one fails rather than drop an item.
-func writePlan(ctx context.Context, tx *sql.Tx, campaignID int64, plan []campaign.PlanItem) error {
-	ins := newBulk(ctx, tx, "INSERT", "plan_items", "campaign_id", "seq", "kind", "user_id", "group_id", "app_id",
+func writePlan(ctx context.Context, tx *sqlTx, campaignID int64, plan []campaign.PlanItem) error {
+	ins := newBulk(ctx, tx, "plan_items", "campaign_id", "seq", "kind", "user_id", "group_id", "app_id",
 		"case_ids", "reason")
 	var ids strings.Builder
 	for _, it := range plan {
@@ -82,7 +82,7 @@ func (s *Store) AddApproval(ctx context.Context, campaignID int64, a campaign.Ap
 		a.At = s.Now()
 	}
 	var out []campaign.Approval
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		// A write first, so the transaction holds the write lock before it
 		// reads the campaign's state.
 		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET plan_digest = ? WHERE id = ? AND plan_digest = '' AND state = ?`,
@@ -102,8 +102,8 @@ func (s *Store) AddApproval(ctx context.Context, campaignID int64, a campaign.Ap
 			return fmt.Errorf("the plan of campaign %d is %s, not the plan %s that was decided: %w",
 				campaignID, short(digest), short(a.PlanDigest), campaign.ErrConflict)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO approvals (campaign_id, approver, decision, at, approver_id,
-			slack_user, via, plan_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		res, err := tx.ExecContext(ctx, `INSERT INTO approvals (campaign_id, approver, decision, at, approver_id,
+			slack_user, via, plan_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 			campaignID, a.Approver, a.Decision, fmtTime(a.At), a.ApproverID, a.SlackUserID, a.Via, a.PlanDigest)
 		if err != nil {
 			return err
@@ -178,8 +178,8 @@ func sortApprovals(list []campaign.Approval) {
 // twice; it returns an error if a write fails.
 func (s *Store) MarkReminder(ctx context.Context, campaignID int64, person string, slot time.Time, ev campaign.Event) (bool, error) {
 	var inserted bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO reminders_sent (campaign_id, person, slot) VALUES (?, ?, ?)`,
+	err := s.inTx(ctx, func(tx *sqlTx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO reminders_sent (campaign_id, person, slot) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			campaignID, person, fmtSortable(slot))
 		if err != nil {
 			return err

@@ -54,7 +54,7 @@ func (s *Store) RiskBindings(ctx context.Context) ([]campaign.RiskBinding, error
 // transaction. It fails with campaign.ErrConflict, changing nothing, when a
 // snapshot newer than snapshotID exists: that snapshot's sync binds it.
 func (s *Store) ReplaceRiskBindings(ctx context.Context, snapshotID int64, list []campaign.RiskBinding) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		var latest sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM snapshots`).Scan(&latest); err != nil {
 			return err

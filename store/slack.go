@@ -17,7 +17,7 @@ import (
 // the DM channels already known for unchanged Slack ids.
 func (s *Store) ReplaceSlackUsers(ctx context.Context, users []slackrec.User) error {
 	now := fmtTime(s.Now())
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		dms := map[string]string{}
 		if err := eachRow(ctx, tx, `SELECT slack_id, dm_channel FROM slack_users WHERE dm_channel <> ''`, nil, func(r *sql.Rows) error {
 			var id, ch string
@@ -84,7 +84,7 @@ func (s *Store) SetDMChannel(ctx context.Context, oktaID, channel string) error 
 
 // MarkHandled records an interaction key once.
 func (s *Store) MarkHandled(ctx context.Context, key string, at time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO slack_handled (key, at) VALUES (?, ?)`, key, fmtTime(at))
+	res, err := s.db.ExecContext(ctx, `INSERT INTO slack_handled (key, at) VALUES (?, ?) ON CONFLICT DO NOTHING`, key, fmtTime(at))
 	if err != nil {
 		return false, fmt.Errorf("store: mark handled: %w", err)
 	}
@@ -96,9 +96,9 @@ func (s *Store) MarkHandled(ctx context.Context, key string, at time.Time) (bool
 func (s *Store) Enqueue(ctx context.Context, items ...slackrec.OutboxItem) (int, error) {
 	now := s.Now()
 	added := 0
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO outbox (key, kind, target, ref, thread_ref, payload, next_at, created_at, priority)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	err := s.inTx(ctx, func(tx *sqlTx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO outbox (key, kind, target, ref, thread_ref, payload, next_at, created_at, priority)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -170,7 +170,7 @@ func (s *Store) ClaimHeads(ctx context.Context, now time.Time, limit int, skip [
 // claimOutbox moves the pending items a query selects to sending.
 func (s *Store) claimOutbox(ctx context.Context, query string, args ...any) ([]slackrec.OutboxItem, error) {
 	var out []slackrec.OutboxItem
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		if err := eachRow(ctx, tx, query, args, func(r *sql.Rows) error {
 			it, err := scanOutbox(r)
 			out = append(out, it)
@@ -195,7 +195,7 @@ func (s *Store) claimOutbox(ctx context.Context, query string, args ...any) ([]s
 // OutboxSent records a sent item and the message it made.
 func (s *Store) OutboxSent(ctx context.Context, id int64, channel, ts string) error {
 	now := fmtTime(s.Now())
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		var ref, kind string
 		if err := tx.QueryRowContext(ctx, `SELECT ref, kind FROM outbox WHERE id = ?`, id).Scan(&ref, &kind); err != nil {
 			return fmt.Errorf("store: outbox %d: %w", id, err)

@@ -23,13 +23,11 @@ func (s *Store) SaveSnapshot(ctx context.Context, snap *campaign.Snapshot, count
 		return 0, err
 	}
 	var id int64
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO snapshots (org_url, started_at, completed_at, log_cursor, counts, digest) VALUES (?, ?, ?, ?, ?, ?)`,
-			snap.OrgURL, fmtTime(snap.StartedAt), fmtTime(snap.CompletedAt), fmtTime(snap.LogCursor), string(countsJSON), snap.Digest)
-		if err != nil {
-			return err
-		}
-		if id, err = res.LastInsertId(); err != nil {
+	err = s.inTx(ctx, func(tx *sqlTx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO snapshots (org_url, started_at, completed_at, log_cursor, counts, digest)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			snap.OrgURL, fmtTime(snap.StartedAt), fmtTime(snap.CompletedAt), fmtTime(snap.LogCursor), string(countsJSON), snap.Digest).
+			Scan(&id); err != nil {
 			return err
 		}
 		return writeRows(ctx, tx, id, snap)
@@ -41,7 +39,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, snap *campaign.Snapshot, count
 	return id, nil
 }
 
-func writeRows(ctx context.Context, tx *sql.Tx, id int64, snap *campaign.Snapshot) error {
+func writeRows(ctx context.Context, tx *sqlTx, id int64, snap *campaign.Snapshot) error {
 	ins := newInserter(ctx, tx, "dir_users", "snapshot_id", "id", "login", "email", "first_name", "last_name",
 		"status", "created", "last_login", "department", "title", "manager_ref", "manager_id")
 	for i := range snap.Users {

@@ -14,7 +14,7 @@ import (
 
 func openTemp(t *testing.T) *Store {
 	t.Helper()
-	st, err := Open(context.Background(), filepath.Join(t.TempDir(), "attest.db"))
+	st, err := Open(context.Background(), target(t, filepath.Join(t.TempDir(), "attest.db")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +83,15 @@ func TestSaveSnapshotIsAtomic(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A trigger makes the usage insert (the last table written) fail.
-	if _, err := st.db.ExecContext(ctx, `CREATE TRIGGER boom BEFORE INSERT ON dir_app_usage BEGIN SELECT RAISE(ABORT, 'disk full'); END`); err != nil {
-		t.Fatal(err)
+	boom := []string{`CREATE TRIGGER boom BEFORE INSERT ON dir_app_usage BEGIN SELECT RAISE(ABORT, 'disk full'); END`}
+	if testBackend == "postgres" {
+		boom = []string{`CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$`,
+			`CREATE TRIGGER boom BEFORE INSERT ON dir_app_usage FOR EACH ROW EXECUTE FUNCTION boom()`}
+	}
+	for _, q := range boom {
+		if _, err := st.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := st.SaveSnapshot(ctx, sampleSnapshot(), campaign.SyncCounts{}); err == nil {
 		t.Fatal("save should fail")
@@ -115,7 +122,7 @@ func TestMigrationsAreRecordedAndIdempotent(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "attest.db")
 	for i := 0; i < 2; i++ {
-		st, err := Open(ctx, path)
+		st, err := Open(ctx, target(t, path))
 		if err != nil {
 			t.Fatalf("open %d: %v", i, err)
 		}
@@ -123,13 +130,15 @@ func TestMigrationsAreRecordedAndIdempotent(t *testing.T) {
 		if err != nil || v < 1 {
 			t.Fatalf("schema version = %d, %v", v, err)
 		}
-		var mode string
-		if err := st.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
-			t.Fatalf("journal_mode = %q, %v", mode, err)
-		}
-		var fk int
-		if err := st.db.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
-			t.Fatalf("foreign_keys = %d, %v", fk, err)
+		if testBackend == "sqlite" {
+			var mode string
+			if err := st.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+				t.Fatalf("journal_mode = %q, %v", mode, err)
+			}
+			var fk int
+			if err := st.db.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+				t.Fatalf("foreign_keys = %d, %v", fk, err)
+			}
 		}
 		st.Close()
 	}
@@ -138,6 +147,12 @@ func TestMigrationsAreRecordedAndIdempotent(t *testing.T) {
 func TestOpenRejectsBadPath(t *testing.T) {
 	if _, err := Open(context.Background(), ""); err == nil {
 		t.Fatal("empty path must fail")
+	}
+	if testBackend == "postgres" {
+		if _, err := Open(context.Background(), "postgres://127.0.0.1:1/nothing-listens?connect_timeout=2"); err == nil {
+			t.Fatal("a server that does not answer must fail")
+		}
+		return
 	}
 	if _, err := Open(context.Background(), filepath.Join(t.TempDir(), "no", "such", "dir", "a.db")); err == nil {
 		t.Fatal("a path in a missing directory must fail")

@@ -1,6 +1,7 @@
 // Package store keeps attest's state in SQLite through modernc.org/sqlite
-// (pure Go, no cgo): embedded numbered migrations, WAL, foreign keys and a
-// busy timeout. Its SQL stays portable so a Postgres backend can follow.
+// (pure Go, no cgo; embedded numbered migrations, WAL, foreign keys and a
+// busy timeout), or in PostgreSQL through pgx for several replicas. Its
+// SQL is written once, portable; sqldb.go translates what differs.
 package store
 
 import (
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/attestbot/attest/campaign"
@@ -21,7 +23,7 @@ var migrations embed.FS
 
 // Store is a SQLite database holding attest's state.
 type Store struct {
-	db   *sql.DB
+	db   *sqlDB
 	path string
 	Now  func() time.Time
 	// auditKey keys the audit chain (audit_key.go); nil for an unkeyed one.
@@ -29,25 +31,39 @@ type Store struct {
 	// readOnly is set by OpenReadOnly.
 	readOnly bool
 	// events holds Okta event hook deliveries, in a file of its own
-	// (events_db.go); nil for a read-only store.
-	events *sql.DB
+	// (events_db.go) on SQLite, in the main database on PostgreSQL; nil
+	// for a read-only store.
+	events *sqlDB
+	// pool is the pgx pool under a PostgreSQL store's db; url its
+	// location without the password.
+	pool *pgxpool.Pool
+	url  string
+	// target is what Open was given (a path or a URL, password included:
+	// never logged), for reopening the same database.
+	target string
 }
 
 var _ campaign.SnapshotStore = (*Store)(nil)
 
-// Open opens the database at path, creating it readable by its owner only
-// (0600) if there is none, and applies pending migrations; with
-// WithAuditKey it then keys the audit chain (see WithAuditKey). It returns
-// an error if the file cannot be opened, a migration fails (leaving the
-// schema as it was) or the chain is keyed under another key.
-func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	if path == "" {
-		return nil, fmt.Errorf("store: empty database path; set store.path or ATTEST_DB")
+// Open opens the database at target, applies pending migrations and, with
+// WithAuditKey, keys the audit chain (see WithAuditKey). target is a
+// PostgreSQL URL (postgres://…), an sqlite:// URL or a plain path: an
+// SQLite file is created readable by its owner only (0600) if there is
+// none. It returns an error if the database cannot be opened, a migration
+// fails (leaving the schema as it was) or the chain is keyed under another
+// key.
+func Open(ctx context.Context, target string, opts ...Option) (*Store, error) {
+	if target == "" {
+		return nil, fmt.Errorf("store: empty database path; set store.path or ATTEST_DB (or store.url, ATTEST_DATABASE_URL)")
 	}
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if IsPostgres(target) {
+		return openPostgres(ctx, target, o)
+	}
+	path := sqlitePath(target)
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
@@ -57,11 +73,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	q.Set("_txlock", "immediate")
 	dsn := "file:" + uriPath(path) + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
+	raw, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, Now: time.Now}
+	db := &sqlDB{DB: raw}
+	s := &Store{db: db, path: path, target: target, Now: time.Now}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -84,10 +101,17 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 }
 
 // Close closes the database and the events database beside it.
-func (s *Store) Close() error { return s.closeEvents(s.db.Close()) }
+func (s *Store) Close() error {
+	if s.pool != nil {
+		err := s.db.Close()
+		s.pool.Close()
+		return err
+	}
+	return s.closeEvents(s.db.Close())
+}
 
 // DB exposes the handle for packages that extend the store's tables.
-func (s *Store) DB() *sql.DB { return s.db }
+func (s *Store) DB() *sql.DB { return s.db.DB }
 
 // SchemaVersion returns the highest applied migration number.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
@@ -107,7 +131,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // inTx runs fn in a transaction on the main database, committing if it
 // returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, fn func(*sqlTx) error) error {
 	return inTxOn(ctx, s.db, fn)
 }
 

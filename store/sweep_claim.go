@@ -19,7 +19,7 @@ import (
 func (s *Store) SwapSweepReview(ctx context.Context, sweepID, expect, campaignID int64) (int64, bool, error) {
 	var current int64
 	var swapped bool
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sweeps SET campaign_id = ? WHERE id = ? AND campaign_id = ?`, campaignID, sweepID, expect)
 		if err != nil {
 			return err

@@ -22,12 +22,15 @@ func (s *Store) SaveSweep(ctx context.Context, snapshotID int64, findings int, c
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO sweeps (at, snapshot_id, findings, covered) VALUES (?, ?, ?, ?)`,
-		fmtTime(s.Now()), snapshotID, findings, string(raw))
+	var id int64
+	err = s.inTx(ctx, func(tx *sqlTx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO sweeps (at, snapshot_id, findings, covered) VALUES (?, ?, ?, ?) RETURNING id`,
+			fmtTime(s.Now()), snapshotID, findings, string(raw)).Scan(&id)
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: save sweep: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // Sweep returns a sweep's covered entitlements and the campaign launched

@@ -37,9 +37,9 @@ func (s *Store) EnqueueTicket(ctx context.Context, job ticketjob.Job) (bool, err
 	if err != nil {
 		return false, fmt.Errorf("store: enqueue ticket %s: %w", job.Key, err)
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO tickets
+	res, err := s.db.ExecContext(ctx, `INSERT INTO tickets
 		(key, ref, campaign_id, kind, table_name, action, fields, next_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		job.Key, job.Ref, job.CampaignID, job.Kind, job.Table, job.Action, string(body),
 		fmtSortable(job.NextAt), fmtTime(s.Now()))
 	if err != nil {
@@ -68,7 +68,7 @@ func scanTicket(r interface{ Scan(...any) error }) (ticketjob.Job, error) {
 func (s *Store) ClaimTickets(ctx context.Context, now time.Time, limit int) ([]ticketjob.Job, error) {
 	var out []ticketjob.Job
 	at, lease := fmtSortable(now), fmtSortable(now.Add(ticketLease))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sqlTx) error {
 		if err := eachRow(ctx, tx, `SELECT `+ticketCols+` FROM tickets t
 			WHERE t.state IN ('pending', 'sending') AND t.next_at <= ?
 			  AND (t.action = 'create' OR NOT EXISTS (
@@ -102,7 +102,7 @@ func (s *Store) ClaimTickets(ctx context.Context, now time.Time, limit int) ([]t
 // id and campaign.ErrConflict when the job is not sending.
 func (s *Store) TicketDone(ctx context.Context, id int64, sysID, number string) error {
 	now := fmtTime(s.Now())
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		var ref, action, table string
 		var campaignID int64
 		if err := tx.QueryRowContext(ctx, `SELECT ref, action, table_name, campaign_id FROM tickets WHERE id = ?`, id).
@@ -134,7 +134,7 @@ func (s *Store) TicketDone(ctx context.Context, id int64, sysID, number string) 
 // TicketRetry puts a pending or sending job back to pending until next,
 // noting why. Errors as TicketDone.
 func (s *Store) TicketRetry(ctx context.Context, id int64, next time.Time, reason string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		return s.moveTicket(ctx, tx, id, `state = 'pending', next_at = ?, last_error = ?`,
 			[]any{fmtSortable(next), truncate(reason, 500)}, "'pending', 'sending'")
 	})
@@ -143,7 +143,7 @@ func (s *Store) TicketRetry(ctx context.Context, id int64, next time.Time, reaso
 // TicketFailed gives up on a pending or sending job, noting why. Errors
 // as TicketDone.
 func (s *Store) TicketFailed(ctx context.Context, id int64, reason string) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sqlTx) error {
 		return s.moveTicket(ctx, tx, id, `state = 'failed', last_error = ?, done_at = ?`,
 			[]any{truncate(reason, 500), fmtTime(s.Now())}, "'pending', 'sending'")
 	})
@@ -151,7 +151,7 @@ func (s *Store) TicketFailed(ctx context.Context, id int64, reason string) error
 
 // moveTicket applies set to job id if its state is one of from (a SQL
 // list of literals), telling a missing job from one in another state.
-func (s *Store) moveTicket(ctx context.Context, tx *sql.Tx, id int64, set string, args []any, from string) error {
+func (s *Store) moveTicket(ctx context.Context, tx *sqlTx, id int64, set string, args []any, from string) error {
 	res, err := tx.ExecContext(ctx, `UPDATE tickets SET `+set+` WHERE id = ? AND state IN (`+from+`)`, append(args, id)...)
 	if err != nil {
 		return fmt.Errorf("store: ticket job %d: %w", id, err)
