@@ -83,6 +83,12 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*App, err
 		return nil, err
 	}
 	a.Core = core
+	if err := a.checkOktaAuth(ctx); err != nil {
+		cancel()
+		a.closeListener()
+		core.Close()
+		return nil, err
+	}
 	if err := a.assemble(); err != nil {
 		cancel()
 		a.closeListener()

@@ -151,11 +151,10 @@ func (c *Core) Delivers() bool { return c.Slack != nil }
 func (c *Core) Close() error { return c.Store.Close() }
 
 // newExecutor builds the remediation executor with its own Okta client on
-// the write token (okta.write_api_token, else okta.api_token).
+// the write token (okta.write_api_token, else okta.api_token) or the write
+// service app (okta.auth: private_key).
 func (c *Core) newExecutor(ctx context.Context) (*campaign.Executor, error) {
-	o := OktaOptions(c.Config, c.Log, c.Metrics)
-	o.Token = c.Config.Okta.WriteToken().Reveal()
-	client, err := okta.New(ctx, o)
+	client, err := newOktaClient(ctx, c.Config, c.Log, c.Metrics, true)
 	if err != nil {
 		return nil, err
 	}

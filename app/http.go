@@ -12,7 +12,6 @@ import (
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/config"
 	"github.com/attestbot/attest/hooks"
-	"github.com/attestbot/attest/okta"
 )
 
 // routes serves /healthz, /readyz, /metrics, in http mode Slack's request
@@ -133,7 +132,7 @@ func (a *App) hookTriggers() *hooks.Triggers {
 	}
 	if a.Config.RequireOkta() == nil {
 		// Building the client makes no request; each lookup is one GET.
-		client, err := okta.New(context.Background(), OktaOptions(a.Config, a.Log, a.Metrics))
+		client, err := newOktaClient(context.Background(), a.Config, a.Log, a.Metrics, false)
 		if err != nil {
 			a.Log.Warn().Err(err).Str("component", "event-hooks").Msg("no Okta lookups: events about users created since the last sync cannot be reviewed")
 		} else {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/progress"
-	"github.com/attestbot/attest/okta"
 )
 
 // Sync reads the Okta directory into a new snapshot with the read token.
@@ -36,8 +35,13 @@ func (c *Core) Sync(ctx context.Context) (*campaign.SyncResult, error) {
 			return nil, fmt.Errorf("%s: %w", cfg.Okta.HRCSV, err)
 		}
 	}
-	client, err := okta.New(ctx, OktaOptions(cfg, log, c.Metrics))
+	client, err := newOktaClient(ctx, cfg, log, c.Metrics, false)
 	if err != nil {
+		return nil, err
+	}
+	// A service app's token first: a scope Okta did not grant is named
+	// before the sync starts, not met halfway through.
+	if err := client.CheckAuth(ctx); err != nil {
 		return nil, err
 	}
 	rep := progress.New(log, "sync")

@@ -30,6 +30,8 @@
 //	OKTA_DOMAIN             okta.org_url when OKTA_ORG_URL is unset (a bare host gets https://)
 //	OKTA_API_TOKEN          okta.api_token
 //	OKTA_WRITE_API_TOKEN    okta.write_api_token
+//	OKTA_PRIVATE_KEY        okta.private_key (the PEM itself; okta.private_key may also be a file path)
+//	OKTA_WRITE_PRIVATE_KEY  okta.write_private_key (the PEM itself)
 //	OKTA_EVENT_HOOK_SECRET  okta.event_hook.secret
 //	SERVICENOW_URL          servicenow.url (a full URL)
 //	SERVICENOW_INSTANCE     servicenow.url when SERVICENOW_URL is unset ("acme" -> https://acme.service-now.com)
@@ -187,6 +189,28 @@ type OktaConfig struct {
 	// WriteAPIToken, when set, is used for removals instead of APIToken,
 	// so the sync token can stay read-only.
 	WriteAPIToken Secret `yaml:"write_api_token" json:"write_api_token"`
+	// Auth is how attest authenticates: token (APIToken, SSWS) or
+	// private_key (an OAuth 2.0 service app, see okta_auth.go).
+	Auth string `yaml:"auth" json:"auth"`
+	// ClientID is the service app's client id (auth: private_key).
+	ClientID string `yaml:"client_id" json:"client_id"`
+	// PrivateKey is the service app's private key: a PEM file path, or the
+	// PEM itself (OKTA_PRIVATE_KEY).
+	PrivateKey Secret `yaml:"private_key" json:"private_key"`
+	// KeyID is the kid of the public key registered with the app; optional.
+	KeyID string `yaml:"key_id" json:"key_id"`
+	// Scopes are the read client's Okta API scopes.
+	Scopes []string `yaml:"scopes" json:"scopes"`
+	// WriteClientID, WritePrivateKey and WriteKeyID are the service app of
+	// removals, each falling back to the read client's when unset.
+	WriteClientID   string `yaml:"write_client_id" json:"write_client_id"`
+	WritePrivateKey Secret `yaml:"write_private_key" json:"write_private_key"`
+	WriteKeyID      string `yaml:"write_key_id" json:"write_key_id"`
+	// WriteScopes are the write client's Okta API scopes.
+	WriteScopes []string `yaml:"write_scopes" json:"write_scopes"`
+	// DPoP sends DPoP proofs (tokens bound to a key of this process); turn
+	// it off only for apps with "Require DPoP" off.
+	DPoP bool `yaml:"dpop" json:"dpop"`
 	// ManagerAttribute is the user profile attribute that holds the manager.
 	ManagerAttribute string `yaml:"manager_attribute" json:"manager_attribute"`
 	// Concurrency is the number of requests in flight, 1..75.
@@ -301,6 +325,10 @@ func Default() *Config {
 			RateLimitHeadroom: DefaultRateLimitHeadroom,
 			SystemLogDays:     DefaultSystemLogDays,
 			SyncSchedule:      DefaultSyncSchedule,
+			Auth:              OktaAuthToken,
+			Scopes:            DefaultOktaScopes(),
+			WriteScopes:       DefaultOktaWriteScopes(),
+			DPoP:              true,
 		},
 		Campaigns:   CampaignsConfig{Dir: DefaultCampaignsDir, HistoryRetention: DefaultHistoryRetention},
 		HTTP:        HTTPConfig{Listen: DefaultHTTPListen},

@@ -66,6 +66,8 @@ var envAliases = []envAlias{
 	{"okta.org_url", EnvOktaDomain, domainURL},
 	{"okta.api_token", EnvOktaAPIToken, nil},
 	{"okta.write_api_token", EnvOktaWriteToken, nil},
+	{"okta.private_key", EnvOktaPrivateKey, nil},
+	{"okta.write_private_key", EnvOktaWritePrivateKey, nil},
 	{"okta.event_hook.secret", EnvOktaEventHook, nil},
 	{"servicenow.url", EnvServiceNowURL, nil},
 	{"servicenow.url", EnvServiceNowInstance, instanceURL},

@@ -86,6 +86,7 @@ func (c *Config) normalize() {
 	}
 	c.Slack.Command = strings.TrimSpace(c.Slack.Command)
 	c.Slack.Mode = strings.ToLower(strings.TrimSpace(c.Slack.Mode))
+	c.Okta.Auth = strings.ToLower(strings.TrimSpace(c.Okta.Auth))
 	c.Slack.ApprovalsChannel = strings.TrimSpace(c.Slack.ApprovalsChannel)
 	c.Log.Level = strings.ToLower(strings.TrimSpace(c.Log.Level))
 	c.Log.Format = strings.ToLower(strings.TrimSpace(c.Log.Format))
@@ -117,6 +118,7 @@ func (c *Config) fillDefaults() {
 	def(&c.Slack.Mode, DefaultSlackMode)
 	def(&c.Okta.ManagerAttribute, DefaultManagerAttribute)
 	def(&c.Okta.SyncSchedule, DefaultSyncSchedule)
+	def(&c.Okta.Auth, OktaAuthToken)
 	def(&c.Campaigns.Dir, DefaultCampaignsDir)
 	def(&c.HTTP.Listen, DefaultHTTPListen)
 }

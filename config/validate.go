@@ -43,9 +43,18 @@ func (c *Config) RequireOkta() error {
 		p.add("okta.org_url", "not set; set %s (or %s) or okta.org_url in the config file, e.g. https://example.okta.com",
 			EnvOktaOrgURL, EnvOktaDomain)
 	}
-	if !c.Okta.APIToken.IsSet() {
-		p.add("okta.api_token", "not set; set %s to an Okta API token (Admin Console > Security > API > Tokens)",
-			EnvOktaAPIToken)
+	switch {
+	case c.Okta.Auth == OktaAuthPrivateKey:
+		if c.Okta.ClientID == "" {
+			p.add("okta.client_id", "not set; okta.auth is %s: set the service app's client id", OktaAuthPrivateKey)
+		}
+		if !c.Okta.PrivateKey.IsSet() {
+			p.add("okta.private_key", "not set; okta.auth is %s: set %s to the PEM or okta.private_key to its path",
+				OktaAuthPrivateKey, EnvOktaPrivateKey)
+		}
+	case !c.Okta.APIToken.IsSet():
+		p.add("okta.api_token", "not set; set %s to an Okta API token (Admin Console > Security > API > Tokens), "+
+			"or use an OAuth service app (okta.auth: %s)", EnvOktaAPIToken, OktaAuthPrivateKey)
 	}
 	return p.err(c)
 }
@@ -157,6 +166,7 @@ func (c *Config) validateOkta(p *problems) {
 		p.add("okta.manager_attribute", "%q is not a profile attribute name; use managerId, manager or a custom "+
 			"attribute's variable name (letters, digits and _)", o.ManagerAttribute)
 	}
+	c.validateOktaAuth(p)
 	intRange(p, "okta.concurrency", o.Concurrency, 1, 75, " (Okta allows at most 75 concurrent requests per org)")
 	switch d := o.RequestTimeout.Duration(); {
 	case d <= 0:

@@ -54,6 +54,7 @@ func commands() []command {
 		{"audit", "verify or prune the tamper-evident audit log", cmdAudit},
 		{"evidence", "export a campaign's signed evidence bundle, or verify one offline", cmdEvidence},
 		{"demo", "run a whole access review against built-in fakes: no credentials, no config", cmdDemo},
+		{"okta", "Okta set-up: keygen makes an OAuth service app's key and prints its JWKS", cmdOkta},
 		{"check-config", "validate the configuration and print it without secrets", cmdCheckConfig},
 		{"healthcheck", "exit 0 when serve's /healthz (or /readyz with --ready) answers 200", cmdHealthcheck},
 		{"version", "print the version", cmdVersion},
