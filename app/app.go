@@ -19,6 +19,7 @@ import (
 	"github.com/attestbot/attest/config"
 	"github.com/attestbot/attest/hooks"
 	"github.com/attestbot/attest/servicenow"
+	"github.com/attestbot/attest/store"
 )
 
 // App is the whole long-running process of `attest serve`: the Core plus
@@ -173,7 +174,7 @@ func (a *App) Addr() net.Addr {
 func (a *App) Run(ctx context.Context) error {
 	a.running.Lock()
 	defer a.running.Unlock()
-	a.Log.Info().Str("store", a.Config.Store.Path).Int("components", len(a.components)).Msg("attest serving")
+	a.Log.Info().Str("store", store.Redact(a.Config.Store.Target())).Int("components", len(a.components)).Msg("attest serving")
 	g, gctx := errgroup.WithContext(ctx)
 	var mu sync.Mutex
 	// Every name is in live before any component starts, so the deletes

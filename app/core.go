@@ -68,7 +68,7 @@ type Options struct {
 func Open(ctx context.Context, cfg *config.Config, log zerolog.Logger, o Options) (*Core, error) {
 	// The audit key reaches every writer through this one open: serve,
 	// sync and every campaign command append to a keyed chain.
-	st, err := store.Open(ctx, cfg.Store.Path, store.WithAuditKey([]byte(cfg.Store.AuditKey.Reveal())))
+	st, err := store.Open(ctx, cfg.Store.Target(), store.WithAuditKey([]byte(cfg.Store.AuditKey.Reveal())))
 	if err != nil {
 		return nil, err
 	}

@@ -21,6 +21,7 @@
 // the config is refused naming both.
 //
 //	ATTEST_DB               store.path
+//	ATTEST_DATABASE_URL     store.url
 //	ATTEST_AUDIT_KEY        store.audit_key
 //	SLACK_APP_TOKEN         slack.app_token
 //	SLACK_BOT_TOKEN         slack.bot_token
@@ -62,6 +63,7 @@ import (
 const (
 	EnvConfig             = "ATTEST_CONFIG" // the config file's path: read by the caller, not by Load
 	EnvDB                 = "ATTEST_DB"
+	EnvDatabaseURL        = "ATTEST_DATABASE_URL"
 	EnvAuditKey           = "ATTEST_AUDIT_KEY"
 	EnvSlackAppToken      = "SLACK_APP_TOKEN"
 	EnvSlackBotToken      = "SLACK_BOT_TOKEN"
@@ -126,10 +128,15 @@ type Config struct {
 	src *sources
 }
 
-// StoreConfig locates the SQLite database.
+// StoreConfig locates the database: an SQLite file (the default) or a
+// PostgreSQL database shared by several replicas.
 type StoreConfig struct {
-	// Path of the database file; ATTEST_DB overrides it.
+	// Path of the SQLite database file; ATTEST_DB overrides it.
 	Path string `yaml:"path" json:"path"`
+	// URL, when set, is used instead of Path: postgres://… (or
+	// postgresql://…) for PostgreSQL, or sqlite:///path/to/attest.db;
+	// ATTEST_DATABASE_URL overrides it. A secret: it may hold a password.
+	URL Secret `yaml:"url" json:"url"`
 	// AuditKey keys the audit log's hash chain (HMAC-SHA256) and signs its
 	// prune checkpoints; ATTEST_AUDIT_KEY overrides it. Once the chain is
 	// keyed, every process that writes the database needs it.
@@ -353,4 +360,12 @@ func (c *Config) Redacted() ([]byte, error) {
 		return nil, fmt.Errorf("config: render: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// Target is the database the store opens: URL when set, else Path.
+func (s StoreConfig) Target() string {
+	if s.URL.IsSet() {
+		return s.URL.Reveal()
+	}
+	return s.Path
 }

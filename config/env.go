@@ -57,6 +57,7 @@ type envAlias struct {
 // OKTA_DOMAIN), and a generic variable set beside them must agree.
 var envAliases = []envAlias{
 	{"store.path", EnvDB, nil},
+	{"store.url", EnvDatabaseURL, nil},
 	{"store.audit_key", EnvAuditKey, nil},
 	{"slack.app_token", EnvSlackAppToken, nil},
 	{"slack.bot_token", EnvSlackBotToken, nil},

@@ -86,8 +86,13 @@ var (
 )
 
 func (c *Config) validateBasics(p *problems) {
-	if c.Store.Path == "" {
+	if c.Store.Path == "" && !c.Store.URL.IsSet() {
 		p.add("store.path", "not set; set a file path such as %s, or %s", DefaultStorePath, EnvDB)
+	}
+	if u := strings.ToLower(c.Store.URL.Reveal()); u != "" && !strings.HasPrefix(u, "postgres://") &&
+		!strings.HasPrefix(u, "postgresql://") && !strings.HasPrefix(u, "sqlite://") {
+		// The value is not repeated: it may hold a password.
+		p.add("store.url", "not a database URL; use postgres://user:password@host:5432/attest (or postgresql://…) for PostgreSQL, or sqlite:///path/to/attest.db")
 	}
 	if k := c.Store.AuditKey; k.IsSet() && len(k.Reveal()) < MinAuditKeyLen {
 		p.add("store.audit_key", "too short to be a secret; use at least %d random bytes, such as the output of `openssl rand -hex 32`", MinAuditKeyLen)

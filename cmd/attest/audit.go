@@ -89,9 +89,9 @@ func (ac *auditCmd) open(readOnly bool) error {
 	}
 	ac.cfg, ac.log = cfg, log
 	if readOnly {
-		ac.st, err = store.OpenReadOnly(ac.e.ctx, cfg.Store.Path)
+		ac.st, err = store.OpenReadOnly(ac.e.ctx, cfg.Store.Target())
 	} else {
-		ac.st, err = store.OpenExisting(ac.e.ctx, cfg.Store.Path)
+		ac.st, err = store.OpenExisting(ac.e.ctx, cfg.Store.Target())
 	}
 	return err
 }

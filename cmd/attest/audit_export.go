@@ -13,6 +13,7 @@ import (
 
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/csvsafe"
+	"github.com/attestbot/attest/store"
 )
 
 // evidence is everything an auditor asks of one campaign (SOC 2, ISO 27001,
@@ -49,7 +50,7 @@ func (ac *auditCmd) export(fs *flag.FlagSet, args []string) error {
 	if err := ac.open(true); err != nil {
 		return err
 	}
-	if err := currentSchema(ac.e.ctx, ac.st, ac.cfg.Store.Path); err != nil {
+	if err := currentSchema(ac.e.ctx, ac.st, store.Redact(ac.cfg.Store.Target())); err != nil {
 		return err
 	}
 	ctx := ac.e.ctx

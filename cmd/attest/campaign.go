@@ -113,7 +113,7 @@ func (cc *campaignCmd) open() error {
 	if cc.cfg, cc.log, err = cc.e.setup(cc.c); err != nil {
 		return err
 	}
-	if err = store.CheckExists(cc.cfg.Store.Path); err != nil { // no campaign command creates the database
+	if err = store.CheckExists(cc.cfg.Store.Target()); err != nil { // no campaign command creates the database
 		return err
 	}
 	if cc.core, err = app.Open(cc.e.ctx, cc.cfg, cc.log, app.Options{}); err != nil {

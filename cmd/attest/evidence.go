@@ -95,7 +95,7 @@ func evidenceExport(e *env, fs *flag.FlagSet, c *common, args []string) error {
 		fmt.Fprintf(e.stderr, "warning: neither %s nor %s is set: the manifest is unsigned and verify will refuse it without --allow-unsigned\n", auditKeyEnv, signingKeyEnv)
 	}
 	// Read-only: an export never creates a database nor writes one.
-	st, err := store.OpenReadOnly(e.ctx, cfg.Store.Path)
+	st, err := store.OpenReadOnly(e.ctx, cfg.Store.Target())
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func evidenceSignOff(e *env, fs *flag.FlagSet, c *common, args []string) error {
 			return err
 		}
 	}
-	st, err := store.OpenExisting(e.ctx, cfg.Store.Path, store.WithAuditKey(key))
+	st, err := store.OpenExisting(e.ctx, cfg.Store.Target(), store.WithAuditKey(key))
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func cmdPlan(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.OpenExisting(e.ctx, cfg.Store.Path)
+	st, err := store.OpenExisting(e.ctx, cfg.Store.Target())
 	if err != nil {
 		return err
 	}
