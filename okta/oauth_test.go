@@ -1,6 +1,7 @@
 package okta_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -286,5 +287,44 @@ func TestOAuthWriteClientRemoves(t *testing.T) {
 	}
 	if left := r.remaining(); left != 0 {
 		t.Fatalf("%d accesses still present", left)
+	}
+}
+
+// A token Okta revoked (401 invalid_token) is dropped and replaced once,
+// so the call still succeeds; nothing secret reaches the log meanwhile.
+func TestOAuthRevokedTokenReplacedAndNothingSecretLogged(t *testing.T) {
+	org := oktatest.Generate(oktatest.Params{Seed: 5, Users: 10, Apps: 2, Groups: 2, Now: refNow})
+	srv := oktatest.NewServer(org)
+	defer srv.Close()
+	key := rsaKey(t)
+	srv.AddServiceApp(oktatest.NewServiceApp("0oaREAD", key.Public(), "", readScopes...))
+	var logs bytes.Buffer
+	c := oauthClient(t, srv, "0oaREAD", key, "", true, readScopes, func(o *okta.Options) {
+		o.Logger = zerolog.New(&logs).Level(zerolog.TraceLevel)
+	})
+	ctx := context.Background()
+	if _, err := c.LookupUser(ctx, org.Users[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.RevokeTokens("0oaREAD"); n != 1 {
+		t.Fatalf("revoked %d tokens, want 1", n)
+	}
+	if _, err := c.LookupUser(ctx, org.Users[1].ID); err != nil {
+		t.Fatalf("after revocation: %v", err)
+	}
+	if st := srv.OAuthStats(); st.Issued != 2 {
+		t.Fatalf("tokens issued = %d, want a second one after the revocation", st.Issued)
+	}
+	// A refused key too, so the error paths log as well.
+	_ = oauthClient(t, srv, "0oaREAD", rsaKey(t), "", true, readScopes, func(o *okta.Options) {
+		o.Logger = zerolog.New(&logs).Level(zerolog.TraceLevel)
+	}).CheckAuth(ctx)
+	pemBytes, _ := okta.PrivateKeyPEM(key)
+	body := strings.Split(string(pemBytes), "\n")[1]
+	if strings.Contains(logs.String(), "eyJ") || strings.Contains(logs.String(), body) {
+		t.Fatalf("the log holds a JWT (assertion, proof) or the key:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "okta access token fetched") {
+		t.Fatalf("nothing logged at all, the check proves nothing:\n%s", logs.String())
 	}
 }

@@ -120,6 +120,22 @@ func (s *Server) DemandAPINonce(on bool) {
 	o.demandNonce = on
 }
 
+// RevokeTokens revokes every access token issued to clientID, as an admin
+// (or /oauth2/v1/revoke) does: API calls with them are answered 401
+// invalid_token. It returns how many were revoked.
+func (s *Server) RevokeTokens(clientID string) int {
+	o := s.oauthInit()
+	defer o.mu.Unlock()
+	n := 0
+	for v, t := range o.tokens {
+		if t.clientID == clientID {
+			delete(o.tokens, v)
+			n++
+		}
+	}
+	return n
+}
+
 // OAuthStats returns the token endpoint's counters.
 func (s *Server) OAuthStats() OAuthStats {
 	o := s.oauthInit()
