@@ -105,7 +105,9 @@ func newSlackRig(t *testing.T) *slackRig {
 	api := slack.New(slacktest.BotToken, slack.OptionAppLevelToken(slacktest.AppToken), slack.OptionAPIURL(srv.APIURL()))
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
 	r.eng = &campaign.Engine{Store: st, Now: r.clk.Now, SignOffs: &evidence.SignOffs{Store: st, Now: r.clk.Now},
-		StepUp: func(ctx context.Context, a campaign.Actor) error { return oc.StepUp(ctx, a.UserID, 20*time.Second, 10*time.Millisecond) }}
+		StepUp: func(ctx context.Context, a campaign.Actor) error {
+			return oc.StepUp(ctx, a.UserID, 20*time.Second, 10*time.Millisecond)
+		}}
 	r.h = &handlers.Handler{Engine: r.eng, Store: st, Campaign: st, API: api, Log: log, Now: r.clk.Now, Life: ctx,
 		Settings: handlers.Settings{Command: "/access-review", ApprovalsChannel: slackApprovals,
 			Admins: []string{admin.ID}, Approvers: []string{approver.ID}, SignInWindowDays: 90,
