@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -24,6 +23,12 @@ type proofClaims struct {
 	Nonce  string           `json:"nonce"`
 }
 
+// proofError is why a proof was refused, worded as Okta's
+// error_description.
+type proofError string
+
+func (e proofError) Error() string { return string(e) }
+
 // proofInfo is what a verified proof says.
 type proofInfo struct {
 	jkt   string // base64url SHA-256 thumbprint of its jwk (RFC 7638)
@@ -42,47 +47,47 @@ const (
 func (o *oauthState) verifyProof(raw, method, url, accessToken string, now time.Time) (*proofInfo, error) {
 	tok, err := jwt.ParseSigned(raw)
 	if err != nil || len(tok.Headers) != 1 {
-		return nil, errors.New("The DPoP proof JWT is malformed.")
+		return nil, proofError("The DPoP proof JWT is malformed.")
 	}
 	h := tok.Headers[0]
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != "dpop+jwt" {
-		return nil, errors.New("The DPoP proof JWT typ header must be dpop+jwt.")
+		return nil, proofError("The DPoP proof JWT typ header must be dpop+jwt.")
 	}
 	switch jose.SignatureAlgorithm(h.Algorithm) {
 	case jose.ES256, jose.ES384, jose.ES512, jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
 	default:
-		return nil, errors.New("The DPoP proof JWT alg is not supported.")
+		return nil, proofError("The DPoP proof JWT alg is not supported.")
 	}
 	if h.JSONWebKey == nil || !h.JSONWebKey.IsPublic() || !h.JSONWebKey.Valid() {
-		return nil, errors.New("The DPoP proof JWT jwk header must hold a public key.")
+		return nil, proofError("The DPoP proof JWT jwk header must hold a public key.")
 	}
 	var c proofClaims
 	if err := tok.Claims(h.JSONWebKey.Key, &c); err != nil {
-		return nil, errors.New("The DPoP proof JWT signature is invalid.")
+		return nil, proofError("The DPoP proof JWT signature is invalid.")
 	}
 	switch {
 	case c.Method != method:
-		return nil, errors.New("The DPoP proof htm claim does not match the request method.")
+		return nil, proofError("The DPoP proof htm claim does not match the request method.")
 	case c.URL != url:
-		return nil, errors.New("The DPoP proof htu claim does not match the request URL.")
+		return nil, proofError("The DPoP proof htu claim does not match the request URL.")
 	case c.Issued == nil || now.Sub(c.Issued.Time()) > proofMaxAge || c.Issued.Time().Sub(now) > proofMaxFuture:
-		return nil, errors.New("The DPoP proof iat claim is missing or outside the accepted window.")
+		return nil, proofError("The DPoP proof iat claim is missing or outside the accepted window.")
 	case c.ID == "":
-		return nil, errors.New("The DPoP proof jti claim is missing.")
+		return nil, proofError("The DPoP proof jti claim is missing.")
 	}
 	if accessToken != "" {
 		sum := sha256.Sum256([]byte(accessToken))
 		if c.Hash != base64.RawURLEncoding.EncodeToString(sum[:]) {
-			return nil, errors.New("The DPoP proof ath claim does not match the access token.")
+			return nil, proofError("The DPoP proof ath claim does not match the access token.")
 		}
 	}
 	if _, used := o.seenProof[c.ID]; used {
-		return nil, errors.New("The DPoP proof jti has already been used.")
+		return nil, proofError("The DPoP proof jti has already been used.")
 	}
 	o.seenProof[c.ID] = now
 	tp, err := h.JSONWebKey.Thumbprint(crypto.SHA256)
 	if err != nil {
-		return nil, errors.New("The DPoP proof jwk has no thumbprint.")
+		return nil, proofError("The DPoP proof jwk has no thumbprint.")
 	}
 	return &proofInfo{jkt: base64.RawURLEncoding.EncodeToString(tp), nonce: c.Nonce}, nil
 }
