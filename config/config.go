@@ -185,6 +185,13 @@ type SlackConfig struct {
 	Admins []string `yaml:"admins" json:"admins"`
 	// Approvers may approve removals; same shapes as Admins.
 	Approvers []string `yaml:"approvers" json:"approvers"`
+	// EnterpriseID is the Enterprise Grid org (E…) the app is installed
+	// on org-wide; empty for an install on one workspace (slack_grid.go).
+	EnterpriseID string `yaml:"enterprise_id" json:"enterprise_id"`
+	// TeamIDs are the org's workspaces (T…) attest works in: users are
+	// mapped from them and clicks accepted from them. Empty: every
+	// workspace the org-wide app was added to (auth.teams.list).
+	TeamIDs []string `yaml:"team_ids" json:"team_ids"`
 }
 
 // OktaConfig says how to reach Okta and how hard to push it.

@@ -130,6 +130,7 @@ func (c *Config) validateSlack(p *problems) {
 	}
 	checkPrincipals(p, "slack.admins", s.Admins)
 	checkPrincipals(p, "slack.approvers", s.Approvers)
+	c.validateSlackGrid(p)
 }
 
 // checkToken wants the token's documented prefix, and recognises the
