@@ -328,3 +328,20 @@ func TestOAuthRevokedTokenReplacedAndNothingSecretLogged(t *testing.T) {
 		t.Fatalf("nothing logged at all, the check proves nothing:\n%s", logs.String())
 	}
 }
+
+// The assertion carries okta.key_id as its kid: Okta picks the app's key
+// by it, so the right key under another kid is refused.
+func TestOAuthAssertionCarriesKeyID(t *testing.T) {
+	org := oktatest.Generate(oktatest.Params{Seed: 5, Users: 10, Apps: 2, Groups: 2, Now: refNow})
+	srv := oktatest.NewServer(org)
+	defer srv.Close()
+	key := ecKey(t)
+	srv.AddServiceApp(oktatest.NewServiceApp("0oaREAD", key.Public(), "k1", readScopes...))
+	if err := oauthClient(t, srv, "0oaREAD", key, "k1", true, readScopes).CheckAuth(context.Background()); err != nil {
+		t.Fatalf("kid k1: %v", err)
+	}
+	err := oauthClient(t, srv, "0oaREAD", key, "k2", true, readScopes).CheckAuth(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "key id k2") {
+		t.Fatalf("kid k2: err = %v, want a refusal naming key id k2", err)
+	}
+}
