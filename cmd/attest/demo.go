@@ -20,8 +20,9 @@ import (
 	"github.com/attestbot/attest/store"
 )
 
-// demoDefinition is the campaign `attest demo` launches; %s is the
-// launcher's email.
+// demoDefinition is the campaign `attest demo` launches; the first %s is
+// the launcher's email, the second the IAM team's (who decide for people
+// without a manager).
 const demoDefinition = `# The campaign attest demo launches: every active user's apps,
 # confirmed by the member, then by their manager.
 name: Demo access review
@@ -30,10 +31,15 @@ owner: %s
 stages:
   self_attestation: {enabled: true, duration: 7d}
   manager: {enabled: true, duration: 7d}
-escalation: {after: 3d}
+escalation: {after: 3d, iam_reviewers: [%s]}
 approval: {required: 1}
 remediation: {mode: revoke, no_decision: keep}
 `
+
+// demoDef fills demoDefinition with the IAM team's emails.
+func demoDef(iam []string) string {
+	return fmt.Sprintf(demoDefinition, iam[0], strings.Join(iam, ", "))
+}
 
 // demoOptions are `attest demo`'s flags.
 type demoOptions struct {
@@ -94,7 +100,7 @@ func runDemo(ctx context.Context, o demoOptions, stdout, stderr io.Writer) (*dem
 	p := newProgress(stderr)
 	fmt.Fprintf(stderr, "attest demo: %d people, seed %d, working in %s (serve's log: attest.log)\n", o.people, o.seed, dir)
 
-	w, err := startWorld(ctx, worldOptions{dir: dir, people: o.people, seed: o.seed, definition: demoDefinition, log: log})
+	w, err := startWorld(ctx, worldOptions{dir: dir, people: o.people, seed: o.seed, definition: demoDef, log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -322,6 +322,9 @@ func (s *sim) decideReviews(ctx context.Context, skip string, phase string) erro
 				if clicked[f.Channel+"/"+f.TS] {
 					continue
 				}
+				if r == "" {
+					who = s.iamReviewer(f, byID)
+				}
 				choices := map[int64]string{}
 				for _, id := range caseIDs(f) {
 					if c, ok := byID[id]; ok && c.ReviewerID == r {
@@ -351,6 +354,19 @@ func (s *sim) decideReviews(ctx context.Context, skip string, phase string) erro
 		}
 		return true, s.w.awaitAcks(acks)
 	})
+}
+
+// iamReviewer is who of the IAM team decides an IAM form: the admin,
+// unless the form is about the admin's own access (nobody reviews their
+// own), then the next of the team.
+func (s *sim) iamReviewer(f slacktest.Message, byID map[int64]campaign.CaseRecord) slacktest.User {
+	ids := caseIDs(f)
+	for _, u := range s.w.iam {
+		if len(ids) == 0 || byID[ids[0]].UserID != s.w.oktaOf[u.ID] {
+			return u
+		}
+	}
+	return s.w.admin
 }
 
 // escalate lets the escalation delay pass with silent's cases undecided

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -49,9 +48,9 @@ type worldOptions struct {
 	dir    string // working directory: database, config, definitions, log
 	people int
 	seed   int64
-	// definition is the YAML of the campaign definition to launch, with
-	// %s standing for the launcher's email when it has no owner.
-	definition string
+	// definition returns the YAML of the campaign definition to launch,
+	// given the IAM team's emails: the launcher first, then the approvers.
+	definition func(iam []string) string
 	// tweak, when set, changes the configuration before serve is built.
 	tweak func(*config.Config)
 	log   zerolog.Logger
@@ -71,7 +70,11 @@ type world struct {
 	slackOf   map[string]slacktest.User
 	admin     slacktest.User   // the IAM admin who launches and closes
 	approvers []slacktest.User // who may approve removals
-	defName   string
+	// iam is the IAM team: the admin, then the approvers, who also
+	// decide the cases of people without a manager.
+	iam     []slacktest.User
+	oktaOf  map[string]string // Okta user id of the IAM team's Slack ids
+	defName string
 
 	cancel context.CancelFunc
 	done   chan error
@@ -89,7 +92,7 @@ func orgParams(n int, seed int64) oktatest.Params {
 // the directory synced, Okta users mapped to Slack users and Socket Mode
 // connected. On error everything started is stopped.
 func startWorld(ctx context.Context, o worldOptions) (w *world, err error) {
-	w = &world{dir: o.dir, clock: &demoClock{}, slackOf: map[string]slacktest.User{}, done: make(chan error, 1)}
+	w = &world{dir: o.dir, clock: &demoClock{}, slackOf: map[string]slacktest.User{}, oktaOf: map[string]string{}, done: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			w.stop()
@@ -120,7 +123,11 @@ func startWorld(ctx context.Context, o worldOptions) (w *world, err error) {
 	for _, u := range active[1:4] {
 		w.approvers = append(w.approvers, w.slackOf[u.ID])
 	}
-	cfg, err := w.writeConfig(o, active[0].Email)
+	for _, u := range active[:4] {
+		w.iam = append(w.iam, w.slackOf[u.ID])
+		w.oktaOf[w.slackOf[u.ID].ID] = u.ID
+	}
+	cfg, err := w.writeConfig(o)
 	if err != nil {
 		return w, err
 	}
@@ -146,16 +153,12 @@ func startWorld(ctx context.Context, o worldOptions) (w *world, err error) {
 // writeConfig writes the definition and attest.yaml into the directory
 // and loads the configuration as serve would, the credentials of the
 // fakes coming from the environment.
-func (w *world) writeConfig(o worldOptions, launcher string) (*config.Config, error) {
+func (w *world) writeConfig(o worldOptions) (*config.Config, error) {
 	defs := filepath.Join(w.dir, "campaigns")
 	if err := os.MkdirAll(defs, 0o755); err != nil {
 		return nil, err
 	}
-	def := o.definition
-	if strings.Contains(def, "%s") {
-		def = fmt.Sprintf(def, launcher)
-	}
-	if err := os.WriteFile(filepath.Join(defs, "demo.yaml"), []byte(def), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(defs, "demo.yaml"), []byte(o.definition(emails(w.iam))), 0o644); err != nil {
 		return nil, err
 	}
 	parsed, _, err := app.ReadDefinition(filepath.Join(defs, "demo.yaml"))
@@ -199,6 +202,14 @@ serve: {shutdown_timeout: 10s}
 		config.EnvAuditKey:      string(w.auditKey),
 	}
 	return config.Load(path, func(k string) string { return env[k] })
+}
+
+func emails(us []slacktest.User) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.Email
+	}
+	return out
 }
 
 func iamDept(u oktatest.User) bool { return u.Department == "IT" || u.Department == "Security" }
@@ -361,9 +372,4 @@ func (w *world) awaitAcks(ids []string) error {
 func (w *world) slackUser(oktaID string) (slacktest.User, bool) {
 	u, ok := w.slackOf[oktaID]
 	return u, ok
-}
-
-// isApprover reports whether a Slack user is one of the approvers.
-func (w *world) isApprover(id string) bool {
-	return slices.ContainsFunc(w.approvers, func(u slacktest.User) bool { return u.ID == id })
 }
