@@ -13,8 +13,11 @@ import (
 
 // User is a member of the fake workspace.
 type User struct {
-	ID       string
-	TeamID   string // TeamID when empty
+	ID     string
+	TeamID string // TeamID when empty (on Grid: the first of Teams)
+	// Teams are the Grid workspaces the user belongs to (WithGrid); empty:
+	// TeamID alone. users.list with a team_id lists the user in each.
+	Teams    []string
 	Name     string // the handle, e.g. "alice"
 	RealName string
 	Email    string
@@ -39,9 +42,13 @@ type channel struct {
 
 // AddUser adds u to the directory, or replaces the user with the same id.
 func (s *Server) AddUser(u User) {
+	if u.TeamID == "" && len(u.Teams) > 0 {
+		u.TeamID = u.Teams[0]
+	}
 	if u.TeamID == "" {
 		u.TeamID = TeamID
 	}
+	u.Teams = slices.Clone(u.Teams)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if i, ok := s.st.userIdx[u.ID]; ok {
@@ -155,6 +162,13 @@ func userJSON(u User) map[string]any {
 // clients; here it encodes the id of the first user of the next page.
 func (s *Server) usersList(r *request) (map[string]any, *apiError) {
 	all := s.st.allUsers(s.cfg)
+	if s.Grid() {
+		team, e := s.gridTeam(r)
+		if e != nil {
+			return nil, e
+		}
+		all = slices.DeleteFunc(slices.Clone(all), func(u User) bool { return !inTeam(u, team) })
+	}
 	limit, _ := strconv.Atoi(r.str("limit"))
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
@@ -190,7 +204,11 @@ func (s *Server) userJSON(u User) map[string]any {
 	if s.cfg.scopes != nil && !s.cfg.scopes["users:read.email"] {
 		u.Email = ""
 	}
-	return userJSON(u)
+	out := userJSON(u)
+	if s.Grid() {
+		out["enterprise_user"] = enterpriseUser(u)
+	}
+	return out
 }
 
 // usersInfo answers users.info.
@@ -207,7 +225,7 @@ func (s *Server) usersLookupByEmail(r *request) (map[string]any, *apiError) {
 	email := r.str("email")
 	for _, u := range s.st.users {
 		if email != "" && strings.EqualFold(u.Email, email) {
-			return map[string]any{"user": userJSON(u)}, nil
+			return map[string]any{"user": s.userJSON(u)}, nil
 		}
 	}
 	return nil, fail("users_not_found")
@@ -230,6 +248,11 @@ func groupJSON(g *userGroup, withUsers bool) map[string]any {
 
 // usergroupsList answers usergroups.list; members only with include_users.
 func (s *Server) usergroupsList(r *request) (map[string]any, *apiError) {
+	if s.Grid() {
+		if _, e := s.gridTeam(r); e != nil {
+			return nil, e
+		}
+	}
 	withUsers := r.str("include_users") == "true" || r.str("include_users") == "1"
 	groups := make([]map[string]any, 0, len(s.st.groups))
 	for _, g := range s.st.groups {
@@ -240,6 +263,11 @@ func (s *Server) usergroupsList(r *request) (map[string]any, *apiError) {
 
 // usergroupsUsersList answers usergroups.users.list.
 func (s *Server) usergroupsUsersList(r *request) (map[string]any, *apiError) {
+	if s.Grid() {
+		if _, e := s.gridTeam(r); e != nil {
+			return nil, e
+		}
+	}
 	id := r.str("usergroup")
 	for _, g := range s.st.groups {
 		if g.id == id {

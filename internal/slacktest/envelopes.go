@@ -15,7 +15,8 @@ import (
 
 // SlashCommand is a slash command invocation. Empty TeamID, TeamDomain,
 // TriggerID and ResponseURL are filled in; the trigger_id is issued as
-// NewTriggerID does.
+// NewTriggerID does. On Grid (WithGrid) TeamID is the workspace the
+// command was typed in, and an empty EnterpriseID is the org's.
 type SlashCommand struct {
 	Command, Text      string
 	UserID, UserName   string
@@ -24,6 +25,8 @@ type SlashCommand struct {
 	TeamID, TeamDomain string
 	TriggerID          string
 	ResponseURL        string
+	// EnterpriseID and EnterpriseName name the Grid org (WithGrid only).
+	EnterpriseID, EnterpriseName string
 }
 
 // VerificationToken is the legacy "token" field payloads carry.
@@ -87,6 +90,13 @@ func (s *Server) SendSlashCommand(cmd SlashCommand, opts ...EnvelopeOption) stri
 	if cmd.TeamID == "" {
 		cmd.TeamID, cmd.TeamDomain = TeamID, TeamDomain
 	}
+	if w, ok := s.st.workspace(cmd.TeamID); ok && cmd.TeamDomain == "" {
+		cmd.TeamDomain = w.Domain
+	}
+	grid := s.Grid()
+	if grid && cmd.EnterpriseID == "" {
+		cmd.EnterpriseID, cmd.EnterpriseName = EnterpriseID, EnterpriseName
+	}
 	if cmd.TriggerID == "" {
 		cmd.TriggerID = s.st.newTrigger(s.now(), "")
 	}
@@ -100,6 +110,10 @@ func (s *Server) SendSlashCommand(cmd SlashCommand, opts ...EnvelopeOption) stri
 		"user_name": cmd.UserName, "command": cmd.Command, "text": cmd.Text,
 		"api_app_id": AppID, "is_enterprise_install": "false",
 		"response_url": cmd.ResponseURL, "trigger_id": cmd.TriggerID,
+	}
+	if grid {
+		payload["enterprise_id"], payload["enterprise_name"] = cmd.EnterpriseID, cmd.EnterpriseName
+		payload["is_enterprise_install"] = "true"
 	}
 	return s.send("slash_commands", payload, true, opts)
 }
@@ -122,8 +136,19 @@ func (s *Server) SendInteraction(payload any, opts ...EnvelopeOption) string {
 
 // SendEvent sends an Events API event (the inner "event" object, e.g.
 // {"type":"app_home_opened","user":"U1",...}) wrapped in an event_callback
-// with a fresh event_id, and returns the envelope id.
+// with a fresh event_id, and returns the envelope id. On Grid the
+// wrapper names the org (enterprise_id) and the org-wide installation
+// (authorizations[].is_enterprise_install); see SendEventIn.
 func (s *Server) SendEvent(event any, opts ...EnvelopeOption) string {
+	return s.SendEventIn(TeamID, event, opts...)
+}
+
+// SendEventIn is SendEvent for an event in workspace team of the Grid
+// org; without WithGrid the team is always TeamID.
+func (s *Server) SendEventIn(team string, event any, opts ...EnvelopeOption) string {
+	if !s.Grid() {
+		team = TeamID
+	}
 	payload := map[string]any{
 		"token": VerificationToken, "team_id": TeamID, "api_app_id": AppID, "event": event,
 		"type": "event_callback", "event_id": "Ev" + strings.ToUpper(randomID(9)),
@@ -132,6 +157,12 @@ func (s *Server) SendEvent(event any, opts ...EnvelopeOption) string {
 			"enterprise_id": nil, "team_id": TeamID, "user_id": BotUserID, "is_bot": true, "is_enterprise_install": false,
 		}},
 		"is_ext_shared_channel": false,
+	}
+	if s.Grid() {
+		payload["team_id"], payload["enterprise_id"] = team, EnterpriseID
+		payload["authorizations"] = []map[string]any{{
+			"enterprise_id": EnterpriseID, "team_id": team, "user_id": BotUserID, "is_bot": true, "is_enterprise_install": true,
+		}}
 	}
 	return s.send("events_api", payload, false, opts)
 }

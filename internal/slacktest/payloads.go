@@ -188,8 +188,7 @@ func (s *Server) BlockActions(user User, channel, messageTS string, actions []Ac
 		"container": map[string]any{
 			"type": "message", "message_ts": messageTS, "channel_id": channel, "is_ephemeral": ephemeral,
 		},
-		"trigger_id": s.st.newTrigger(now, ""), "team": map[string]any{"id": TeamID, "domain": TeamDomain},
-		"enterprise": nil, "is_enterprise_install": false,
+		"trigger_id":   s.st.newTrigger(now, ""),
 		"channel":      map[string]any{"id": channel, "name": s.channelName(channel)},
 		"state":        map[string]any{"values": values},
 		"response_url": s.newResponseURLFor(channel, messageTS, user.ID),
@@ -198,6 +197,7 @@ func (s *Server) BlockActions(user User, channel, messageTS string, actions []Ac
 	if message != nil {
 		out["message"] = message
 	}
+	s.orgFields(out, user)
 	return out, nil
 }
 
@@ -235,11 +235,11 @@ func (s *Server) viewPayload(typ string, user User, viewID string, values map[st
 		vals[blockID] = out
 	}
 	view["state"] = map[string]any{"values": vals}
-	return map[string]any{
-		"type": typ, "team": map[string]any{"id": TeamID, "domain": TeamDomain}, "user": userRef(user),
-		"api_app_id": AppID, "token": VerificationToken, "view": view,
-		"enterprise": nil, "is_enterprise_install": false,
-	}, nil
+	out := map[string]any{
+		"type": typ, "user": userRef(user), "api_app_id": AppID, "token": VerificationToken, "view": view,
+	}
+	s.orgFields(out, user)
+	return out, nil
 }
 
 // ViewSubmission builds the view_submission payload Slack sends when user

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"time"
 
@@ -65,6 +66,7 @@ type config struct {
 	builtinUsers  bool
 	noMessagesTab bool
 	scopes        map[string]bool // nil: every scope granted
+	grid          []Workspace     // nil: one standalone workspace (WithGrid)
 	now           func() time.Time
 }
 
@@ -131,6 +133,7 @@ func New(opts ...Option) *Server {
 	}
 	s := &Server{cfg: cfg}
 	s.st = newState()
+	s.st.workspaces = slices.Clone(cfg.grid)
 	s.ws = newSocketState()
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.serveAPI)

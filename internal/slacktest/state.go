@@ -14,11 +14,12 @@ import (
 type state struct {
 	seq int // ids of DMs, views and files
 
-	users    []User
-	userIdx  map[string]int
-	groups   []*userGroup
-	channels map[string]*channel
-	dms      map[string]string // user id -> D channel id
+	users      []User
+	workspaces []Workspace // the Grid org's (WithGrid)
+	userIdx    map[string]int
+	groups     []*userGroup
+	channels   map[string]*channel
+	dms        map[string]string // user id -> D channel id
 
 	lastTS     int64 // microseconds of the last message timestamp
 	ephemerals []Ephemeral

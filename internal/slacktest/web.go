@@ -32,6 +32,7 @@ type method struct {
 // methods are the Web API methods served; the handlers run with s.mu held.
 var methods = map[string]method{
 	"auth.test":                    {botTokenKind, (*Server).authTest},
+	"auth.teams.list":              {botTokenKind, (*Server).authTeamsList},
 	"apps.connections.open":        {appTokenKind, (*Server).appsConnectionsOpen},
 	"chat.postMessage":             {botTokenKind, (*Server).chatPostMessage},
 	"chat.update":                  {botTokenKind, (*Server).chatUpdate},
@@ -264,6 +265,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // authTest answers auth.test for the bot.
 func (s *Server) authTest(_ *request) (map[string]any, *apiError) {
+	if s.Grid() {
+		return s.gridAuthTest(), nil
+	}
 	return map[string]any{
 		"url":     "https://" + TeamDomain + ".slack.com/",
 		"team":    "Fake Workspace",
