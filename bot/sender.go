@@ -48,6 +48,12 @@ type Sender struct {
 	Workers int
 	// Poll is how often an idle Run looks for new messages (default 100 ms).
 	Poll time.Duration
+	// Lease, for a store shared by several replicas, is how old a claim of
+	// an item still in sending must be before this sender takes it over
+	// (its replica died); Run looks for such items every Lease/2. Zero
+	// (one process on the store) takes over everything left in sending
+	// once, at start.
+	Lease time.Duration
 	// Observe, when set, hears the outcome of every Slack call: "ok",
 	// "rate_limited" or "error", for metrics.
 	Observe func(outcome string)
@@ -104,12 +110,13 @@ func (s *Sender) Run(ctx context.Context) error {
 		s.Log.Error().Err(err).Msg("outbox recovery failed")
 	}
 	var (
-		inflight sync.WaitGroup
-		ready    []slackrec.OutboxItem
-		slots    = make(chan struct{}, s.Workers)
-		done     = make(chan struct{}, 1) // a call ended: room to claim
-		lastLog  = time.Now()
-		claimed  time.Time
+		inflight  sync.WaitGroup
+		ready     []slackrec.OutboxItem
+		slots     = make(chan struct{}, s.Workers)
+		done      = make(chan struct{}, 1) // a call ended: room to claim
+		lastLog   = time.Now()
+		claimed   time.Time
+		recovered = time.Now()
 	)
 	defer func() {
 		s.requeue(ready, "stopped")
@@ -126,6 +133,12 @@ func (s *Sender) Run(ctx context.Context) error {
 			}
 			ready = append(ready, items...)
 			slices.SortStableFunc(ready, byPriority)
+		}
+		if s.Lease > 0 && time.Since(recovered) >= s.Lease/2 {
+			recovered = time.Now()
+			if err := s.Recover(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Error().Err(err).Msg("outbox: taking over another replica's messages failed")
+			}
 		}
 		if time.Since(lastLog) > 10*time.Second {
 			counts, _ := s.Store.OutboxCounts(ctx)

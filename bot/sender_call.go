@@ -113,9 +113,15 @@ func (s *Sender) resolve(ctx context.Context, target string) (channel, oktaID st
 // that Slack already holds (found by its metadata key in the channel's
 // recent history) is recorded as sent; anything else is queued again. So a
 // crash between Slack's answer and the store's write never sends twice.
+// With a Lease only claims older than it are taken over (a live replica's
+// are left alone); without, every item in sending is.
 func (s *Sender) Recover(ctx context.Context) error {
 	s.init()
-	stuck, err := s.Store.OutboxStuck(ctx)
+	before := s.Now().Add(time.Second)
+	if s.Lease > 0 {
+		before = s.Now().Add(-s.Lease)
+	}
+	stuck, err := s.Store.ReclaimOutbox(ctx, before)
 	if err != nil {
 		return err
 	}

@@ -102,11 +102,12 @@ func (s *Store) ClaimHookEvents(ctx context.Context, limit int, now time.Time) (
 	}
 	expired := fmtSortable(now.Add(-hookevent.Lease))
 	var out []hookevent.Event
-	err = inTxOn(ctx, db, func(tx *sqlTx) error {
+	err = claimTxOn(ctx, db, func(tx *sqlTx) error {
+		out = out[:0]
 		var broken []hookevent.Event
 		if err := eachRow(ctx, tx, `SELECT `+hookCols+` FROM hook_events
 			WHERE state = 'pending' OR (state = 'processing' AND claimed_at <= ?)
-			ORDER BY received_at, rowid LIMIT ?`, []any{expired, limit}, func(r *sql.Rows) error {
+			ORDER BY received_at, rowid LIMIT ?`+skipLocked, []any{expired, limit}, func(r *sql.Rows) error {
 			ev, err := scanHookEvent(r)
 			if err != nil {
 				ev.LastError = "stored event does not decode: " + err.Error()

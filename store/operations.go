@@ -74,14 +74,16 @@ func scanOp(r interface{ Scan(...any) error }) (campaign.Operation, error) {
 	return op, err
 }
 
-// ClaimOperations takes up to limit pending jobs in one transaction (the
-// transaction holds SQLite's write lock, so two executors never take the
-// same job).
+// ClaimOperations takes up to limit pending jobs in one transaction, so
+// two executors never take the same job: on SQLite the transaction holds
+// the write lock; on PostgreSQL it locks the rows it takes and skips those
+// another replica is taking.
 func (s *Store) ClaimOperations(ctx context.Context, campaignID int64, worker string, now time.Time, limit int) ([]campaign.Operation, error) {
 	var out []campaign.Operation
-	err := s.inTx(ctx, func(tx *sqlTx) error {
+	err := s.inClaimTx(ctx, func(tx *sqlTx) error {
+		out = out[:0]
 		rows, err := tx.QueryContext(ctx, `SELECT `+opColumns+` FROM operations WHERE campaign_id = ? AND state = 'pending'
-			ORDER BY seq LIMIT ?`, campaignID, limit)
+			ORDER BY seq LIMIT ?`+skipLocked, campaignID, limit)
 		if err != nil {
 			return err
 		}

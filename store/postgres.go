@@ -120,7 +120,7 @@ func openPostgres(ctx context.Context, target string, o options) (*Store, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, pool: pool, url: Redact(target), target: target, Now: time.Now}
+	s := &Store{db: db, pool: pool, url: Redact(target), target: target, worker: newWorkerID(), Now: time.Now}
 	fail := func(err error) (*Store, error) {
 		db.Close()
 		pool.Close()

@@ -145,7 +145,7 @@ func scanOutbox(r *sql.Rows) (slackrec.OutboxItem, error) {
 
 // ClaimOutbox moves due pending items to sending, oldest first.
 func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int) ([]slackrec.OutboxItem, error) {
-	return s.claimOutbox(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?`,
+	return s.claimOutbox(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?`+skipLocked,
 		fmtSortable(now), limit)
 }
 
@@ -164,13 +164,17 @@ func (s *Store) ClaimHeads(ctx context.Context, now time.Time, limit int, skip [
 			args = append(args, t)
 		}
 	}
-	return s.claimOutbox(ctx, q+` ORDER BY priority DESC, id LIMIT ?`, append(args, limit)...)
+	return s.claimOutbox(ctx, q+` ORDER BY priority DESC, id LIMIT ?`+skipLocked, append(args, limit)...)
 }
 
-// claimOutbox moves the pending items a query selects to sending.
+// claimOutbox moves the pending items a query selects to sending, claimed
+// by this store's worker now. On PostgreSQL the claim locks only the rows
+// it takes and skips those another replica is taking.
 func (s *Store) claimOutbox(ctx context.Context, query string, args ...any) ([]slackrec.OutboxItem, error) {
 	var out []slackrec.OutboxItem
-	err := s.inTx(ctx, func(tx *sqlTx) error {
+	at := fmtSortable(s.Now())
+	err := s.inClaimTx(ctx, func(tx *sqlTx) error {
+		out = out[:0]
 		if err := eachRow(ctx, tx, query, args, func(r *sql.Rows) error {
 			it, err := scanOutbox(r)
 			out = append(out, it)
@@ -179,7 +183,8 @@ func (s *Store) claimOutbox(ctx context.Context, query string, args ...any) ([]s
 			return err
 		}
 		for i := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ? AND state = 'pending'`, out[i].ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claimed_at = ?
+				WHERE id = ? AND state = 'pending'`, s.worker, at, out[i].ID); err != nil {
 				return err
 			}
 			out[i].State, out[i].Attempts = "sending", out[i].Attempts+1
@@ -227,13 +232,45 @@ func (s *Store) OutboxFail(ctx context.Context, id int64, reason string) error {
 	return err
 }
 
-// OutboxStuck returns the items a stopped process left in sending.
-func (s *Store) OutboxStuck(ctx context.Context) ([]slackrec.OutboxItem, error) {
+// ReclaimOutbox takes over, and returns, the items left in sending whose
+// claim was made before `before` (by a process that stopped, or a replica
+// that died): each is claimed again by this store's worker, in one
+// statement per item that only one replica can win, so two replicas never
+// settle the same item.
+func (s *Store) ReclaimOutbox(ctx context.Context, before time.Time) ([]slackrec.OutboxItem, error) {
+	out, err := s.claimOutboxWhere(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'sending' AND claimed_at < ? ORDER BY id`+skipLocked,
+		`state = 'sending' AND claimed_at < ?`, fmtSortable(before))
+	if err != nil {
+		return nil, fmt.Errorf("store: reclaim outbox: %w", err)
+	}
+	return out, nil
+}
+
+// claimOutboxWhere re-claims the items query selects, each still matching
+// cond (whose one argument is arg), for this store's worker.
+func (s *Store) claimOutboxWhere(ctx context.Context, query, cond string, arg any) ([]slackrec.OutboxItem, error) {
 	var out []slackrec.OutboxItem
-	err := s.each(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = 'sending' ORDER BY id`, nil, func(r *sql.Rows) error {
-		it, err := scanOutbox(r)
-		out = append(out, it)
-		return err
+	at := fmtSortable(s.Now())
+	err := s.inClaimTx(ctx, func(tx *sqlTx) error {
+		var found []slackrec.OutboxItem
+		if err := eachRow(ctx, tx, query, []any{arg}, func(r *sql.Rows) error {
+			it, err := scanOutbox(r)
+			found = append(found, it)
+			return err
+		}); err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, it := range found {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ? AND `+cond, s.worker, at, it.ID, arg)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				out = append(out, it)
+			}
+		}
+		return nil
 	})
 	return out, err
 }

@@ -42,10 +42,19 @@ func TestOutboxLifecycle(t *testing.T) {
 	if _, _, err := st.MessageRef(ctx, "nope"); !errors.Is(err, campaign.ErrNotFound) {
 		t.Fatalf("missing ref err = %v", err)
 	}
-	// The second item stays in sending: a stopped process.
-	stuck, err := st.OutboxStuck(ctx)
+	// The second item stays in sending. A live claim is not taken over:
+	// only one older than the lease.
+	claimedAt := st.Now()
+	if live, err := st.ReclaimOutbox(ctx, claimedAt.Add(-2*time.Minute)); err != nil || len(live) != 0 {
+		t.Fatalf("a claim younger than the lease was taken over: %+v, %v", live, err)
+	}
+	// Its process stopped: the first to look takes it over, once.
+	stuck, err := st.ReclaimOutbox(ctx, claimedAt.Add(time.Second))
 	if err != nil || len(stuck) != 1 || stuck[0].Key != "post:b" {
 		t.Fatalf("stuck = %+v, %v", stuck, err)
+	}
+	if again, err := st.ReclaimOutbox(ctx, claimedAt.Add(-time.Second)); err != nil || len(again) != 0 {
+		t.Fatalf("a taken-over item was taken over again: %+v, %v", again, err)
 	}
 	if err := st.OutboxRetry(ctx, stuck[0].ID, now.Add(time.Minute), "429"); err != nil {
 		t.Fatal(err)

@@ -6,10 +6,12 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -38,6 +40,9 @@ type Store struct {
 	// location without the password.
 	pool *pgxpool.Pool
 	url  string
+	// worker names this process in the claims it makes (outbox items):
+	// host, pid and a random suffix.
+	worker string
 	// target is what Open was given (a path or a URL, password included:
 	// never logged), for reopening the same database.
 	target string
@@ -78,7 +83,7 @@ func Open(ctx context.Context, target string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db := &sqlDB{DB: raw}
-	s := &Store{db: db, path: path, target: target, Now: time.Now}
+	s := &Store{db: db, path: path, target: target, worker: newWorkerID(), Now: time.Now}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -127,6 +132,47 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
+}
+
+// newWorkerID names this process for the claims it makes.
+func newWorkerID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s:%d:%x", host, os.Getpid(), b)
+}
+
+// Worker is the name this store's claims carry.
+func (s *Store) Worker() string { return s.worker }
+
+// Shared reports whether other processes may use the database at the same
+// time (PostgreSQL, several replicas); an SQLite database belongs to one
+// process, so what it finds claimed at start was left by a process that
+// stopped.
+func (s *Store) Shared() bool { return s.db.d == dialectPostgres }
+
+// inClaimTx runs a claim of queued work in a transaction. On PostgreSQL it
+// does not take the store's write lock: a claim locks only the rows it
+// takes (skipLocked), so replicas claim side by side, and a long write
+// (a snapshot, a launch) never holds a claim up.
+func (s *Store) inClaimTx(ctx context.Context, fn func(*sqlTx) error) error {
+	return claimTxOn(ctx, s.db, fn)
+}
+
+// claimTxOn is inClaimTx on db (the main or the events database).
+func claimTxOn(ctx context.Context, db *sqlDB, fn func(*sqlTx) error) error {
+	if db.d != dialectPostgres {
+		return inTxOn(ctx, db, fn)
+	}
+	tx, err := db.concurrentTx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // inTx runs fn in a transaction on the main database, committing if it

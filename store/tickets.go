@@ -68,13 +68,14 @@ func scanTicket(r interface{ Scan(...any) error }) (ticketjob.Job, error) {
 func (s *Store) ClaimTickets(ctx context.Context, now time.Time, limit int) ([]ticketjob.Job, error) {
 	var out []ticketjob.Job
 	at, lease := fmtSortable(now), fmtSortable(now.Add(ticketLease))
-	err := s.inTx(ctx, func(tx *sqlTx) error {
+	err := s.inClaimTx(ctx, func(tx *sqlTx) error {
+		out = out[:0]
 		if err := eachRow(ctx, tx, `SELECT `+ticketCols+` FROM tickets t
 			WHERE t.state IN ('pending', 'sending') AND t.next_at <= ?
 			  AND (t.action = 'create' OR NOT EXISTS (
 			      SELECT 1 FROM tickets p WHERE p.ref = t.ref AND p.id < t.id
 			        AND p.action <> 'create' AND p.state IN ('pending', 'sending')))
-			ORDER BY t.id LIMIT ?`, []any{at, limit}, func(r *sql.Rows) error {
+			ORDER BY t.id LIMIT ?`+skipLocked, []any{at, limit}, func(r *sql.Rows) error {
 			j, err := scanTicket(r)
 			out = append(out, j)
 			return err

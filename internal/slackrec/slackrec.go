@@ -98,8 +98,10 @@ type OutboxStore interface {
 	OutboxRetry(ctx context.Context, id int64, next time.Time, reason string) error
 	// OutboxFail gives up on an item.
 	OutboxFail(ctx context.Context, id int64, reason string) error
-	// OutboxStuck returns items left in sending by a process that stopped.
-	OutboxStuck(ctx context.Context) ([]OutboxItem, error)
+	// ReclaimOutbox takes over, and returns, the items left in sending
+	// whose claim is older than before (their process stopped), each
+	// re-claimed so that only one caller gets it.
+	ReclaimOutbox(ctx context.Context, before time.Time) ([]OutboxItem, error)
 	// OutboxCounts counts items by state.
 	OutboxCounts(ctx context.Context) (map[string]int, error)
 	// OutboxProgress counts, by state, the items whose key has a prefix.
