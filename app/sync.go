@@ -70,6 +70,18 @@ func (c *Core) Sync(ctx context.Context) (*campaign.SyncResult, error) {
 	for _, email := range res.HRUnmatched {
 		log.Warn().Str("email", email).Msg("hr csv row matches no Okta user")
 	}
+	if r := res.Counts.Read; r != nil {
+		for _, rec := range r.Reconciliation {
+			for _, m := range rec.Mismatches {
+				log.Warn().Str("object", rec.Object).Str("id", m.ID).Str("name", m.Name).Int("read", m.Read).Int("okta_total", m.OktaTotal).
+					Msg("count read differs from Okta's own total; the evidence flags it")
+			}
+		}
+	}
+	if h := res.Counts.HR; h != nil && len(h.Leavers) > 0 {
+		log.Warn().Int("terminated_in_hr", h.Terminated).Int("not_in_hr", h.Absent).
+			Msg("users active in Okta are terminated in or absent from the HR CSV; their cases will be flagged")
+	}
 	log.Info().Int64("snapshot", res.SnapshotID).Int("users", res.Counts.Users).Int("relations", res.Counts.Relations).
 		Int64("api_calls", res.Counts.APICalls).Int64("rate_limited", res.Counts.RateLimited).
 		Float64("seconds", res.Counts.DurationSeconds).Msg("sync done")

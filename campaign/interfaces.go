@@ -24,7 +24,9 @@ type Progress struct {
 // holds raw manager references; Sync resolves them.
 type Directory interface {
 	// ReadDirectory reads users, groups, rules, apps, assignments and app
-	// sign-ins. It returns an error, and no snapshot, if any read fails.
+	// sign-ins. It returns an error, and no snapshot, if any read fails
+	// (an *IncompleteReadError naming the failed reads when it knows them);
+	// a reader that records how it read sets Snapshot.Read.
 	ReadDirectory(ctx context.Context, opts ReadOptions) (*Snapshot, error)
 }
 

@@ -237,7 +237,10 @@ func caseBlocks(m slacktest.Message) []string {
 	return out
 }
 
-func TestWholeCampaignThroughSlackExportsVerifiableEvidence(t *testing.T) {
+// runToSignOff runs the campaign through Slack up to the sign-off message
+// DMed to its owner, and returns the rig, the fast reviewer's Okta id and
+// that message.
+func runToSignOff(t *testing.T) (*slackRig, string, slacktest.Message) {
 	r := newSlackRig(t)
 	owner, approver := r.org.Users[1], r.org.Users[2]
 	r.okta.SetPushAnswer(owner.ID, "SUCCESS")
@@ -347,6 +350,12 @@ func TestWholeCampaignThroughSlackExportsVerifiableEvidence(t *testing.T) {
 		signMsg = ms[0]
 		return true
 	})
+	return r, fast, signMsg
+}
+
+func TestWholeCampaignThroughSlackExportsVerifiableEvidence(t *testing.T) {
+	r, fast, signMsg := runToSignOff(t)
+	owner, approver := r.org.Users[1], r.org.Users[2]
 	body := string(signMsg.Blocks)
 	for _, want := range []string{"Summary", "Evidence digest", "sign_off_decline", "removals"} {
 		if !strings.Contains(body, want) {
@@ -463,5 +472,67 @@ func TestWholeCampaignThroughSlackExportsVerifiableEvidence(t *testing.T) {
 				t.Fatalf("a flipped byte in %s: %v", name, rep)
 			}
 		})
+	}
+}
+
+// The owner declines in Slack: "Decline…" opens the modal; an empty reason
+// is refused in the modal; a reason records the decline, bound to the
+// digest shown, and the message says so without buttons.
+func TestSignOffDeclineThroughSlack(t *testing.T) {
+	r, _, signMsg := runToSignOff(t)
+	owner := r.slackOf[r.org.Users[1].ID]
+	views := len(r.slack.Views())
+	r.click(owner, signMsg, "sign_off_decline", nil)
+	var viewID string
+	r.eventually("the decline modal opens", func() bool {
+		vs := r.slack.Views()
+		if len(vs) > views && vs[len(vs)-1].Method == "views.open" && strings.Contains(string(vs[len(vs)-1].JSON), "sign_off_decline") {
+			viewID = vs[len(vs)-1].ViewID
+			return true
+		}
+		return false
+	})
+	submit := func(reason string) slacktest.Ack {
+		t.Helper()
+		p, err := r.slack.ViewSubmission(owner, viewID, map[string]map[string]slacktest.StateValue{
+			"sign_off_reason": {"reason": {Type: "plain_text_input", Value: reason}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ack, ok := r.slack.WaitAck(r.slack.SendInteraction(p), time.Minute)
+		if !ok {
+			t.Fatal("no ack for the decline")
+		}
+		return ack
+	}
+	if ack := submit("  "); !strings.Contains(string(ack.Payload), "Say why") {
+		t.Fatalf("empty reason: ack %s, want the modal's error", ack.Payload)
+	}
+	submit("The AWS removals still have open tickets")
+	r.eventually("the decline recorded and the message updated", func() bool {
+		for _, m := range r.dm(r.org.Users[1].ID) {
+			if m.TS == signMsg.TS {
+				return m.Edited > 0 && strings.Contains(string(m.Blocks), "Not signed") && !strings.Contains(string(m.Blocks), `"sign_off"`)
+			}
+		}
+		return false
+	})
+	evs, err := r.st.Events(r.ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declined *campaign.Event
+	for i := range evs {
+		if evs[i].Type == campaign.EventSignOffDeclined {
+			declined = &evs[i]
+		}
+		if evs[i].Type == campaign.EventSignedOff {
+			t.Fatal("a decline recorded a sign-off")
+		}
+	}
+	digest, _ := evidence.EvidenceDigest(r.ctx, r.st, 1)
+	if declined == nil || declined.Detail["reason"] != "The AWS removals still have open tickets" || declined.Detail["evidence_sha256"] != digest ||
+		declined.Actor.UserID != r.org.Users[1].ID || !strings.Contains(string(signMsg.Blocks), digest) {
+		t.Fatalf("decline = %+v, want the owner's, with the reason, bound to %s", declined, digest)
 	}
 }
