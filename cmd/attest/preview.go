@@ -137,7 +137,8 @@ func previewSurfaces(ctx context.Context, o previewOptions) ([]surface, error) {
 }
 
 // captureSurfaces walks the sample campaign from launch to approval and
-// takes each surface from the bot's call to the fake Slack.
+// takes each surface from the bot's call to the fake Slack. A stage the
+// definition switches off has no form to show.
 func captureSurfaces(ctx context.Context, w *world) ([]surface, error) {
 	var out []surface
 	// The launch modal: `/access-review start` with no name.
@@ -159,36 +160,23 @@ func captureSurfaces(ctx context.Context, w *world) ([]surface, error) {
 	if err := s.launch(ctx); err != nil {
 		return nil, err
 	}
+	c, err := w.app.Store.GetCampaign(ctx, s.id)
+	if err != nil {
+		return nil, err
+	}
+	selfAttest, managers := c.Definition.Stages.SelfAttestation.On(), c.Definition.Stages.Manager.On()
 	member, manager, err := sampleMember(ctx, w, s.id)
 	if err != nil {
 		return nil, err
 	}
-	memberKey := fmt.Sprintf("post:m:%d:%s:1:", s.id, member.ID)
-	var form json.RawMessage
-	if err := w.wait(ctx, "the sample member's form", func() (bool, error) {
-		form = sentBlocks(w, memberKey)
-		return form != nil, nil
-	}); err != nil {
-		return nil, err
+	if selfAttest {
+		form, err := awaitBlocks(ctx, w, "the sample member's form", fmt.Sprintf("post:m:%d:%s:1:", s.id, member.ID))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, surface{Name: "member form", Kind: "message", JSON: form,
+			What: fmt.Sprintf("the DM a member gets: %s's apps and groups, each Needed / Not needed / Not sure", member.DisplayName())})
 	}
-	out = append(out, surface{Name: "member form", Kind: "message", JSON: form,
-		What: fmt.Sprintf("the DM a member gets: %s's apps and groups, each Needed / Not needed / Not sure", member.DisplayName())})
-
-	if err := s.answerMembers(ctx); err != nil {
-		return nil, err
-	}
-	if err := s.startStage2(ctx); err != nil {
-		return nil, err
-	}
-	reviewerKey := fmt.Sprintf("post:r:%d:%s:%s:1:", s.id, manager.ID, member.ID)
-	if err := w.wait(ctx, "the sample manager's form", func() (bool, error) {
-		form = sentBlocks(w, reviewerKey)
-		return form != nil, nil
-	}); err != nil {
-		return nil, err
-	}
-	out = append(out, surface{Name: "manager form", Kind: "message", JSON: form,
-		What: fmt.Sprintf("the DM a manager gets for each member: %s's answers, usage and risk, Keep / Revoke", member.DisplayName())})
 
 	// The App Home, as the IAM admin opens it while the review runs.
 	before := len(w.slack.Calls("views.publish"))
@@ -206,24 +194,50 @@ func captureSurfaces(ctx context.Context, w *world) ([]surface, error) {
 	out = append(out, surface{Name: "App Home", Kind: "home", JSON: home,
 		What: "the app's Home tab of an IAM admin: their pending reviews and every running campaign's progress"})
 
-	if err := revokeAll(ctx, w, s.id, manager.ID, member.ID); err != nil {
-		return nil, err
+	if selfAttest {
+		if err := s.answerMembers(ctx); err != nil {
+			return nil, err
+		}
+		if managers {
+			if err := s.startStage2(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if managers {
+		form, err := awaitBlocks(ctx, w, "the sample manager's form", fmt.Sprintf("post:r:%d:%s:%s:1:", s.id, manager.ID, member.ID))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, surface{Name: "manager form", Kind: "message", JSON: form,
+			What: fmt.Sprintf("the DM a manager gets for each member: %s's answers, usage and risk, Keep / Revoke", member.DisplayName())})
+		if err := revokeAll(ctx, w, s.id, manager.ID, member.ID); err != nil {
+			return nil, err
+		}
 	}
 	// Closed with the other managers' decisions open: the plan holds
 	// what members said they do not need and the sample's revokes.
 	if _, err := s.close(ctx); err != nil {
 		return nil, err
 	}
-	approvalKey := fmt.Sprintf("post:approval:%d", s.id)
-	if err := w.wait(ctx, "the approval message", func() (bool, error) {
-		form = sentBlocks(w, approvalKey)
-		return form != nil, nil
-	}); err != nil {
+	form, err := awaitBlocks(ctx, w, "the approval message", fmt.Sprintf("post:approval:%d", s.id))
+	if err != nil {
 		return nil, err
 	}
 	out = append(out, surface{Name: "approval message", Kind: "message", JSON: form,
 		What: "the removal plan posted in the approvals channel, with its guarded Approve / Reject"})
 	return out, nil
+}
+
+// awaitBlocks waits for the bot's chat.postMessage of the outbox key
+// prefix and returns its blocks (see sentBlocks).
+func awaitBlocks(ctx context.Context, w *world, what, keyPrefix string) (json.RawMessage, error) {
+	var form json.RawMessage
+	err := w.wait(ctx, what, func() (bool, error) {
+		form = sentBlocks(w, keyPrefix)
+		return form != nil, nil
+	})
+	return form, err
 }
 
 // revokeAll has the manager revoke every open case of the member on

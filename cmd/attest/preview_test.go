@@ -20,7 +20,7 @@ func TestPreviewLinks(t *testing.T) {
 	def := c.write("payroll.yaml", "name: Payroll recertification\ndecisions: {disable_bulk: true}\n")
 	var ss []surface
 	c.json(&ss, "preview", "--definition", def)
-	want := []string{"launch modal", "member form", "manager form", "App Home", "approval message"}
+	want := []string{"launch modal", "member form", "App Home", "manager form", "approval message"}
 	var names []string
 	for _, s := range ss {
 		names = append(names, s.Name)
@@ -62,7 +62,7 @@ func TestPreviewLinks(t *testing.T) {
 	}
 	// Bulk confirmation is off in this definition: the manager form
 	// offers no "confirm all".
-	if strings.Contains(string(ss[2].JSON), blocks.ActionConfirmMember) {
+	if strings.Contains(string(ss[3].JSON), blocks.ActionConfirmMember) {
 		t.Error("the manager form offers bulk confirmation the definition disables")
 	}
 	var modal, built any
@@ -90,5 +90,26 @@ func TestBuilderURLEncoding(t *testing.T) {
 	back, err := decodeBuilderURL(link)
 	if err != nil || string(back) != string(raw) {
 		t.Fatalf("decoded %s, %v", back, err)
+	}
+}
+
+// TestPreviewFollowsDefinitionAndConfig: a stage the definition switches
+// off has no form in the preview, and the config's risk ratings show on
+// the forms as the bot would show them.
+func TestPreviewFollowsDefinitionAndConfig(t *testing.T) {
+	c := newCLI(t)
+	def := c.write("managers.yaml", "name: Managers only\nstages: {self_attestation: {enabled: false}}\n")
+	cfg := c.write("attest.yaml", "risk:\n  apps: {\"*\": critical}\n")
+	var ss []surface
+	c.json(&ss, "preview", "--definition", def, "--config", cfg)
+	var names []string
+	for _, s := range ss {
+		names = append(names, s.Name)
+	}
+	if want := []string{"launch modal", "App Home", "manager form", "approval message"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("surfaces %v, want %v", names, want)
+	}
+	if !strings.Contains(string(ss[2].JSON), "risk *critical*") {
+		t.Errorf("the manager form shows no critical risk, though the config rates every app critical:\n%s", ss[2].JSON)
 	}
 }
