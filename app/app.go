@@ -38,6 +38,8 @@ type App struct {
 	bot    *bot.Bot
 	sender *bot.Sender
 	sched  *campaign.Scheduler
+	// leader elects the replica that runs the singleton work (leader.go).
+	leader *store.Leader
 	hooks  *hooks.Processor
 	snow   *servicenow.Worker
 
@@ -115,6 +117,7 @@ func (a *App) assemble() error {
 	} else {
 		a.Log.Warn().Msg("Slack is not configured: nothing will be delivered to people")
 	}
+	a.newLeader()
 	a.add("directory", a.runDirectory)
 	a.sched = &campaign.Scheduler{
 		Engine:      a.Engine,

@@ -55,7 +55,7 @@ func (a *App) routes() http.Handler {
 // ready.
 func (a *App) Ready(ctx context.Context) (string, error) {
 	if _, err := a.Store.SchemaVersion(ctx); err != nil {
-		return "", errors.New("store unreachable")
+		return "", fmt.Errorf("store unreachable (%s)", a.Store.Backend())
 	}
 	info, err := a.Store.LatestSnapshot(ctx)
 	if err != nil {
@@ -74,6 +74,12 @@ func (a *App) Ready(ctx context.Context) (string, error) {
 	msg := fmt.Sprintf("ok: snapshot %d from %s", info.ID, info.CompletedAt.Format(time.RFC3339))
 	if a.bot != nil {
 		msg += ", slack " + a.bot.Mode()
+	}
+	msg += ", store " + a.Store.Backend()
+	if a.leads() {
+		msg += ", leader"
+	} else {
+		msg += ", follower"
 	}
 	return msg, nil
 }

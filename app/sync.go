@@ -105,6 +105,12 @@ func (a *App) runDirectory(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("okta.sync_schedule %q: %w", a.Config.Okta.SyncSchedule, err)
 	}
+	a.whileLeading(ctx, func(term context.Context) { a.syncOnSchedule(term, sched) }, a.followMap)
+	return nil
+}
+
+// syncOnSchedule is runDirectory's work while this replica leads.
+func (a *App) syncOnSchedule(ctx context.Context, sched cron.Schedule) {
 	defer a.markMapped() // also when ctx ends during the first sync
 	a.Log.Info().Str("schedule", a.Config.Okta.SyncSchedule).Msg("directory sync scheduled")
 	if _, err := a.Store.LatestSnapshot(ctx); errors.Is(err, campaign.ErrNotFound) {
@@ -119,7 +125,7 @@ func (a *App) runDirectory(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil
+			return
 		case <-t.C:
 		}
 		a.syncAndMap(ctx)

@@ -8,12 +8,14 @@ import (
 // runTicks applies what is due once a minute (and once at start): stage
 // ends, escalations and reminders; approved plans' removals; scheduled
 // and recertification launches; the stale-access sweep. Each step's
-// failure is logged and retried at the next tick.
+// failure is logged and retried at the next tick. Only the leader ticks.
 func (a *App) runTicks(ctx context.Context) error {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		a.Tick(ctx)
+		if a.leads() {
+			a.Tick(ctx)
+		}
 		select {
 		case <-ctx.Done():
 			return nil

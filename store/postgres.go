@@ -66,6 +66,12 @@ func pgOpen(ctx context.Context, target string, readOnly bool) (*sqlDB, *pgxpool
 	if readOnly {
 		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	}
+	if !strings.Contains(target, "pool_max_conns") {
+		// pgx's default (4 on this kind of machine) is too few for a
+		// replica: the leader's session, the outbox's claims and sends, the
+		// executor's workers and the handlers each hold one at times.
+		cfg.MaxConns = 16
+	}
 	if cfg.ConnConfig.RuntimeParams["application_name"] == "" {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "attest"
 	}
