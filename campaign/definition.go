@@ -55,10 +55,14 @@ type Stage struct {
 // On reports whether the stage runs.
 func (s Stage) On() bool { return s.Enabled == nil || *s.Enabled }
 
-// Stages configures self-attestation and manager confirmation.
+// Stages configures self-attestation, manager confirmation and the
+// app-owner stage, which run in that order, each switched on or off.
 type Stages struct {
 	SelfAttestation Stage `yaml:"self_attestation,omitempty"`
 	Manager         Stage `yaml:"manager,omitempty"`
+	// AppOwner is the optional third stage: app owners confirm what the
+	// first two kept (see OwnerStage).
+	AppOwner OwnerStage `yaml:"app_owner,omitempty"`
 	// ConfirmMemberRevokes makes managers confirm the member's "revoke"
 	// answers too, instead of sending them straight to the removal list.
 	ConfirmMemberRevokes bool `yaml:"confirm_member_revokes,omitempty"`
@@ -219,6 +223,7 @@ func (d *Definition) setDefaults() {
 	if d.Stages.Manager.Duration == 0 {
 		d.Stages.Manager.Duration = Period(7 * 24 * time.Hour)
 	}
+	d.Stages.AppOwner.setDefaults()
 	if d.Reminders.Before == nil {
 		d.Reminders.Before = []Period{Period(3 * 24 * time.Hour), Period(24 * time.Hour)}
 	}
@@ -278,6 +283,7 @@ func (d *Definition) Validate() error {
 	if !d.Stages.SelfAttestation.On() && !d.Stages.Manager.On() {
 		errs = append(errs, errors.New("stages: both stages are disabled; enable self_attestation or manager"))
 	}
+	errs = append(errs, d.Stages.AppOwner.validate()...)
 	switch d.Remediation.Mode {
 	case ModeRevoke, ModeReportOnly:
 	default:

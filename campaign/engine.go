@@ -112,9 +112,8 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 		if !req.Deadline.After(now) {
 			return nil, fmt.Errorf("deadline %s is not in the future: %w", req.Deadline.Format(time.RFC3339), ErrInvalid)
 		}
-		total := req.Deadline.Sub(now)
-		d1 = time.Duration(float64(total) * float64(d1) / float64(d1+d2))
-		d2 = total - d1
+		total, sum := req.Deadline.Sub(now), d1+d2+def.Stages.AppOwner.duration()
+		d1, d2 = share(total, d1, sum), share(total, d1+d2, sum)-share(total, d1, sum)
 	}
 	c.State = StateStage1
 	c.Stage1Ends = now.Add(d1)

@@ -75,7 +75,7 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 		// Late, and no longer theirs to answer: both a conflict and forbidden.
 		return nil, stageEnded(c, own, fmt.Errorf("campaign %d is %s; after self-attestation only reviewers decide: %w",
 			c.ID, c.State, ErrForbidden))
-	case !own && !c.State.Open():
+	case !own && (!c.State.Open() || c.State == StateStage3):
 		return nil, stageEnded(c, own, nil)
 	case c.State == StateStage2 && !now.Before(c.Deadline):
 		return nil, stageEnded(c, own, fmt.Errorf("campaign %d passed its deadline %s", c.ID, c.Deadline.Format(time.RFC3339)))

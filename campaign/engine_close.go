@@ -56,12 +56,17 @@ func (e *Engine) close(ctx context.Context, c *Campaign, actor Actor, now time.T
 		return c, nil, err
 	}
 	def := c.Definition
+	owned, err := e.ownerOutcomes(ctx, c, cases) // stage 3's word, when it ran
+	if err != nil {
+		return c, nil, err
+	}
 	outcomes := make(map[int64]string, len(cases))
 	var history []Certification
 	counts := map[string]int{}
 	for i := range cases {
 		cs := &cases[i]
 		cs.Outcome = Outcome(def, cs)
+		owned[cs.ID].apply(cs)
 		outcomes[cs.ID] = cs.Outcome
 		counts[cs.Outcome]++
 		if cert, ok := certification(cs, c, now); ok {

@@ -39,6 +39,9 @@ func ReminderSlot(r Reminders, start, deadline, now time.Time) (slot time.Time, 
 // count and managers their members' progress; in stage 2 reviewers get
 // their open cases and the members they concern.
 func (e *Engine) remind(ctx context.Context, c *Campaign, now time.Time) error {
+	if c.State == StateStage3 {
+		return e.remindOwners(ctx, c, now)
+	}
 	start, deadline := c.CreatedAt, c.StageDeadline()
 	if c.State == StateStage2 {
 		start = c.Stage2Started

@@ -14,7 +14,7 @@ import (
 // campaign do not stop the others; all are returned joined.
 func (e *Engine) Tick(ctx context.Context) error {
 	now := e.now()
-	list, err := e.Store.ListCampaigns(ctx, StateStage1, StateStage2, StateClosing)
+	list, err := e.Store.ListCampaigns(ctx, StateStage1, StateStage2, StateStage3, StateClosing)
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,12 @@ func (e *Engine) catchUp(ctx context.Context, c *Campaign, now time.Time) (*Camp
 		}
 	}
 	if c.State == StateStage2 && !now.Before(c.Deadline) {
-		if c, _, err = e.close(ctx, c, System, now, "deadline passed"); err != nil {
+		if c, err = e.endStage2(ctx, c, now, "deadline passed"); err != nil {
+			return c, err
+		}
+	}
+	if c.State == StateStage3 && !now.Before(c.Deadline) {
+		if c, _, err = e.close(ctx, c, System, now, "app-owner deadline passed"); err != nil {
 			return c, err
 		}
 	}
@@ -84,12 +89,11 @@ func (e *Engine) maybeEndStage1(ctx context.Context, c *Campaign, now time.Time)
 }
 
 // startStage2 ends self-attestation. With manager confirmation off, the
-// campaign closes instead. If another process moved the campaign first,
+// app-owner stage starts, or the campaign closes. If another process moved the campaign first,
 // the stored campaign is returned and nothing is done twice.
 func (e *Engine) startStage2(ctx context.Context, c *Campaign, now time.Time, why string) (*Campaign, error) {
 	if !c.Definition.Stages.Manager.On() {
-		c, _, err := e.close(ctx, c, System, now, why)
-		return c, err
+		return e.endStage2(ctx, c, now, why)
 	}
 	next := *c
 	next.State, next.Stage2Started = StateStage2, now

@@ -162,6 +162,10 @@ func (e *Engine) closeIfDecided(ctx context.Context, c *Campaign, actor Actor) e
 			return nil
 		}
 	}
+	if c.Definition.Stages.AppOwner.On() {
+		_, err = e.endStage2(ctx, c, e.now(), "every case decided")
+		return err
+	}
 	_, _, err = e.close(ctx, c, actor, e.now(), "every case decided")
 	return err
 }

@@ -8,13 +8,16 @@ import (
 // State is where a campaign is in its lifecycle.
 type State string
 
-// The lifecycle: draft -> stage1 -> stage2 -> closing -> closed -> approved
-// | rejected -> remediating -> done, and cancelled from any state before
-// approval except closing.
+// The lifecycle: draft -> stage1 -> stage2 -> [stage3] -> closing -> closed
+// -> approved | rejected -> remediating -> done, and cancelled from any
+// state before approval except closing. stage3 is the optional app-owner
+// stage (stages.app_owner).
 const (
 	StateDraft  State = "draft"
 	StateStage1 State = "stage1"
 	StateStage2 State = "stage2"
+	// StateStage3 is the app-owner stage: owners confirm kept access.
+	StateStage3 State = "stage3"
 	StateClosed State = "closed"
 	// StateClosing fences a close: from the instant a campaign enters it
 	// no answer, delegation or escalation is accepted, so the plan the
@@ -30,8 +33,9 @@ const (
 // transitions lists the states each state may move to.
 var transitions = map[State][]State{
 	StateDraft:       {StateStage1, StateStage2, StateCancelled},
-	StateStage1:      {StateStage2, StateClosing, StateClosed, StateCancelled},
-	StateStage2:      {StateClosing, StateClosed, StateCancelled},
+	StateStage1:      {StateStage2, StateStage3, StateClosing, StateClosed, StateCancelled},
+	StateStage2:      {StateStage3, StateClosing, StateClosed, StateCancelled},
+	StateStage3:      {StateClosing, StateClosed, StateCancelled},
 	StateClosing:     {StateClosed},
 	StateClosed:      {StateApproved, StateRejected, StateDone, StateCancelled},
 	StateApproved:    {StateRemediating, StateDone},
@@ -48,8 +52,8 @@ func CanMove(from, to State) bool {
 	return false
 }
 
-// Open reports whether reviewers may still answer.
-func (s State) Open() bool { return s == StateStage1 || s == StateStage2 }
+// Open reports whether reviewers (app owners, in stage 3) may still answer.
+func (s State) Open() bool { return s == StateStage1 || s == StateStage2 || s == StateStage3 }
 
 // Campaign is one access review.
 type Campaign struct {
@@ -69,7 +73,7 @@ type Campaign struct {
 	State          State
 	CreatedAt      time.Time
 	Stage1Ends     time.Time // zero when self-attestation is off
-	Deadline       time.Time // end of stage 2 (of the whole review)
+	Deadline       time.Time // end of stage 2; of stage 3 once that starts
 	ClosedAt       time.Time
 	// Stage2Started is when manager confirmation began.
 	Stage2Started time.Time

@@ -10,6 +10,7 @@ import (
 const (
 	NoteMemberForm   = "member_form"   // stage 1 starts: review your access
 	NoteReviewerForm = "reviewer_form" // stage 2 starts or cases arrive: confirm your members
+	NoteOwnerForm    = "owner_form"    // stage 3 starts: confirm who keeps your apps
 	NoteReminder     = "reminder"      // open cases, batched per person
 	NoteEscalated    = "escalated"     // a silent reviewer's cases moved up
 	NoteDelegated    = "delegated"     // a reviewer handed a member over
@@ -36,6 +37,9 @@ type Notification struct {
 	// answers are in, out of how many.
 	Answered, Total int
 	Text            string
+	// Apps lists, for app owners (NoteOwnerForm), the Okta ids of the
+	// apps whose forms are theirs.
+	Apps []string
 	// Key, when set, makes delivery idempotent: a notifier delivers one
 	// message per key, so a notification retried after a crash is not
 	// sent twice.
