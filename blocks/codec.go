@@ -35,6 +35,9 @@ const (
 	// RefSignOff is a campaign's control-owner sign-off message; its
 	// subject is the evidence digest the message shows.
 	RefSignOff RefKind = "o"
+	// RefOwnerForm is one page of an app owner's stage-3 form about one
+	// app; its subject is the app's Okta id.
+	RefOwnerForm RefKind = "w"
 )
 
 // Roles of an App Home button (Ref.Role).
@@ -56,7 +59,8 @@ type Ref struct {
 	Kind RefKind
 	// ID is the campaign (the sweep for RefSweep).
 	ID int64
-	// Member is the Okta user id a form is about (forms only).
+	// Member is the Okta user id a form is about (forms only); for an
+	// owner form, the Okta id of the app.
 	Member string
 	// Role is what an App Home button does (RefHome only).
 	Role string
@@ -76,6 +80,13 @@ func MemberFormRef(campaignID int64, member string, page int) Ref {
 // reviewer is whoever clicks, checked by the handler.
 func ReviewerFormRef(campaignID int64, member string, page int) Ref {
 	return Ref{Kind: RefReviewerForm, ID: campaignID, Member: member, Page: page}
+}
+
+// OwnerFormRef returns the value of an owner form page's buttons: the
+// campaign, the app's Okta id and the page. Who may decide is checked by
+// the engine at click time (the app's owners, by Okta id).
+func OwnerFormRef(campaignID int64, appID string, page int) Ref {
+	return Ref{Kind: RefOwnerForm, ID: campaignID, Member: appID, Page: page}
 }
 
 // PlanRef returns the value of a removal plan's buttons.
@@ -108,7 +119,7 @@ func (r Ref) Encode() string {
 	}
 	subject := "-"
 	switch r.Kind {
-	case RefMemberForm, RefReviewerForm:
+	case RefMemberForm, RefReviewerForm, RefOwnerForm:
 		subject = r.Member
 	case RefHome:
 		subject = r.Role
@@ -130,7 +141,7 @@ func (r Ref) Validate() error {
 		return fmt.Errorf("page %d: %w", r.Page, ErrBadValue)
 	}
 	switch r.Kind {
-	case RefMemberForm, RefReviewerForm:
+	case RefMemberForm, RefReviewerForm, RefOwnerForm:
 		if !validMember(r.Member) || r.Role != "" || r.Digest != "" {
 			return fmt.Errorf("form member %q: %w", r.Member, ErrBadValue)
 		}
@@ -175,7 +186,7 @@ func ParseRef(s string) (Ref, error) {
 	}
 	r := Ref{Kind: RefKind(parts[0]), ID: id, Page: int(page)}
 	switch r.Kind {
-	case RefMemberForm, RefReviewerForm:
+	case RefMemberForm, RefReviewerForm, RefOwnerForm:
 		r.Member = parts[2]
 	case RefHome:
 		r.Role = parts[2]

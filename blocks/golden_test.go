@@ -81,6 +81,15 @@ func goldenCases() []goldenCase {
 		{"delegate_modal", Modal, func() any {
 			return DelegateModalView(DelegateModal{Member: alice, Form: ReviewerFormRef(42, "00u7alice", 1)})
 		}},
+		{"owner_form", Message, func() any {
+			return OwnerFormBlocks(OwnerForm{CampaignID: 42, Campaign: "Q4 access review", Deadline: deadline, App: "Salesforce",
+				LinkURL: "https://example.okta.com/home/salesforce/0oa1", People: 26, Rows: ownerRows(6), Page: 1, Pages: 2,
+				Button: OwnerFormRef(42, "0oa1salesforce", 1), Comment: "checked with the sales ops lead"})
+		}},
+		{"owner_form_iam", Message, func() any {
+			return OwnerFormBlocks(OwnerForm{CampaignID: 42, Campaign: "Q4 access review", App: "Salesforce", ForIAM: true,
+				Rows: ownerRows(1), Button: OwnerFormRef(42, "0oa1salesforce", 1)})
+		}},
 		{"help", Message, func() any { return HelpBlocks("/access-review") }},
 		{"sign_off", Message, func() any { return SignOffBlocks(sampleSignOff()) }},
 		{"sign_off_declined", Message, func() any {

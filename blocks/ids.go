@@ -84,6 +84,11 @@ const (
 	ActionSignOffDecline = "sign_off_decline"
 	// ActionSignOffReason is the decline modal's reason text input.
 	ActionSignOffReason = "reason"
+	// ActionOwnerSubmit submits an app owner's decisions on one form page.
+	ActionOwnerSubmit = "owner_submit"
+	// ActionOwnerKeepAll keeps everyone on an owner form page but those
+	// marked Revoke.
+	ActionOwnerKeepAll = "owner_keep_all"
 )
 
 // Callback ids of the modals.
