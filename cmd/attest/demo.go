@@ -62,7 +62,7 @@ func cmdDemo(e *env, args []string) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var o demoOptions
-	fs.IntVar(&o.people, "people", 200, "size of the synthetic org, 10 to 5000")
+	fs.IntVar(&o.people, "people", 200, "size of the synthetic org, 10 to 1000")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the synthetic org and of people's answers")
 	fs.StringVar(&o.out, "out", "", "directory for the database, log and evidence: new or empty (default: a new temporary directory)")
 	fs.Usage = func() {
@@ -76,8 +76,8 @@ func cmdDemo(e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("demo takes no arguments")
 	}
-	if o.people < 10 || o.people > 5000 {
-		return usagef("--people %d: use 10 to 5000", o.people)
+	if o.people < 10 || o.people > 1000 {
+		return usagef("--people %d: use 10 to 1000 (every answer recomputes the campaign's progress, so time grows with the square)", o.people)
 	}
 	_, err := runDemo(e.ctx, o, e.stdout, e.stderr)
 	return err

@@ -196,7 +196,7 @@ func TestDemoUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"demo", "--people", "5"}, "use 10 to 5000"},
+		{[]string{"demo", "--people", "5"}, "use 10 to 1000"},
 		{[]string{"demo", "extra"}, "no arguments"},
 		{[]string{"demo", "--out", full}, "not empty"},
 	} {

@@ -53,7 +53,7 @@ type surface struct {
 func cmdPreview(e *env, args []string) error {
 	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	defPath := fs.String("definition", "", "campaign definition FILE whose forms to show (default: a quarterly review of every app)")
+	defPath := fs.String("definition", "", "campaign definition FILE whose forms to show (default: the demo's review of every app, confirmed by managers)")
 	cfgPath := fs.String("config", "", "config FILE whose slack.command, risk and okta.system_log_days the surfaces use")
 	asJSON := fs.Bool("json", false, "print the surfaces as JSON: name, kind, the JSON and the link")
 	fs.Usage = func() {
