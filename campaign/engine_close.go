@@ -115,6 +115,11 @@ func (e *Engine) close(ctx context.Context, c *Campaign, actor Actor, now time.T
 	}
 	e.notify(ctx, Notification{Kind: NoteClosed, CampaignID: c.ID, Campaign: c.Name, Open: ops,
 		Text: fmt.Sprintf("%s: %d removals planned, %d items to handle by hand", why, ops, len(plan)-ops)})
+	if next.State == StateDone && next.OwnerID != "" {
+		// Nothing to remove: the control owner signs off at once.
+		e.notify(ctx, Notification{Kind: NoteSignOff, To: next.OwnerID, CampaignID: c.ID, Campaign: c.Name,
+			Key: fmt.Sprintf("signoff:%d", c.ID)})
+	}
 	return &next, plan, nil
 }
 

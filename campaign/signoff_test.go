@@ -79,3 +79,29 @@ func TestEngineSignOff(t *testing.T) {
 		t.Fatalf("changed evidence: %v", err)
 	}
 }
+
+// A campaign with nothing to remove is done at close, and its owner is
+// asked to sign off at once; the executor asks after its run (see
+// executor_finish.go), tested through Slack in package evidence.
+func TestNothingToRemoveAsksOwnerToSignOff(t *testing.T) {
+	h := newHarness(t, org())
+	c := h.launch("name: S\nremediation: {mode: report-only}\n")
+	done, _, err := h.eng.Close(h.ctx, c.ID, as("iam@x.com"))
+	if err != nil || done.State != campaign.StateDone {
+		t.Fatalf("close: %v, state %v; want done (nothing to remove)", err, done)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	asked := 0
+	for _, n := range h.notes {
+		if n.Kind == campaign.NoteSignOff {
+			asked++
+			if n.To != c.OwnerID || n.CampaignID != c.ID || n.Key == "" {
+				t.Fatalf("sign-off note %+v, want to the owner %s", n, c.OwnerID)
+			}
+		}
+	}
+	if asked != 1 {
+		t.Fatalf("sign-off asked %d times, want once", asked)
+	}
+}

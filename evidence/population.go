@@ -11,7 +11,7 @@ import (
 // populationGaps are what the store does not keep about how a snapshot was
 // read, stated in every bundle so an auditor does not look for them.
 var populationGaps = []string{
-	"the Okta API requests of the sync (endpoints, pages, response digests) are not recorded: only their count, 429s and retries",
+	"the Okta API responses of the sync are not kept (no response digests): only the calls, the pages read per list, 429s, retries and any failed read",
 	"the sync's actor and configuration (org URL aside) are not recorded with the snapshot",
 	"the read-back of each removal has no time of its own: operations.json gives the operation's finish time",
 	"form opens are not recorded: analytics time decisions from the form's delivery to Slack, or from the stage's start",
