@@ -72,9 +72,8 @@ type world struct {
 	approvers []slacktest.User // who may approve removals
 	// iam is the IAM team: the admin, then the approvers, who also
 	// decide the cases of people without a manager.
-	iam     []slacktest.User
-	oktaOf  map[string]string // Okta user id of the IAM team's Slack ids
-	defName string
+	iam    []slacktest.User
+	oktaOf map[string]string // Okta user id of the IAM team's Slack ids
 
 	cancel context.CancelFunc
 	done   chan error
@@ -161,11 +160,10 @@ func (w *world) writeConfig(o worldOptions) (*config.Config, error) {
 	if err := os.WriteFile(filepath.Join(defs, "demo.yaml"), []byte(o.definition(emails(w.iam))), 0o644); err != nil {
 		return nil, err
 	}
-	parsed, _, err := app.ReadDefinition(filepath.Join(defs, "demo.yaml"))
-	if err != nil {
+	// A definition serve could not read fails here, naming the problem.
+	if _, _, err := app.ReadDefinition(filepath.Join(defs, "demo.yaml")); err != nil {
 		return nil, err
 	}
-	w.defName = parsed.Name
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
