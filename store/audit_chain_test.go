@@ -29,8 +29,14 @@ func writeRealisticLog(t testing.TB) (*Store, int64) {
 // writeLog is writeRealisticLog into a store keyed with key, unless nil.
 func writeLog(t testing.TB, key []byte) (*Store, int64) {
 	t.Helper()
+	return writeLogAt(t, key, target(t, t.TempDir()+"/attest.db"))
+}
+
+// writeLogAt is writeLog into the store at a given path or URL.
+func writeLogAt(t testing.TB, key []byte, where string) (*Store, int64) {
+	t.Helper()
 	ctx := context.Background()
-	st, snap := openCampaignStore(t)
+	st, snap := openCampaignStoreAt(t, where)
 	if key != nil {
 		if err := st.useAuditKey(ctx, key); err != nil {
 			t.Fatal(err)

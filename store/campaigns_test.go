@@ -18,7 +18,13 @@ var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 // returns it with the snapshot's id.
 func openCampaignStore(t testing.TB) (*Store, int64) {
 	t.Helper()
-	st, err := Open(context.Background(), target(t, t.TempDir()+"/attest.db"))
+	return openCampaignStoreAt(t, target(t, t.TempDir()+"/attest.db"))
+}
+
+// openCampaignStoreAt is openCampaignStore at a given path or URL.
+func openCampaignStoreAt(t testing.TB, where string) (*Store, int64) {
+	t.Helper()
+	st, err := Open(context.Background(), where)
 	if err != nil {
 		t.Fatal(err)
 	}

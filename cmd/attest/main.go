@@ -55,6 +55,7 @@ func commands() []command {
 		{"evidence", "export a campaign's signed evidence bundle, or verify one offline", cmdEvidence},
 		{"demo", "run a whole access review against built-in fakes: no credentials, no config", cmdDemo},
 		{"okta", "Okta set-up: keygen makes an OAuth service app's key and prints its JWKS", cmdOkta},
+		{"store", "database moves: migrate copies an installation (SQLite to PostgreSQL) and verifies it", cmdStore},
 		{"preview", "print Block Kit Builder links with the exact JSON of each Slack surface", cmdPreview},
 		{"check-config", "validate the configuration and print it without secrets", cmdCheckConfig},
 		{"healthcheck", "exit 0 when serve's /healthz (or /readyz with --ready) answers 200", cmdHealthcheck},

@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// copySink is the target side of Copy: one transaction on the target.
+type copySink interface {
+	postgres() bool
+	exec(ctx context.Context, q string) error
+	// appendOnly turns the append-only rules back on (on) or lifts them
+	// for this transaction (off).
+	appendOnly(ctx context.Context, on bool) error
+	copyRows(ctx context.Context, table string, cols []string, next func() ([]any, error)) (int64, error)
+	// resetIdentities moves identity sequences past the copied ids.
+	resetIdentities(ctx context.Context) error
+}
+
+// withCopySink runs fn in one write transaction on s: on PostgreSQL a pgx
+// transaction on a connection of its own (COPY needs pgx's connection),
+// holding the store's write lock; on SQLite the store's own.
+func (s *Store) withCopySink(ctx context.Context, fn func(copySink) error) error {
+	if s.db.d != dialectPostgres {
+		return s.inTx(ctx, func(tx *sqlTx) error { return fn(sqliteSink{tx}) })
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		tx, err := pc.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it does nothing
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.db.lockKeys.write); err != nil {
+			return err
+		}
+		if err := fn(pgSink{tx}); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+}
+
+type sqliteSink struct{ tx *sqlTx }
+
+func (sqliteSink) postgres() bool { return false }
+
+func (k sqliteSink) exec(ctx context.Context, q string) error {
+	_, err := k.tx.ExecContext(ctx, q)
+	return err
+}
+
+// appendOnly: the copy only inserts, but the new database's chain start
+// must go; its delete trigger is dropped and made again.
+func (k sqliteSink) appendOnly(ctx context.Context, on bool) error {
+	q := `DROP TRIGGER IF EXISTS audit_chain_start_no_delete`
+	if on {
+		q = `CREATE TRIGGER audit_chain_start_no_delete BEFORE DELETE ON audit_chain_start
+BEGIN SELECT RAISE(ABORT, 'audit_chain_start is append-only'); END`
+	}
+	return k.exec(ctx, q)
+}
+
+func (k sqliteSink) copyRows(ctx context.Context, table string, cols []string, next func() ([]any, error)) (int64, error) {
+	ins := newBulk(ctx, k.tx, table, cols...)
+	var n int64
+	for {
+		row, err := next()
+		if err != nil {
+			return n, err
+		}
+		if row == nil {
+			break
+		}
+		ins.add(row...)
+		n++
+	}
+	return n, ins.flush()
+}
+
+func (sqliteSink) resetIdentities(context.Context) error { return nil }
+
+type pgSink struct{ tx pgx.Tx }
+
+func (pgSink) postgres() bool { return true }
+
+func (k pgSink) exec(ctx context.Context, q string) error {
+	_, err := k.tx.Exec(ctx, q)
+	return err
+}
+
+func (k pgSink) appendOnly(ctx context.Context, on bool) error {
+	verb := "DISABLE"
+	if on {
+		verb = "ENABLE"
+	}
+	for _, t := range appendOnlyTables {
+		if err := k.exec(ctx, `ALTER TABLE `+t+` `+verb+` TRIGGER USER`); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyRows uses PostgreSQL's COPY (pgx's CopyFrom).
+func (k pgSink) copyRows(ctx context.Context, table string, cols []string, next func() ([]any, error)) (int64, error) {
+	return k.tx.CopyFrom(ctx, pgx.Identifier{table}, cols, &rowSource{next: next})
+}
+
+func (k pgSink) resetIdentities(ctx context.Context) error {
+	rows, err := k.tx.Query(ctx, `SELECT table_name::text, column_name::text FROM information_schema.columns
+		WHERE table_schema = current_schema() AND is_identity = 'YES'`)
+	if err != nil {
+		return err
+	}
+	idents, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var tc [2]string
+		err := r.Scan(&tc[0], &tc[1])
+		return tc, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, tc := range idents {
+		q := fmt.Sprintf(`SELECT setval(pg_get_serial_sequence(%s, %s), COALESCE((SELECT MAX(%s) FROM %s), 0) + 1, false)`,
+			quoteLiteral(tc[0]), quoteLiteral(tc[1]), pgx.Identifier{tc[1]}.Sanitize(), pgx.Identifier{tc[0]}.Sanitize())
+		if err := k.exec(ctx, q); err != nil {
+			return fmt.Errorf("reset the ids of %s: %w", tc[0], err)
+		}
+	}
+	return nil
+}
+
+// quoteLiteral quotes s as an SQL string literal.
+func quoteLiteral(s string) string {
+	out := []byte{'\''}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			out = append(out, '\'')
+		}
+		out = append(out, s[i])
+	}
+	return string(append(out, '\''))
+}
