@@ -39,6 +39,9 @@ type ReadRecord struct {
 	// (_embedded.stats.usersCount of GET /api/v1/groups?expand=stats),
 	// for the groups Okta reported one for.
 	GroupMemberCounts map[string]int `json:"group_member_counts,omitempty"`
+	// GroupAppCounts is Okta's count of the apps each group is assigned
+	// to (_embedded.stats.appsCount), for the groups it reported one for.
+	GroupAppCounts map[string]int `json:"group_app_counts,omitempty"`
 	// Reconciliation compares what was read with Okta's totals, per
 	// object type; computed by Sync.
 	Reconciliation []Reconciliation `json:"reconciliation"`
@@ -138,22 +141,38 @@ func (s SnapshotInfo) Launchable() error {
 		s.ID, strings.Join(parts, "; "))
 }
 
-// Reconcile compares the members read per group with Okta's own count
-// (GroupMemberCounts) and sets r.Reconciliation. Okta gives no total for
-// users, apps or app assignments; those types are not listed.
+// Reconcile compares, per group, the members read with Okta's own count
+// (GroupMemberCounts) and the apps the group was read assigned to with
+// Okta's (GroupAppCounts), and sets r.Reconciliation: one entry per object
+// type Okta gave totals for. Okta gives no total for users, apps or app
+// users; those types are not listed.
 func (r *ReadRecord) Reconcile(s *Snapshot) {
 	r.Reconciliation = []Reconciliation{}
-	if len(r.GroupMemberCounts) == 0 {
-		return
-	}
-	read := make(map[string]int, len(s.Groups))
+	members := make(map[string]int, len(s.Groups))
 	for _, m := range s.Memberships {
-		read[m.GroupID]++
+		members[m.GroupID]++
 	}
-	rec := Reconciliation{Object: ReadGroupMembers, Mismatches: []CountMismatch{}}
+	apps := make(map[string]int, len(s.Groups))
+	for _, ga := range s.GroupAssignments {
+		apps[ga.GroupID]++
+	}
+	for _, x := range []struct {
+		object string
+		okta   map[string]int
+		read   map[string]int
+	}{{ReadGroupMembers, r.GroupMemberCounts, members}, {ReadAppGroups, r.GroupAppCounts, apps}} {
+		if len(x.okta) > 0 {
+			r.Reconciliation = append(r.Reconciliation, reconcileGroups(s, x.object, x.okta, x.read))
+		}
+	}
+}
+
+// reconcileGroups compares a count read per group with Okta's.
+func reconcileGroups(s *Snapshot, object string, okta, read map[string]int) Reconciliation {
+	rec := Reconciliation{Object: object, Mismatches: []CountMismatch{}}
 	for i := range s.Groups {
 		g := &s.Groups[i]
-		want, ok := r.GroupMemberCounts[g.ID]
+		want, ok := okta[g.ID]
 		if !ok {
 			continue
 		}
@@ -166,5 +185,5 @@ func (r *ReadRecord) Reconcile(s *Snapshot) {
 	}
 	sort.Slice(rec.Mismatches, func(i, j int) bool { return rec.Mismatches[i].ID < rec.Mismatches[j].ID })
 	rec.Reconciled = len(rec.Mismatches) == 0
-	r.Reconciliation = append(r.Reconciliation, rec)
+	return rec
 }

@@ -35,9 +35,10 @@ type ReadInfo struct {
 }
 
 // notReconcilable are the lists Okta's API gives no total for: its lists
-// are paged by cursor without a count.
+// are paged by cursor without a count. Group members and group app
+// assignments are reconciled per group with _embedded.stats.
 var notReconcilable = []string{campaign.ReadUsers, campaign.ReadGroups, campaign.ReadGroupRules, campaign.ReadApps,
-	campaign.ReadAppUsers, campaign.ReadAppGroups, campaign.ReadSystemLog}
+	campaign.ReadAppUsers, campaign.ReadSystemLog}
 
 // readInfoOf turns a snapshot's read record into population evidence.
 func readInfoOf(r *campaign.ReadRecord) ReadInfo {

@@ -20,7 +20,7 @@ import (
 // Okta's member count per group.
 func (c *Client) ReadDirectory(ctx context.Context, opts campaign.ReadOptions) (*campaign.Snapshot, error) {
 	snap := &campaign.Snapshot{OrgURL: c.orgURL, StartedAt: time.Now().UTC(), LogCursor: opts.LogUntil}
-	rl := &readLog{pages: map[string]int{}, members: map[string]int{}}
+	rl := &readLog{pages: map[string]int{}, members: map[string]int{}, apps: map[string]int{}}
 	ctx = withReadLog(ctx, rl)
 	report := func(phase string, done, total int) {
 		if opts.Progress != nil {

@@ -124,7 +124,8 @@ func str(v any) string {
 }
 
 // readGroups lists every group with Okta's stats (expand=stats), whose
-// _embedded.stats.usersCount the members read are reconciled with.
+// _embedded.stats usersCount and appsCount the members and app
+// assignments read are reconciled with.
 func (c *Client) readGroups(ctx context.Context) ([]campaign.Group, error) {
 	var out []campaign.Group
 	err := eachPage(ctx, list{campaign.ReadGroups, "", "/api/v1/groups"}, func() ([]*sdk.Group, *sdk.Response, error) {
@@ -135,8 +136,8 @@ func (c *Client) readGroups(ctx context.Context) ([]campaign.Group, error) {
 			if g == nil {
 				continue
 			}
-			if n, ok := usersCount(g.Embedded); ok && rl != nil {
-				rl.groupCount(g.Id, n)
+			if st, ok := statsOf(g.Embedded); ok && rl != nil {
+				rl.groupStats(g.Id, st)
 			}
 			cg := campaign.Group{ID: g.Id, Type: g.Type}
 			if g.Profile != nil {

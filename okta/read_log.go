@@ -44,6 +44,7 @@ type readLog struct {
 	pages    map[string]int
 	failed   []campaign.FailedRead
 	members  map[string]int
+	apps     map[string]int
 	canceled int
 }
 
@@ -83,9 +84,15 @@ func (rl *readLog) fail(ctx context.Context, l list, page string, err error) {
 	rl.failed = append(rl.failed, campaign.FailedRead{Object: l.object, ID: l.id, Page: page, Error: err.Error()})
 }
 
-func (rl *readLog) groupCount(groupID string, n int) {
+// groupStats records Okta's member and app counts of a group.
+func (rl *readLog) groupStats(groupID string, st groupStats) {
 	rl.mu.Lock()
-	rl.members[groupID] = n
+	if st.users >= 0 {
+		rl.members[groupID] = st.users
+	}
+	if st.apps >= 0 {
+		rl.apps[groupID] = st.apps
+	}
 	rl.mu.Unlock()
 }
 
@@ -94,12 +101,15 @@ func (rl *readLog) record() *campaign.ReadRecord {
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	r := &campaign.ReadRecord{Complete: len(rl.failed) == 0, Pages: map[string]int{}, Failed: append([]campaign.FailedRead{}, rl.failed...),
-		GroupMemberCounts: map[string]int{}}
+		GroupMemberCounts: map[string]int{}, GroupAppCounts: map[string]int{}}
 	for k, v := range rl.pages {
 		r.Pages[k] = v
 	}
 	for k, v := range rl.members {
 		r.GroupMemberCounts[k] = v
+	}
+	for k, v := range rl.apps {
+		r.GroupAppCounts[k] = v
 	}
 	return r
 }
@@ -123,20 +133,26 @@ func requestPath(resp *sdk.Response, fallback string) string {
 	return fallback
 }
 
-// usersCount reads _embedded.stats.usersCount from a group listed with
-// expand=stats: Okta's own member count of the group.
-func usersCount(embedded any) (int, bool) {
+// groupStats are a group's _embedded.stats counts; -1 when absent.
+type groupStats struct{ users, apps int }
+
+// statsOf reads _embedded.stats.usersCount and appsCount from a group
+// listed with expand=stats: Okta's own counts of the group.
+func statsOf(embedded any) (groupStats, bool) {
+	out := groupStats{users: -1, apps: -1}
 	m, ok := embedded.(map[string]any)
 	if !ok {
-		return 0, false
+		return out, false
 	}
 	stats, ok := m["stats"].(map[string]any)
 	if !ok {
-		return 0, false
+		return out, false
 	}
-	n, ok := stats["usersCount"].(float64)
-	if !ok || n < 0 {
-		return 0, false
+	if n, ok := stats["usersCount"].(float64); ok && n >= 0 {
+		out.users = int(n)
 	}
-	return int(n), true
+	if n, ok := stats["appsCount"].(float64); ok && n >= 0 {
+		out.apps = int(n)
+	}
+	return out, out.users >= 0 || out.apps >= 0
 }

@@ -12,9 +12,10 @@ import (
 	"github.com/attestbot/attest/okta"
 )
 
-// A whole read records the pages of every list and Okta's own member
-// count of every group (expand=stats), and those reconcile with the
-// members read; a lagging count shows as a mismatch naming the group.
+// A whole read records the pages of every list and Okta's own member and
+// app counts of every group (expand=stats), and those reconcile with the
+// members and group app assignments read; a lagging count shows as a
+// mismatch naming the group.
 func TestReadDirectoryRecordsPagesAndReconcilesGroupCounts(t *testing.T) {
 	org := oktatest.Generate(smallParams())
 	srv := oktatest.NewServer(org, oktatest.WithWindow(time.Second), oktatest.WithMaxPageSize(oktatest.ListGroupMembers, 5),
@@ -41,10 +42,19 @@ func TestReadDirectoryRecordsPagesAndReconcilesGroupCounts(t *testing.T) {
 	if len(r.GroupMemberCounts) != len(org.Groups) {
 		t.Fatalf("Okta counts for %d groups, want all %d", len(r.GroupMemberCounts), len(org.Groups))
 	}
+	if len(r.GroupAppCounts) != len(org.Groups) {
+		t.Fatalf("Okta app counts for %d groups, want all %d", len(r.GroupAppCounts), len(org.Groups))
+	}
 	r.Reconcile(snap)
-	if len(r.Reconciliation) != 1 || !r.Reconciliation[0].Reconciled || r.Reconciliation[0].Compared != len(org.Groups) ||
-		r.Reconciliation[0].Read != len(snap.Memberships) {
-		t.Fatalf("reconciliation = %+v, want group members reconciled over %d groups, %d members", r.Reconciliation, len(org.Groups), len(snap.Memberships))
+	if len(r.Reconciliation) != 2 {
+		t.Fatalf("reconciliation = %+v, want group members and app groups", r.Reconciliation)
+	}
+	members, apps := r.Reconciliation[0], r.Reconciliation[1]
+	if members.Object != campaign.ReadGroupMembers || !members.Reconciled || members.Compared != len(org.Groups) || members.Read != len(snap.Memberships) {
+		t.Fatalf("members = %+v, want reconciled over %d groups, %d members", members, len(org.Groups), len(snap.Memberships))
+	}
+	if apps.Object != campaign.ReadAppGroups || !apps.Reconciled || apps.Read != len(snap.GroupAssignments) || apps.Read == 0 {
+		t.Fatalf("app groups = %+v, want reconciled, %d assignments", apps, len(snap.GroupAssignments))
 	}
 
 	// Okta's stats lag: one group reports two members more than it lists.
@@ -72,6 +82,9 @@ func TestReadDirectoryRecordsPagesAndReconcilesGroupCounts(t *testing.T) {
 	}
 	snap.Read.Reconcile(snap)
 	rec := snap.Read.Reconciliation[0]
+	if !snap.Read.Reconciliation[1].Reconciled {
+		t.Fatalf("app groups = %+v, want reconciled: only the member count lags", snap.Read.Reconciliation[1])
+	}
 	if rec.Reconciled || len(rec.Mismatches) != 1 || rec.Mismatches[0].ID != lagging.ID || rec.Mismatches[0].OktaTotal != n ||
 		rec.Mismatches[0].Read != n-2 {
 		t.Fatalf("reconciliation = %+v, want one mismatch on %s (read %d, Okta %d)", rec, lagging.ID, n-2, n)
