@@ -116,9 +116,15 @@ type manifests struct {
 
 func readManifests(t *testing.T) *manifests {
 	t.Helper()
-	files, err := filepath.Glob("k8s/*.yaml")
+	return readManifestsIn(t, "k8s")
+}
+
+// readManifestsIn reads every document under deploy/dir.
+func readManifestsIn(t *testing.T, dir string) *manifests {
+	t.Helper()
+	files, err := filepath.Glob(dir + "/*.yaml")
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no manifests under deploy/k8s: %v", err)
+		t.Fatalf("no manifests under deploy/%s: %v", dir, err)
 	}
 	m := &manifests{docs: map[string]map[string]*yaml.Node{}}
 	for _, f := range files {
