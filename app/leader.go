@@ -34,6 +34,11 @@ func (a *App) newLeader() {
 // An SQLite store has one process, which leads from the start.
 func (a *App) leads() bool { return a.leader == nil || !a.Store.Shared() || a.leader.Leading() }
 
+// outboxLease is how old a claim of an outbox item still in sending must
+// be before another replica takes it over (its replica died): longer than
+// any one Slack call with its retries.
+const outboxLease = 2 * time.Minute
+
 // leaderPoll is how often a follower looks whether it leads, and a leader
 // whether it still does.
 const leaderPoll = time.Second

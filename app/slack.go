@@ -31,6 +31,11 @@ func (a *App) newSlack() {
 	}
 	a.sender = &bot.Sender{API: a.SlackAPI, Store: a.Store, Log: a.Log.With().Str("component", "outbox").Logger(),
 		Observe: observeSlack(a.Metrics)}
+	if a.Store.Shared() {
+		// Other replicas send from the same outbox: take over only what a
+		// dead replica left in sending, after the lease.
+		a.sender.Lease = outboxLease
+	}
 }
 
 // runBot holds the Socket Mode connection (in http mode it waits for the
