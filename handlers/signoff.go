@@ -66,9 +66,10 @@ func (n *Notifier) signOffView(ctx context.Context, c *campaign.Campaign) (block
 
 // SendSignOff DMs the campaign's owner the sign-off message for the
 // evidence as it is now; key makes the post idempotent. A campaign with no
-// owner in Okta (an event review) gets none.
+// owner in Okta (an event review) gets none, nor does any without a
+// sign-off recorder configured (the CLI's sign-off remains).
 func (n *Notifier) SendSignOff(ctx context.Context, c *campaign.Campaign, key string) error {
-	if c.OwnerID == "" {
+	if c.OwnerID == "" || n.SignOffs == nil {
 		return nil
 	}
 	v, err := n.signOffView(ctx, c)
