@@ -88,6 +88,13 @@ func newRig(t testing.TB) *rig { return newRigOver(t, socketMode) }
 // newRigOver is the rig with the fake Slack reaching the bot over tr.
 func newRigOver(t testing.TB, tr transport) *rig {
 	t.Helper()
+	return newRigWith(t, tr, func(org *oktatest.Org) string { return fmt.Sprintf(rigDefinition, org.Users[1].Email) })
+}
+
+// newRigWith is the rig whose one definition (campaigns/quarterly.yaml,
+// launched as "quarterly") is what definition makes of the org.
+func newRigWith(t testing.TB, tr transport, definition func(org *oktatest.Org) string) *rig {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	org := oktatest.Generate(oktatest.Params{Seed: 5, Users: 60, Apps: 16, Groups: 16})
 	st := storetest.WithOrg(t, org)
@@ -102,7 +109,7 @@ func newRigOver(t testing.TB, tr transport) *rig {
 		r.slackOf[u.ID] = su
 	}
 	r.admin, r.approver = r.slackOf[org.Users[1].ID], r.slackOf[org.Users[2].ID]
-	def := fmt.Sprintf(rigDefinition, org.Users[1].Email)
+	def := definition(org)
 	parsed, err := campaign.ParseDefinition("q.yaml", []byte(def))
 	if err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ func (x *Interactions) status(ctx context.Context, args []string) Reply {
 		list = append(list, *c)
 	} else {
 		var err error
-		if list, err = x.Campaigns.ListCampaigns(ctx, campaign.StateStage1, campaign.StateStage2, campaign.StateClosed); err != nil {
+		if list, err = x.Campaigns.ListCampaigns(ctx, campaign.StateStage1, campaign.StateStage2, campaign.StateStage3, campaign.StateClosed); err != nil {
 			return Reply{Text: userMessage(x.Log, fmt.Errorf("list campaigns: %w", err))}
 		}
 	}
@@ -72,6 +72,9 @@ func (x *Interactions) remindNow(ctx context.Context, id int64) Reply {
 	open, deadline := p.MemberOpen, c.Stage1Ends
 	if c.State == campaign.StateStage2 {
 		open, deadline = p.ReviewerOpen, c.Deadline
+	}
+	if c.State == campaign.StateStage3 {
+		open = nil // app owners are reminded by the engine's stage-3 reminders
 	}
 	n := 0
 	for person, k := range open {

@@ -17,7 +17,7 @@ import (
 func (x *Interactions) PublishHome(ctx context.Context, slackID, teamID string) error {
 	home := blocks.Home{}
 	actor, aerr := x.Access.Actor(ctx, slackID, teamID)
-	open, err := x.Campaigns.ListCampaigns(ctx, campaign.StateStage1, campaign.StateStage2)
+	open, err := x.Campaigns.ListCampaigns(ctx, campaign.StateStage1, campaign.StateStage2, campaign.StateStage3)
 	if err != nil {
 		return fmt.Errorf("list open campaigns: %w", err)
 	}

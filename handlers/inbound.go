@@ -199,7 +199,13 @@ func (x *Interactions) BlockActions(ctx context.Context, cb slack.InteractionCal
 	log = log.With().Int64("campaign", ref.ID).Str("user", actor.UserID).Logger()
 	switch parsed.ID {
 	case blocks.ActionMemberSubmit, blocks.ActionReviewerSubmit, blocks.ActionEditAnswers, blocks.ActionConfirmMember:
+		if ref.Kind == blocks.RefOwnerForm {
+			err = x.ownerAction(ctx, cb, parsed.ID, ref, actor) // Edit answers on an owner form
+			break
+		}
 		err = x.formAction(ctx, cb, parsed.ID, ref, actor)
+	case blocks.ActionOwnerSubmit, blocks.ActionOwnerKeepAll:
+		err = x.ownerAction(ctx, cb, parsed.ID, ref, actor)
 	case blocks.ActionPlanApprove, blocks.ActionPlanReject:
 		err = x.planAction(ctx, cb, parsed.ID, ref, actor)
 	case blocks.ActionDelegate:

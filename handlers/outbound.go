@@ -48,6 +48,9 @@ type Notifier struct {
 	Reports   Reporter
 	// SignOffs reads what sign-off messages show; nil: none are sent.
 	SignOffs SignOffFactsReader
+	// Owners reads the app-owner stage's work for owner forms; nil: read
+	// from Reports when that is the engine.
+	Owners   OwnerWorkReader
 	Settings Settings
 	Log      zerolog.Logger
 	Now      func() time.Time
@@ -86,6 +89,8 @@ func (n *Notifier) Notify(ctx context.Context, note campaign.Notification) error
 		return n.sendMemberForm(ctx, c, note.To)
 	case campaign.NoteReviewerForm, campaign.NoteEscalated, campaign.NoteDelegated:
 		return n.SendReviewerForms(ctx, c, note.To, note.Members, note.Kind+stamp)
+	case campaign.NoteOwnerForm:
+		return n.SendOwnerForms(ctx, c, note.To, note.Apps, note.Kind+stamp)
 	case campaign.NoteReminder:
 		text := fmt.Sprintf("Reminder: you have %d open item(s) in *%s*, due %s.", note.Open, name, note.Deadline.Format(dateLayout))
 		if note.Total > 0 {
