@@ -56,22 +56,43 @@ func TestEvidenceCLI(t *testing.T) {
 	if code, _, errs := c.run("evidence", "sign-off", id, "--as", org.Users[2].Email, "--bundle", dir); code != 1 || !strings.Contains(errs, "not allowed") {
 		t.Fatalf("sign-off by someone else: exit %d %q", code, errs)
 	}
-	c.ok("evidence", "sign-off", id, "--as", owner, "--bundle", dir, "--statement", "Reviewed; complete.")
+	stale := strings.Repeat("0", 64)
+	if code, _, errs := c.run("evidence", "sign-off", id, "--as", owner, "--evidence-sha256", stale); code != 1 || !strings.Contains(errs, "evidence changed") {
+		t.Fatalf("sign-off bound to a digest that is not the evidence's: exit %d %q", code, errs)
+	}
+	if code, _, errs := c.run("evidence", "sign-off", id, "--as", owner, "--decline", " "); code != 1 || !strings.Contains(errs, "reason") {
+		t.Fatalf("decline without a reason: exit %d %q", code, errs)
+	}
+	var declined struct {
+		Declined bool   `json:"declined"`
+		Reason   string `json:"reason"`
+		Digest   string `json:"evidence_sha256"`
+	}
+	c.json(&declined, "evidence", "sign-off", id, "--as", owner, "--decline", "tickets still open")
+	if !declined.Declined || declined.Reason != "tickets still open" || len(declined.Digest) != 64 {
+		t.Fatalf("decline: %+v", declined)
+	}
+	// The digest the decline quoted is still the evidence's: a sign-off
+	// bound to it is recorded.
+	c.ok("evidence", "sign-off", id, "--as", owner, "--bundle", dir, "--statement", "Reviewed; complete.", "--evidence-sha256", declined.Digest)
 	signed := filepath.Join(c.dir, "signed")
 	c.ok("evidence", "export", id, "--out", signed)
 	var ap struct {
 		SignOffs []struct {
+			Decision  string `json:"decision"`
 			By        string `json:"by"`
 			Statement string `json:"statement"`
 			Manifest  string `json:"bundle_manifest_sha256"`
+			Digest    string `json:"evidence_sha256"`
 		} `json:"sign_offs"`
 	}
 	raw, err := os.ReadFile(filepath.Join(signed, "approvals.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(raw, &ap); err != nil || len(ap.SignOffs) != 1 || ap.SignOffs[0].By != owner ||
-		ap.SignOffs[0].Statement != "Reviewed; complete." || len(ap.SignOffs[0].Manifest) != 64 {
+	if err := json.Unmarshal(raw, &ap); err != nil || len(ap.SignOffs) != 2 || ap.SignOffs[0].Decision != "declined" ||
+		ap.SignOffs[1].Decision != "signed_off" || ap.SignOffs[1].By != owner || ap.SignOffs[1].Digest != declined.Digest ||
+		ap.SignOffs[1].Statement != "Reviewed; complete." || len(ap.SignOffs[1].Manifest) != 64 {
 		t.Fatalf("sign-offs in the new bundle: %v %+v", err, ap)
 	}
 	if code, _, errs := c.run("evidence", "export", id, "--out", dir); code != 1 || !strings.Contains(errs, "not empty") {
