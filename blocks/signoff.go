@@ -34,7 +34,7 @@ type SignOff struct {
 }
 
 // signOffLine bounds each listed exception or manual item.
-const signOffLine = 300
+const signOffLine = 250
 
 // SignOffBlocks returns the sign-off message sent to a campaign's owner
 // once its removals are done and read back: the summary, the exceptions,

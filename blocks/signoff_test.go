@@ -1,6 +1,8 @@
 package blocks
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -44,5 +46,40 @@ func TestSignOffRef(t *testing.T) {
 		if b.BlockType() == "actions" {
 			t.Fatal("a signed message still has buttons")
 		}
+	}
+}
+
+// Hostile and huge data stays inside Slack's limits: long lists are cut
+// and counted, text is escaped.
+func TestSignOffWithinLimits(t *testing.T) {
+	s := sampleSignOff()
+	long := strings.Repeat("<@U0EVIL> & *bold* ", 200)
+	// The header is plain text (Slack acts on no markup there), so the
+	// name is only cut; everything in mrkdwn must be escaped.
+	s.Summary, s.Campaign = long, strings.Repeat("Q", 400)
+	s.Exceptions, s.ManualOpen = nil, nil
+	for i := 0; i < 500; i++ {
+		s.Exceptions = append(s.Exceptions, long)
+		s.ManualOpen = append(s.ManualOpen, long)
+	}
+	blks := SignOffBlocks(s)
+	if err := Validate(Message, blks); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // json.Marshal would hide a raw "<" as \u003c
+	if err := enc.Encode(blks); err != nil {
+		t.Fatal(err)
+	}
+	raw := buf.String()
+	if !strings.Contains(raw, "&lt;@U0EVIL&gt;") || strings.Contains(raw, "<@U0EVIL>") {
+		t.Fatal("a mention in the data reached Slack unescaped")
+	}
+	if !strings.Contains(raw, "490 more") {
+		t.Fatal("the rest of a long list is not counted")
+	}
+	if err := ValidateModal(SignOffDeclineModal(long, SignOffRef(42, s.Digest))); err != nil {
+		t.Fatal(err)
 	}
 }
