@@ -37,11 +37,12 @@ type ReadRecord struct {
 	LogUntil time.Time `json:"system_log_until"`
 	// GroupMemberCounts is Okta's own member count per group id
 	// (_embedded.stats.usersCount of GET /api/v1/groups?expand=stats),
-	// for the groups Okta reported one for.
-	GroupMemberCounts map[string]int `json:"group_member_counts,omitempty"`
-	// GroupAppCounts is Okta's count of the apps each group is assigned
-	// to (_embedded.stats.appsCount), for the groups it reported one for.
-	GroupAppCounts map[string]int `json:"group_app_counts,omitempty"`
+	// for the groups Okta reported one for. GroupAppCounts is Okta's count
+	// of the apps each group is assigned to (_embedded.stats.appsCount).
+	// Sync reconciles them (Reconcile); they are not kept with the
+	// snapshot (a map per group), only the reconciliation is.
+	GroupMemberCounts map[string]int `json:"-"`
+	GroupAppCounts    map[string]int `json:"-"`
 	// Reconciliation compares what was read with Okta's totals, per
 	// object type; computed by Sync.
 	Reconciliation []Reconciliation `json:"reconciliation"`
