@@ -351,3 +351,28 @@ func (v ownerVerdict) apply(cs *CaseRecord) {
 		cs.DecidedBy = v.by
 	}
 }
+
+// ownerReport returns, for the report, the cases an owner decided and,
+// while stage 3 runs, those still waiting for one. Nil without an owner
+// stage.
+func (e *Engine) ownerReport(ctx context.Context, c *Campaign, cases []CaseRecord) (decided, open map[int64]bool, err error) {
+	if !c.Definition.Stages.AppOwner.On() {
+		return nil, nil, nil
+	}
+	st, err := e.ownerStageOf(ctx, c, cases, true)
+	if err != nil || !st.started {
+		return nil, nil, err
+	}
+	decided, open = map[int64]bool{}, map[int64]bool{}
+	for _, a := range st.apps {
+		for _, oc := range a.Cases {
+			switch {
+			case oc.Decision != "":
+				decided[oc.Case.ID] = true
+			case c.State == StateStage3:
+				open[oc.Case.ID] = true
+			}
+		}
+	}
+	return decided, open, nil
+}

@@ -121,6 +121,10 @@ func TestOwnerStage(t *testing.T) {
 	}) {
 		t.Fatalf("plan lacks the owner's removal: %+v", plan)
 	}
+	rep, err := h.eng.Report(h.ctx, c.ID)
+	if err != nil || rep.ByState["decided_by_owner"] != 3 {
+		t.Fatalf("report: decided_by_owner = %d (%v), want 3", rep.ByState["decided_by_owner"], err)
+	}
 	certs, _ := h.st.Certifications(h.ctx)
 	if by := certs[campaign.EntitlementKey{UserID: "dev1", Kind: campaign.KindApp, EntitlementID: "github"}].DecidedBy; by != "dev2@x.com" {
 		t.Fatalf("certification of dev1/GitHub decided by %q, want the owner", by)

@@ -83,6 +83,13 @@ func (e *Engine) Report(ctx context.Context, id int64) (*Report, error) {
 		"kept", "revoked", "conflict", "manual"} {
 		r.ByState[k] = 0
 	}
+	ownerDecided, ownerOpen, err := e.ownerReport(ctx, c, cases)
+	if err != nil {
+		return nil, err
+	}
+	if c.Definition.Stages.AppOwner.On() {
+		r.ByState["decided_by_owner"] = len(ownerDecided)
+	}
 	teams, reviewers := map[string]*ProgressRow{}, map[string]*ProgressRow{}
 	apps := map[string]*OutcomeRow{}
 	memberOpen := map[string]int{}
@@ -103,7 +110,7 @@ func (e *Engine) Report(ctx context.Context, id int64) (*Report, error) {
 			reviewer = firstNonEmpty(u.Email, u.Login)
 		}
 		open := cs.Outcome == "" && (c.State == StateStage1 && cs.MemberDecision == "" ||
-			c.State == StateStage2 && cs.ReviewerDecision == "" && cs.NeedsReviewer(c.Definition))
+			c.State == StateStage2 && cs.ReviewerDecision == "" && cs.NeedsReviewer(c.Definition) || ownerOpen[cs.ID])
 		for _, p := range []*ProgressRow{row(teams, dept), row(reviewers, reviewer)} {
 			p.Cases++
 			if cs.MemberDecision != "" {

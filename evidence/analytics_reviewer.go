@@ -59,7 +59,7 @@ func reviewerStats(c *campaign.Campaign, decs []Decision, cases map[int64]*Case,
 		latest[d.CaseID] = d
 		when := actionTime(d)
 		cs := cases[d.CaseID]
-		if d.Stage == string(campaign.StateStage2) && cs != nil {
+		if (d.Stage == string(campaign.StateStage2) || d.Stage == string(campaign.StateStage3)) && cs != nil {
 			if d.ActorID != "" && d.ActorID == cs.UserID || d.ActorEmail != "" && strings.EqualFold(d.ActorEmail, cs.UserEmail) {
 				rs.OwnAccess++
 			}
