@@ -1,6 +1,8 @@
 package campaign_test
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -255,6 +257,15 @@ func TestOwnerStageDefinition(t *testing.T) {
 	d, err = campaign.ParseDefinition("d.yaml", []byte("name: x\nstages: {app_owner: {enabled: true, owners_group: 'own-{id}'}}\n"))
 	if err != nil || !d.Stages.AppOwner.On() || d.Stages.AppOwner.Duration != campaign.DefaultOwnerStageDuration {
 		t.Fatalf("enabled: %+v, %v", d.Stages.AppOwner, err)
+	}
+	// The shipped example stays valid and means what it says.
+	raw, err := os.ReadFile(filepath.Join("..", "campaigns", "app-owners.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err = campaign.ParseDefinition("app-owners.yaml", raw)
+	if err != nil || !d.Stages.AppOwner.On() || d.Stages.AppOwner.OwnersGroup != "app-owners-{label}" || len(d.Stages.AppOwner.Owners["Salesforce"]) != 2 {
+		t.Fatalf("campaigns/app-owners.yaml: %+v, %v", d.Stages.AppOwner, err)
 	}
 	for name, tc := range map[string]struct{ yaml, want string }{
 		"no owners":    {"stages: {app_owner: {enabled: true}}", "stages.app_owner: is enabled but names no owners"},
