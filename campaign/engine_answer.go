@@ -75,7 +75,9 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 		// Late, and no longer theirs to answer: both a conflict and forbidden.
 		return nil, stageEnded(c, own, fmt.Errorf("campaign %d is %s; after self-attestation only reviewers decide: %w",
 			c.ID, c.State, ErrForbidden))
-	case !own && (!c.State.Open() || c.State == StateStage3):
+	case !own && c.State == StateStage3:
+		return e.ownerAnswer(ctx, c, cs, actor, req) // an app owner's word, from the CLI
+	case !own && !c.State.Open():
 		return nil, stageEnded(c, own, nil)
 	case c.State == StateStage2 && !now.Before(c.Deadline):
 		return nil, stageEnded(c, own, fmt.Errorf("campaign %d passed its deadline %s", c.ID, c.Deadline.Format(time.RFC3339)))

@@ -131,6 +131,28 @@ func (e *Engine) OwnerDecide(ctx context.Context, req OwnerDecisionRequest) (int
 	return done, nil
 }
 
+// ownerAnswer is Answer in stage 3: one app owner's decision on one case
+// (attest campaign answer), through OwnerDecide. A case that is not in
+// the owner stage is a late stage-2 answer: ErrConflict.
+func (e *Engine) ownerAnswer(ctx context.Context, c *Campaign, cs *CaseRecord, actor Actor, req AnswerRequest) (*CaseRecord, error) {
+	dir, err := e.ownerDirectory(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(dir.owners[cs.EntitlementID]) == 0 || !ownerCaseDue(c.Definition, cs) {
+		return nil, stageEnded(c, false, nil)
+	}
+	if !req.AcceptUntil.IsZero() {
+		return nil, fmt.Errorf("accept-until is a manager's choice; an app owner keeps or revokes: %w", ErrInvalid)
+	}
+	_, err = e.OwnerDecide(ctx, OwnerDecisionRequest{CampaignID: c.ID, Actor: actor, AppID: cs.EntitlementID,
+		Decisions: map[int64]string{cs.ID: req.Decision}, Comment: req.Comment})
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
 // mayOwnerDecide checks one case: its deciders (the app's owners but the
 // member), or for a case the IAM team decides, those MayDecideForIAM
 // names; never the member. iam caches the IAM check (-1 unknown).
