@@ -37,8 +37,8 @@ remediation: {mode: revoke, no_decision: keep}
 `
 
 // demoDef fills demoDefinition with the IAM team's emails.
-func demoDef(iam []string) string {
-	return fmt.Sprintf(demoDefinition, iam[0], strings.Join(iam, ", "))
+func demoDef(in defInput) string {
+	return fmt.Sprintf(demoDefinition, in.IAM[0], strings.Join(in.IAM, ", "))
 }
 
 // demoOptions are `attest demo`'s flags.

@@ -48,12 +48,20 @@ type worldOptions struct {
 	dir    string // working directory: database, config, definitions, log
 	people int
 	seed   int64
-	// definition returns the YAML of the campaign definition to launch,
-	// given the IAM team's emails: the launcher first, then the approvers.
-	definition func(iam []string) string
+	// definition returns the YAML of the campaign definition to launch.
+	definition func(defInput) string
 	// tweak, when set, changes the configuration before serve is built.
 	tweak func(*config.Config)
 	log   zerolog.Logger
+}
+
+// defInput is what a sandbox's definition may name: the IAM team's
+// emails (the launcher first, then the approvers), an app owner's email
+// and the labels of the org's apps.
+type defInput struct {
+	IAM   []string
+	Owner string
+	Apps  []string
 }
 
 // world is a running sandbox.
@@ -74,6 +82,7 @@ type world struct {
 	// decide the cases of people without a manager.
 	iam    []slacktest.User
 	oktaOf map[string]string // Okta user id of the IAM team's Slack ids
+	owner  slacktest.User    // owns every app, when a definition says so
 
 	cancel context.CancelFunc
 	done   chan error
@@ -115,7 +124,7 @@ func startWorld(ctx context.Context, o worldOptions) (w *world, err error) {
 	// The IAM team (admin first, then approvers) comes from IT and
 	// Security when the org has them.
 	sort.SliceStable(active, func(i, j int) bool { return iamDept(active[i]) && !iamDept(active[j]) })
-	if len(active) < 4 {
+	if len(active) < 5 {
 		return w, fmt.Errorf("the synthetic org of %d people has too few active users; use --people 10 or more", o.people)
 	}
 	w.admin = w.slackOf[active[0].ID]
@@ -126,6 +135,7 @@ func startWorld(ctx context.Context, o worldOptions) (w *world, err error) {
 		w.iam = append(w.iam, w.slackOf[u.ID])
 		w.oktaOf[w.slackOf[u.ID].ID] = u.ID
 	}
+	w.owner = w.slackOf[active[4].ID]
 	cfg, err := w.writeConfig(o)
 	if err != nil {
 		return w, err
@@ -157,7 +167,11 @@ func (w *world) writeConfig(o worldOptions) (*config.Config, error) {
 	if err := os.MkdirAll(defs, 0o755); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(defs, "demo.yaml"), []byte(o.definition(emails(w.iam))), 0o644); err != nil {
+	in := defInput{IAM: emails(w.iam), Owner: w.owner.Email}
+	for _, a := range w.org.Apps {
+		in.Apps = append(in.Apps, a.Label)
+	}
+	if err := os.WriteFile(filepath.Join(defs, "demo.yaml"), []byte(o.definition(in)), 0o644); err != nil {
 		return nil, err
 	}
 	// A definition serve could not read fails here, naming the problem.

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
@@ -53,7 +54,7 @@ type surface struct {
 func cmdPreview(e *env, args []string) error {
 	fs := flag.NewFlagSet("preview", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	defPath := fs.String("definition", "", "campaign definition FILE whose forms to show (default: the demo's review of every app, confirmed by managers)")
+	defPath := fs.String("definition", "", "campaign definition FILE whose forms to show (default: the demo's review of every app, confirmed by managers and app owners)")
 	cfgPath := fs.String("config", "", "config FILE whose slack.command, risk and okta.system_log_days the surfaces use")
 	asJSON := fs.Bool("json", false, "print the surfaces as JSON: name, kind, the JSON and the link")
 	fs.Usage = func() {
@@ -101,6 +102,19 @@ type previewOptions struct {
 	config     *config.Config // display keys taken from it; nil for defaults
 }
 
+// previewDef is the demo's definition with the app-owner stage on, one
+// owner for every app, so the owner's form has something to show.
+func previewDef(in defInput) string {
+	owners := make([]string, len(in.Apps))
+	for i, a := range in.Apps {
+		label, _ := json.Marshal(a) // a JSON string is a YAML flow scalar
+		owners[i] = fmt.Sprintf("%s: [%s]", label, in.Owner)
+	}
+	stage := fmt.Sprintf("  app_owner: {enabled: true, duration: 5d, owners: {%s}}\n", strings.Join(owners, ", "))
+	const managers = "  manager: {enabled: true, duration: 7d}\n"
+	return strings.Replace(demoDef(in), managers, managers+stage, 1)
+}
+
 // previewSurfaces runs the sample campaign through serve and returns each
 // surface as the bot sent it, checked against Slack's limits.
 func previewSurfaces(ctx context.Context, o previewOptions) ([]surface, error) {
@@ -109,9 +123,9 @@ func previewSurfaces(ctx context.Context, o previewOptions) ([]surface, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	def := demoDef
+	def := previewDef
 	if o.definition != "" {
-		def = func([]string) string { return o.definition }
+		def = func(defInput) string { return o.definition }
 	}
 	w, err := startWorld(ctx, worldOptions{dir: dir, people: previewPeople, seed: 1, definition: def, log: zerolog.Nop(),
 		tweak: func(c *config.Config) {
@@ -215,8 +229,15 @@ func captureSurfaces(ctx context.Context, w *world) ([]surface, error) {
 			return nil, err
 		}
 	}
-	// Closed with the other managers' decisions open: the plan holds
-	// what members said they do not need and the sample's revokes.
+	if c.Definition.Stages.AppOwner.On() {
+		owner, err := ownerSurface(ctx, w, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, owner)
+	}
+	// Closed with the other decisions open: the plan holds what members
+	// said they do not need and the sample manager's revokes.
 	if _, err := s.close(ctx); err != nil {
 		return nil, err
 	}
@@ -227,6 +248,38 @@ func captureSurfaces(ctx context.Context, w *world) ([]surface, error) {
 	out = append(out, surface{Name: "approval message", Kind: "message", JSON: form,
 		What: "the removal plan posted in the approvals channel, with its guarded Approve / Reject"})
 	return out, nil
+}
+
+// ownerSurface lets the manager stage's deadline pass, so the app-owner
+// stage starts, and takes the first page of the first owner's form.
+func ownerSurface(ctx context.Context, w *world, s *sim) (surface, error) {
+	c, err := w.app.Store.GetCampaign(ctx, s.id)
+	if err != nil {
+		return surface{}, err
+	}
+	if d := c.Deadline.Sub(w.clock.Now()); d > 0 {
+		w.clock.Advance(d + time.Minute)
+	}
+	w.app.Tick(ctx)
+	// "post:ao:<campaign>:<owner>:<app>:<page>:<version>"
+	prefix := fmt.Sprintf("post:ao:%d:", s.id)
+	var form json.RawMessage
+	var key string
+	err = w.wait(ctx, "an app owner's form", func() (bool, error) {
+		form, key = sentBlocksKey(w, prefix)
+		return form != nil, nil
+	})
+	if err != nil {
+		return surface{}, err
+	}
+	label := "an app"
+	if f := strings.Split(strings.TrimPrefix(key, prefix), ":"); len(f) >= 2 {
+		if a := w.org.App(f[1]); a != nil {
+			label = a.Label
+		}
+	}
+	return surface{Name: "owner form", Kind: "message", JSON: form,
+		What: fmt.Sprintf("the DM an app owner gets: who keeps %s, by team, with the member's and manager's answers, Keep / Revoke", label)}, nil
 }
 
 // awaitBlocks waits for the bot's chat.postMessage of the outbox key
@@ -345,6 +398,12 @@ func sampleMember(ctx context.Context, w *world, id int64) (member, manager camp
 // sentBlocks returns {"blocks":[...]} of the first chat.postMessage the
 // bot made for the outbox key prefix (its metadata names it), or nil.
 func sentBlocks(w *world, keyPrefix string) json.RawMessage {
+	raw, _ := sentBlocksKey(w, keyPrefix)
+	return raw
+}
+
+// sentBlocksKey is sentBlocks that also returns the message's whole key.
+func sentBlocksKey(w *world, keyPrefix string) (json.RawMessage, string) {
 	for _, c := range w.slack.Calls("chat.postMessage") {
 		if c.Status != 200 || c.Error != "" {
 			continue
@@ -356,10 +415,10 @@ func sentBlocks(w *world, keyPrefix string) json.RawMessage {
 		}
 		_ = json.Unmarshal([]byte(c.Form.Get("metadata")), &meta)
 		if strings.HasPrefix(meta.Payload.Key, keyPrefix) && c.Form.Get("blocks") != "" {
-			return json.RawMessage(`{"blocks":` + c.Form.Get("blocks") + `}`)
+			return json.RawMessage(`{"blocks":` + c.Form.Get("blocks") + `}`), meta.Payload.Key
 		}
 	}
-	return nil
+	return nil, ""
 }
 
 // sentView returns the view of the last successful call of method (for

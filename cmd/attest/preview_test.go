@@ -113,3 +113,37 @@ func TestPreviewFollowsDefinitionAndConfig(t *testing.T) {
 		t.Errorf("the manager form shows no critical risk, though the config rates every app critical:\n%s", ss[2].JSON)
 	}
 }
+
+// TestPreviewOwnerForm: without --definition the sample review has the
+// app-owner stage on, so the owner's form is shown, as the bot sends it
+// to the owner once the manager stage ends, and the plan still waits for
+// approval.
+func TestPreviewOwnerForm(t *testing.T) {
+	c := newCLI(t)
+	var ss []surface
+	c.json(&ss, "preview")
+	byName := map[string]surface{}
+	var names []string
+	for _, s := range ss {
+		byName[s.Name] = s
+		names = append(names, s.Name)
+	}
+	if want := []string{"launch modal", "member form", "App Home", "manager form", "owner form", "approval message"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("surfaces %v, want %v", names, want)
+	}
+	owner, err := decodeBuilderURL(byName["owner form"].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`"` + blocks.ActionOwnerSubmit + `"`, `"value":"keep"`, `"value":"revoke"`, `"block_id":"case:`} {
+		if !strings.Contains(string(owner), w) {
+			t.Errorf("owner form lacks %s:\n%s", w, owner)
+		}
+	}
+	if err := validateSurface(surface{Kind: "message", JSON: owner}); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(string(byName["approval message"].JSON), blocks.ActionPlanApprove) {
+		t.Errorf("the approval message has no Approve button:\n%s", byName["approval message"].JSON)
+	}
+}
