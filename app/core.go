@@ -95,8 +95,10 @@ func build(ctx context.Context, cfg *config.Config, log zerolog.Logger, st *stor
 		MaxGroupShare:    cfg.Remediation.MaxGroupShare,
 		Now:              time.Now,
 		Risk:             c.Risk.Level,
-		// Control-owner sign-offs from Slack take the CLI's path.
-		SignOffs: &evidence.SignOffs{Store: st, Now: time.Now},
+		// Control-owner sign-offs from Slack take the CLI's path; the
+		// approval message shows the evidence's reviewer flags.
+		SignOffs: evidenceRecorder(st, cfg),
+		Flags:    evidenceRecorder(st, cfg),
 		OnNotifyError: func(n campaign.Notification, err error) {
 			log.Warn().Err(err).Str("notification", n.Kind).Int64("campaign", n.CampaignID).Str("to", orIAM(n.To)).
 				Msg("notification not delivered")
@@ -253,4 +255,12 @@ func LoadDefinitions(dir string) ([]campaign.DefinitionFile, error) {
 		out = append(out, campaign.DefinitionFile{Path: p, YAML: text, Def: def})
 	}
 	return out, errors.Join(errs...)
+}
+
+// evidenceRecorder is the evidence over the store, with the evidence.*
+// thresholds of the reviewer flags.
+func evidenceRecorder(st *store.Store, cfg *config.Config) *evidence.SignOffs {
+	e := cfg.Evidence
+	return &evidence.SignOffs{Store: st, Now: time.Now, Thresholds: evidence.Thresholds{FastDecisionSeconds: e.FastDecisionSeconds,
+		FastDecisionsMax: e.FastDecisionsMax, WithinDeliverySeconds: e.WithinDeliverySeconds, AllKeptMinCases: e.AllKeptMinCases}}
 }

@@ -63,6 +63,10 @@ func ApprovalBlocks(a Approval) []slack.Block {
 		blks = append(blks, section(fmt.Sprintf(":wrench: *%s by hand*\n%s",
 			plural(len(a.Manual), "removal"), escBullets(a.Manual))))
 	}
+	if len(a.ReviewerFlags) > 0 {
+		blks = append(blks, section(fmt.Sprintf(":mag: *%s* (likely rubber-stamping: weigh these decisions)\n%s",
+			plural(len(a.ReviewerFlags), "reviewer flag"), escBullets(a.ReviewerFlags))))
+	}
 	blks = append(blks, section(approvalsText(a)))
 
 	switch a.State {

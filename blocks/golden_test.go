@@ -68,6 +68,12 @@ func goldenCases() []goldenCase {
 		{"approval_closed", Message, func() any { return ApprovalBlocks(sampleApproval()) }},
 		{"approval_approved", Message, func() any { return ApprovalBlocks(approved) }},
 		{"approval_rejected", Message, func() any { return ApprovalBlocks(rejected) }},
+		{"approval_reviewer_flags", Message, func() any {
+			a := sampleApproval()
+			a.ReviewerFlags = []string{"bob@example.com (stage2): fast decisions: 120 decisions under 2 s (threshold 50)",
+				"<@U0EVIL> (stage2): all kept stale: kept 40 of 40 cases, 31 with stale or unused access"}
+			return ApprovalBlocks(a)
+		}},
 		{"home_admin", HomeTab, func() any { return HomeView(bigHome(3, 2)) }},
 		{"home_empty", HomeTab, func() any { return HomeView(Home{}) }},
 		{"launch_modal", Modal, func() any {

@@ -122,6 +122,9 @@ type Approval struct {
 	Manual     []string // removals a person must do (rule memberships, APP_GROUPs)
 	Required   int      // approvals needed
 	Approvals  []Decision
+	// ReviewerFlags are the evidence's flags of likely rubber-stamping,
+	// one line each, for the approvers to weigh.
+	ReviewerFlags []string
 	// State is closed (awaiting approval: buttons shown), approved or
 	// rejected (no buttons; who decided is shown).
 	State  string

@@ -43,6 +43,9 @@ type Engine struct {
 	// SignOffs, when set, records control-owner sign-offs made in Slack
 	// (see SignOff); without it Slack offers no sign-off.
 	SignOffs SignOffRecorder
+	// Flags, when set, computes the reviewer flags (likely
+	// rubber-stamping) the approval message shows to the approvers.
+	Flags ReviewerFlagger
 }
 
 func (e *Engine) now() time.Time {

@@ -59,6 +59,21 @@ type SignOffRecorder interface {
 	RecordSignOff(ctx context.Context, req SignOffRequest) (Event, error)
 }
 
+// ReviewerFlagger reads the rubber-stamping flags of a campaign's
+// reviewers, as the evidence computes them (package evidence).
+type ReviewerFlagger interface {
+	ReviewerFlags(ctx context.Context, campaignID int64) ([]string, error)
+}
+
+// ReviewerFlags returns the reviewer flags the approval message shows:
+// none when no Flags reader is configured, else its lines or its error.
+func (e *Engine) ReviewerFlags(ctx context.Context, id int64) ([]string, error) {
+	if e.Flags == nil {
+		return nil, nil
+	}
+	return e.Flags.ReviewerFlags(ctx, id)
+}
+
 // EvidenceChangedError is a sign-off bound to a digest that is no longer
 // the evidence's: something was recorded since the owner was shown it.
 type EvidenceChangedError struct {

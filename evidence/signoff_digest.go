@@ -59,9 +59,10 @@ func EvidenceDigest(ctx context.Context, st interface {
 	return evidenceDigestOf(list, 0), nil
 }
 
-// SignOffs is campaign.SignOffRecorder over the store: what the Slack
-// sign-off message shows, and the sign-off itself through SignOff, the
-// CLI's path.
+// SignOffs is campaign.SignOffRecorder and campaign.ReviewerFlagger over
+// the store: what the Slack sign-off message shows, the sign-off itself
+// through SignOff (the CLI's path), and the reviewer flags the approval
+// message shows.
 type SignOffs struct {
 	Store interface {
 		Source
@@ -69,9 +70,15 @@ type SignOffs struct {
 	}
 	// Now stamps sign-offs; time.Now when nil.
 	Now func() time.Time
+	// Thresholds decide the reviewer flags (ReviewerFlags); zero fields
+	// take DefaultThresholds' values.
+	Thresholds Thresholds
 }
 
-var _ campaign.SignOffRecorder = (*SignOffs)(nil)
+var (
+	_ campaign.SignOffRecorder = (*SignOffs)(nil)
+	_ campaign.ReviewerFlagger = (*SignOffs)(nil)
+)
 
 // maxFacts bounds the exceptions and manual items a sign-off message
 // lists; the rest are counted (the bundle has them all).
@@ -155,4 +162,34 @@ func (s *SignOffs) RecordSignOff(ctx context.Context, req campaign.SignOffReques
 	}
 	return SignOff(ctx, s.Store, SignOffRequest{CampaignID: req.CampaignID, Actor: req.Actor, Statement: req.Statement,
 		Decline: req.Decline, Reason: req.Reason, EvidenceSHA256: req.EvidenceSHA256, At: now})
+}
+
+// ReviewerFlags returns the rubber-stamping flags of the campaign's
+// reviewers as the evidence computes them (Analyze, with Thresholds), one
+// line each ("reviewer (stage): flag: detail"), for the approval message.
+// It reads the cases, the decisions in the audit log and the form
+// deliveries, not the whole bundle; it returns the first failed read.
+func (s *SignOffs) ReviewerFlags(ctx context.Context, id int64) ([]string, error) {
+	c, err := s.Store.GetCampaign(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: reviewer flags of campaign %d: %w", id, err)
+	}
+	b := &Bundle{}
+	if err := b.collectCases(ctx, s.Store, c); err != nil {
+		return nil, err
+	}
+	entries, _, err := s.Store.AuditEntries(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: audit entries: %w", err)
+	}
+	deliveries, err := s.Store.FormDeliveries(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: form deliveries: %w", err)
+	}
+	a := Analyze(c, b.Cases.Cases, decisionsOf(id, entries), deliveries, s.Thresholds)
+	out := make([]string, 0, len(a.Flags))
+	for _, f := range a.Flags {
+		out = append(out, fmt.Sprintf("%s (%s): %s: %s", f.Reviewer, f.Stage, strings.ReplaceAll(f.Flag, "_", " "), f.Detail))
+	}
+	return out, nil
 }

@@ -104,7 +104,8 @@ func newSlackRig(t *testing.T) *slackRig {
 	}
 	api := slack.New(slacktest.BotToken, slack.OptionAppLevelToken(slacktest.AppToken), slack.OptionAPIURL(srv.APIURL()))
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	r.eng = &campaign.Engine{Store: st, Now: r.clk.Now, SignOffs: &evidence.SignOffs{Store: st, Now: r.clk.Now},
+	signOffs := &evidence.SignOffs{Store: st, Now: r.clk.Now, Thresholds: evidence.Thresholds{FastDecisionSeconds: 2, FastDecisionsMax: 5}}
+	r.eng = &campaign.Engine{Store: st, Now: r.clk.Now, SignOffs: signOffs, Flags: signOffs,
 		StepUp: func(ctx context.Context, a campaign.Actor) error {
 			return oc.StepUp(ctx, a.UserID, 20*time.Second, 10*time.Millisecond)
 		}}
@@ -328,6 +329,20 @@ func runToSignOff(t *testing.T) (*slackRig, string, slacktest.Message) {
 		t.Fatalf("close: %q", got)
 	}
 	r.eventually("plan posted", func() bool { return len(withButton(r.slack.Messages(slackApprovals), "plan_approve")) > 0 })
+	// The approvers see the fast reviewer flagged, and only them.
+	approval := string(withButton(r.slack.Messages(slackApprovals), "plan_approve")[0].Blocks)
+	fastUser, err := r.st.FindUser(r.ctx, 1, fast)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(approval, "reviewer flag") || !strings.Contains(approval, fastUser.Email+" (stage2): fast decisions") {
+		t.Fatalf("the approval message does not flag the fast reviewer %s: %s", fastUser.Email, approval)
+	}
+	for _, rv := range reviewers[1:] {
+		if u, err := r.st.FindUser(r.ctx, 1, rv); err == nil && strings.Contains(approval, u.Email+" (stage2): fast") {
+			t.Fatalf("the approval message flags %s, who took minutes a form", u.Email)
+		}
+	}
 	r.clk.Advance(time.Hour)
 	r.click(r.slackOf[approver.ID], withButton(r.slack.Messages(slackApprovals), "plan_approve")[0], "plan_approve", nil)
 	r.eventually("approved", func() bool { c, _ := r.st.GetCampaign(r.ctx, 1); return c.State == campaign.StateApproved })

@@ -33,6 +33,7 @@ func (n *Notifier) approvalView(ctx context.Context, c *campaign.Campaign) (bloc
 	if err := n.approvalCount(ctx, c, &v); err != nil {
 		return blocks.Approval{}, nil, err
 	}
+	v.ReviewerFlags = n.reviewerFlags(ctx, c)
 	users, apps := map[string]bool{}, map[string]int{}
 	for _, p := range plan {
 		switch p.Kind {
@@ -145,4 +146,26 @@ func (n *Notifier) PostThread(ctx context.Context, c *campaign.Campaign, key, te
 	_, err := n.Outbox.Enqueue(ctx, slackrec.OutboxItem{Key: "thread:" + approvalRef(c.ID) + ":" + key, Kind: slackrec.KindPost,
 		Target: n.Settings.ApprovalsChannel, ThreadRef: approvalRef(c.ID), Payload: slackrec.Payload{Text: text}})
 	return err
+}
+
+// ReviewerFlagReader reads the evidence's reviewer flags of a campaign
+// (campaign.Engine, when its Flags are configured).
+type ReviewerFlagReader interface {
+	ReviewerFlags(ctx context.Context, id int64) ([]string, error)
+}
+
+// reviewerFlags are the flags of likely rubber-stamping the approvers see,
+// from the Reporter when it computes them; a failure is logged and the
+// message goes out without them.
+func (n *Notifier) reviewerFlags(ctx context.Context, c *campaign.Campaign) []string {
+	f, ok := n.Reports.(ReviewerFlagReader)
+	if !ok || c.State == campaign.StateDraft || c.State.Open() {
+		return nil
+	}
+	flags, err := f.ReviewerFlags(ctx, c.ID)
+	if err != nil {
+		n.Log.Warn().Err(err).Int64("campaign", c.ID).Msg("reviewer flags not shown on the approval message")
+		return nil
+	}
+	return flags
 }
