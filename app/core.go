@@ -117,6 +117,7 @@ func build(ctx context.Context, cfg *config.Config, log zerolog.Logger, st *stor
 			Settings: handlers.Settings{
 				Command: cfg.Slack.Command, ApprovalsChannel: cfg.Slack.ApprovalsChannel,
 				Admins: cfg.Slack.Admins, Approvers: cfg.Slack.Approvers, SignInWindowDays: cfg.Okta.SystemLogDays,
+				Grid:        handlers.Grid{EnterpriseID: cfg.Slack.EnterpriseID, TeamIDs: cfg.Slack.TeamIDs},
 				Definitions: func() ([]campaign.DefinitionFile, error) { return LoadDefinitions(cfg.Campaigns.Dir) },
 			},
 		}

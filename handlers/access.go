@@ -44,6 +44,11 @@ type Access struct {
 	// Auth verifies the installed team (auth.test); nil uses Groups when
 	// it implements AuthTester, else no team is checked (test doubles).
 	Auth AuthTester
+	// Grid is the Enterprise Grid org of an org-wide install, zero for
+	// one workspace; Teams lists the org's workspaces (nil: Groups when it
+	// implements TeamLister). See access_team_grid.go.
+	Grid  Grid
+	Teams TeamLister
 	// Admins may launch, close, remind and report; Approvers may approve
 	// plans and retry removals. Each lists Slack user ids (U..., W...),
 	// user group ids (S...) or handles: @iam-team (a user group) or
@@ -64,6 +69,7 @@ type Access struct {
 		in    Installed
 	}
 	ready readiness
+	org   orgWorkspaces
 }
 
 // errNotLinked refuses someone attest cannot map to an Okta user. Slack

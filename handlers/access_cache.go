@@ -87,7 +87,7 @@ func (a *Access) members(ctx context.Context, group string) (map[string]bool, er
 		return nil, fmt.Errorf("read members of Slack user group %s: %w", group, &slack.RateLimitedError{RetryAfter: last.retryAt.Sub(now)})
 	}
 	var opts []slack.GetUserGroupMembersOption
-	if team := a.installedTeam(); team != "" && a.enterprise() != "" {
+	if team := a.groupTeam(); team != "" && (a.Grid.OrgWide() || a.enterprise() != "") {
 		opts = append(opts, slack.GetUserGroupMembersOptionTeamID(team)) // org tokens need the team
 	}
 	ids, err := a.Groups.GetUserGroupMembersContext(ctx, group, opts...)

@@ -137,7 +137,7 @@ func (a *Access) groupHandles(ctx context.Context) (map[string]string, error) {
 		return table, errors.New("this Slack client cannot list user groups (usergroups.list)")
 	}
 	var opts []slack.GetUserGroupsOption
-	if team := a.installedTeam(); team != "" {
+	if team := a.groupTeam(); team != "" {
 		opts = append(opts, slack.GetUserGroupsOptionTeamID(team))
 	}
 	groups, err := dir.GetUserGroupsContext(ctx, opts...)
@@ -189,7 +189,7 @@ func (a *Access) inList(ctx context.Context, slackID string, list []string) (boo
 	if slackID == "" {
 		return false, nil
 	}
-	_, _, _ = a.installed(ctx) // the team, for Enterprise Grid's team_id (a failure shows at CheckTeam)
+	a.knowTeams(ctx) // the team, for Enterprise Grid's team_id (a failure shows at CheckTeam)
 	entries := a.resolve(ctx, list)
 	for _, e := range entries {
 		if e.user == slackID {

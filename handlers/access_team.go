@@ -3,7 +3,8 @@ package handlers
 // Which workspace (and, on Enterprise Grid, which org) attest is installed
 // in, from auth.test, read once and kept: an interaction from another team
 // is refused, and the team recorded as evidence is this verified one, never
-// the payload's.
+// the payload's. An org-wide install (Access.Grid, slack.enterprise_id) is
+// checked against the org's workspaces instead (access_team_grid.go).
 
 import (
 	"context"
@@ -50,6 +51,11 @@ func (a *Access) installed(ctx context.Context) (in Installed, ok bool, err erro
 	if err != nil {
 		return Installed{}, true, fmt.Errorf("slack auth.test: %w", err)
 	}
+	if err := a.Grid.matches(r); err != nil {
+		a.Log.Error().Str("enterprise", r.EnterpriseID).Str("team", r.TeamID).Str("configured_enterprise", a.Grid.EnterpriseID).
+			Msg("the bot token is not installed on the org slack.enterprise_id names; every request is refused until the configuration is fixed")
+		return Installed{}, true, err
+	}
 	a.team.in = Installed{TeamID: r.TeamID, EnterpriseID: r.EnterpriseID, BotUserID: r.UserID}
 	a.team.known = true
 	a.Log.Info().Str("team", r.TeamID).Str("enterprise", r.EnterpriseID).Str("bot_user", r.UserID).
@@ -90,8 +96,12 @@ func (a *Access) CheckTeam(ctx context.Context, teamID, enterpriseID string) (st
 	switch {
 	case !ok:
 		return teamID, nil
+	case err != nil && campaign.ErrorCode(err) == campaign.EForbidden:
+		return "", err // slack.enterprise_id names another org
 	case err != nil:
 		return "", checkFailed(err)
+	case a.Grid.OrgWide():
+		return a.checkOrg(ctx, teamID, enterpriseID)
 	case in.EnterpriseID != "" && enterpriseID != "":
 		if enterpriseID != in.EnterpriseID {
 			return "", errOtherTeam

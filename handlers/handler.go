@@ -56,6 +56,9 @@ type Settings struct {
 	Definitions func() ([]campaign.DefinitionFile, error)
 	// SignInWindowDays is the System Log window, for "no sign-in in N days".
 	SignInWindowDays int
+	// Grid is the Enterprise Grid org of an org-wide install (zero: one
+	// workspace): slack.enterprise_id and slack.team_ids.
+	Grid Grid
 }
 
 // statusChannel is where live status goes: StatusChannel, else the
@@ -92,7 +95,8 @@ var _ campaign.Notifier = (*Handler)(nil)
 // build assembles the two halves once.
 func (h *Handler) build() {
 	h.once.Do(func() {
-		h.access = &Access{Users: h.Store, Groups: h.API, Admins: h.Settings.Admins, Approvers: h.Settings.Approvers, Log: h.Log}
+		h.access = &Access{Users: h.Store, Groups: h.API, Admins: h.Settings.Admins, Approvers: h.Settings.Approvers, Log: h.Log,
+			Grid: h.Settings.Grid}
 		h.out = &Notifier{Outbox: h.Store, Campaigns: h.Campaign, Reports: h.Engine, Settings: h.Settings, Log: h.Log, Now: h.Now}
 		sweeps, _ := h.Store.(SweepStore)
 		h.in = &Interactions{Engine: h.Engine, Campaigns: h.Campaign, Store: h.Store, Sweeps: sweeps, Views: h.API,

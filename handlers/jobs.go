@@ -52,6 +52,9 @@ func (h *Handler) RefreshUsers(ctx context.Context) (mapped int, unmapped []stri
 			lookups++
 			if x, err := h.API.GetUserByEmailContext(ctx, u.Email); err == nil && x != nil && !x.Deleted {
 				su, found = *x, true
+				if !h.access.reachable(su) {
+					found, why = false, " (in no Slack workspace attest is added to)"
+				}
 			}
 		}
 		if !found {
@@ -113,24 +116,50 @@ type slackUsers struct {
 	byEmail map[string]slack.User
 	shared  map[string]bool
 	byName  map[string]string
+	seen    map[string]bool // user ids read
 }
 
-// slackDirectory reads users.list in pages.
+// slackDirectory reads users.list in pages: once on one workspace; on an
+// Enterprise Grid org-wide install once per workspace of the org with its
+// team_id, a user of several workspaces counted once (Grid user ids are
+// the org's).
 func (h *Handler) slackDirectory(ctx context.Context) (*slackUsers, error) {
-	d := &slackUsers{byEmail: map[string]slack.User{}, shared: map[string]bool{}, byName: map[string]string{}}
-	p := h.API.GetUsersPaginated(slack.GetUsersOptionLimit(200))
+	d := &slackUsers{byEmail: map[string]slack.User{}, shared: map[string]bool{}, byName: map[string]string{}, seen: map[string]bool{}}
+	teams, err := h.access.mapTeams(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("map Slack users: %w", err)
+	}
+	if teams == nil {
+		return d, d.read(ctx, h.API.GetUsersPaginated(slack.GetUsersOptionLimit(200)), "")
+	}
+	for _, team := range teams {
+		if err := d.read(ctx, h.API.GetUsersPaginated(slack.GetUsersOptionLimit(200), slack.GetUsersOptionTeamID(team)), team); err != nil {
+			return nil, err
+		}
+	}
+	h.Log.Info().Int("workspaces", len(teams)).Int("slack_users", len(d.seen)).Msg("Slack users read from the org's workspaces")
+	return d, nil
+}
+
+// read adds the users of every page of p (users.list in team, "" for the
+// token's workspace).
+func (d *slackUsers) read(ctx context.Context, p slack.UserPagination, team string) error {
 	var err error
 	for {
 		if p, err = p.Next(ctx); err != nil {
 			if p.Done(err) {
-				return d, nil
+				return nil
 			}
-			return nil, fmt.Errorf("slack users.list: %w", err)
+			if team != "" {
+				return fmt.Errorf("slack users.list (team %s): %w", team, err)
+			}
+			return fmt.Errorf("slack users.list: %w", err)
 		}
 		for _, u := range p.Users {
-			if u.Deleted || u.IsBot {
+			if u.Deleted || u.IsBot || d.seen[u.ID] {
 				continue
 			}
+			d.seen[u.ID] = true
 			if u.Name != "" {
 				d.byName[strings.ToLower(u.Name)] = u.ID
 			}
