@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/attestbot/attest/campaign"
@@ -73,7 +74,13 @@ type SignOffs struct {
 	// Thresholds decide the reviewer flags (ReviewerFlags); zero fields
 	// take DefaultThresholds' values.
 	Thresholds Thresholds
+
+	mu    sync.Mutex
+	flags map[int64][]string // of closed campaigns, whose decisions are final
 }
+
+// maxCachedFlags bounds the closed campaigns whose flags are kept.
+const maxCachedFlags = 32
 
 var (
 	_ campaign.SignOffRecorder = (*SignOffs)(nil)
@@ -169,7 +176,16 @@ func (s *SignOffs) RecordSignOff(ctx context.Context, req campaign.SignOffReques
 // line each ("reviewer (stage): flag: detail"), for the approval message.
 // It reads the cases, the decisions in the audit log and the form
 // deliveries, not the whole bundle; it returns the first failed read.
+//
+// Once a campaign has closed its decisions are final, so its flags are
+// computed once (the approval message is refreshed at every approval).
 func (s *SignOffs) ReviewerFlags(ctx context.Context, id int64) ([]string, error) {
+	s.mu.Lock()
+	cached, ok := s.flags[id]
+	s.mu.Unlock()
+	if ok {
+		return cached, nil
+	}
 	c, err := s.Store.GetCampaign(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("evidence: reviewer flags of campaign %d: %w", id, err)
@@ -190,6 +206,14 @@ func (s *SignOffs) ReviewerFlags(ctx context.Context, id int64) ([]string, error
 	out := make([]string, 0, len(a.Flags))
 	for _, f := range a.Flags {
 		out = append(out, fmt.Sprintf("%s (%s): %s: %s", f.Reviewer, f.Stage, strings.ReplaceAll(f.Flag, "_", " "), f.Detail))
+	}
+	if !c.State.Open() && c.State != campaign.StateDraft && c.State != campaign.StateClosing {
+		s.mu.Lock()
+		if s.flags == nil || len(s.flags) >= maxCachedFlags {
+			s.flags = map[int64][]string{}
+		}
+		s.flags[id] = out
+		s.mu.Unlock()
 	}
 	return out, nil
 }
