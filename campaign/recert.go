@@ -87,7 +87,7 @@ func (e *Engine) NextDue(ctx context.Context, def *Definition) ([]Due, error) {
 // when nothing is due or a recertification campaign of the definition is
 // still open, so it can run on every tick.
 func (e *Engine) LaunchDue(ctx context.Context, def *Definition, yaml string) (*Campaign, error) {
-	open, err := e.Store.ListCampaigns(ctx, StateStage1, StateStage2)
+	open, err := e.Store.ListCampaigns(ctx, StateStage1, StateStage2, StateStage3)
 	if err != nil {
 		return nil, err
 	}
