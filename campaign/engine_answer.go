@@ -245,7 +245,7 @@ func (e *Engine) Delegate(ctx context.Context, req DelegateRequest) (int, error)
 	if c, err = e.catchUp(ctx, c, e.now()); err != nil {
 		return 0, err
 	}
-	if !c.State.Open() {
+	if !c.State.Open() || c.State == StateStage3 { // owners do not delegate
 		return 0, fmt.Errorf("campaign %d is %s: %w", c.ID, c.State, ErrConflict)
 	}
 	actor, err := e.identify(ctx, c, req.Actor)

@@ -91,6 +91,8 @@ func TestOwnerStage(t *testing.T) {
 	h.answer(c.ID, "peer@x.com", "dev1", "Jira", "keep") // the CLI's answer, as an owner
 	// Stage 2 is over for managers.
 	wantErr(t, h.try(c.ID, "mgr@x.com", "dev1", "AWS", "revoke"), campaign.ErrConflict, "a manager's answer in stage 3")
+	_, err = h.eng.Delegate(h.ctx, campaign.DelegateRequest{CampaignID: c.ID, Actor: as("mgr@x.com"), Member: "dev1", To: "peer@x.com"})
+	wantErr(t, err, campaign.ErrConflict, "a delegation in stage 3")
 
 	h.clock.Advance(5*day + time.Minute)
 	h.tick()
