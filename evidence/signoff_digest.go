@@ -53,11 +53,16 @@ func EvidenceDigest(ctx context.Context, st interface {
 	if err != nil {
 		return "", fmt.Errorf("evidence: digest of campaign %d: %w", campaignID, err)
 	}
+	return digestOfEntries(entries), nil
+}
+
+// digestOfEntries is the evidence digest of a campaign's audit entries.
+func digestOfEntries(entries []store.AuditEntry) string {
 	list := make([]digestEntry, 0, len(entries))
 	for _, e := range entries {
 		list = append(list, digestEntry{seq: e.ID, hash: e.Hash, typ: e.Fields[typeColumn]})
 	}
-	return evidenceDigestOf(list, 0), nil
+	return evidenceDigestOf(list, 0)
 }
 
 // SignOffs is campaign.SignOffRecorder and campaign.ReviewerFlagger over
@@ -76,10 +81,12 @@ type SignOffs struct {
 	Thresholds Thresholds
 
 	mu    sync.Mutex
-	flags map[int64][]string // of closed campaigns, whose decisions are final
+	flags map[int64][]string              // of closed campaigns, whose decisions are final
+	facts map[int64]campaign.SignOffFacts // the latest of each campaign, by its digest
 }
 
-// maxCachedFlags bounds the closed campaigns whose flags are kept.
+// maxCachedFlags bounds the campaigns whose flags, and whose sign-off
+// facts, are kept.
 const maxCachedFlags = 32
 
 var (
@@ -94,12 +101,24 @@ const maxFacts = 10
 // SignOffFacts collects the campaign's evidence and returns its digest, a
 // summary, the exceptions, the manual items still open and the latest
 // sign-off. It returns the first failed read.
+//
+// The facts of one digest are kept: the evidence they describe has not
+// changed while the digest has not, so the message's update after a click
+// reads only the audit entries, not the whole bundle again.
 func (s *SignOffs) SignOffFacts(ctx context.Context, id int64) (campaign.SignOffFacts, error) {
-	b, err := Collect(ctx, s.Store, id, Options{Now: s.Now})
+	entries, _, err := s.Store.AuditEntries(ctx, id)
 	if err != nil {
-		return campaign.SignOffFacts{}, err
+		return campaign.SignOffFacts{}, fmt.Errorf("evidence: audit entries of campaign %d: %w", id, err)
 	}
-	digest, err := EvidenceDigest(ctx, s.Store, id)
+	digest := digestOfEntries(entries)
+	s.mu.Lock()
+	cached, ok := s.facts[id]
+	s.mu.Unlock()
+	if ok && cached.EvidenceSHA256 == digest {
+		cached.Signed = lastSignOff(id, entries)
+		return cached, nil
+	}
+	b, err := Collect(ctx, s.Store, id, Options{Now: s.Now})
 	if err != nil {
 		return campaign.SignOffFacts{}, err
 	}
@@ -148,17 +167,31 @@ func (s *SignOffs) SignOffFacts(ctx context.Context, id int64) (campaign.SignOff
 		}
 		f.ManualOpen = append(f.ManualOpen, m)
 	}
-	if n := len(b.Approvals.SignOffs); n > 0 {
-		last := b.Approvals.SignOffs[n-1]
-		typ := EventSignedOff
-		detail := map[string]any{"statement": last.Statement, "evidence_sha256": last.EvidenceSHA256}
-		if last.Decision == "declined" {
-			typ, detail = EventSignOffDeclined, map[string]any{"reason": last.Reason, "evidence_sha256": last.EvidenceSHA256}
-		}
-		f.Signed = &campaign.Event{At: last.At, CampaignID: id, Type: typ, Actor: campaign.Actor{Email: last.By, UserID: last.ByID, Via: last.Via},
-			Detail: detail}
+	s.mu.Lock()
+	if s.facts == nil || len(s.facts) >= maxCachedFlags {
+		s.facts = map[int64]campaign.SignOffFacts{}
 	}
+	s.facts[id] = f
+	s.mu.Unlock()
+	f.Signed = lastSignOff(id, entries)
 	return f, nil
+}
+
+// lastSignOff is the latest sign-off or decline among the entries, nil if
+// none.
+func lastSignOff(id int64, entries []store.AuditEntry) *campaign.Event {
+	list := signOffsOf(entries)
+	if len(list) == 0 {
+		return nil
+	}
+	last := list[len(list)-1]
+	typ := EventSignedOff
+	detail := map[string]any{"statement": last.Statement, "evidence_sha256": last.EvidenceSHA256}
+	if last.Decision == "declined" {
+		typ, detail = EventSignOffDeclined, map[string]any{"reason": last.Reason, "evidence_sha256": last.EvidenceSHA256}
+	}
+	return &campaign.Event{At: last.At, CampaignID: id, Type: typ, Actor: campaign.Actor{Email: last.By, UserID: last.ByID, Via: last.Via},
+		Detail: detail}
 }
 
 // RecordSignOff records a sign-off or decline through SignOff.
