@@ -119,7 +119,7 @@ func (e *Engine) SignOff(ctx context.Context, req SignOffRequest) (Event, error)
 		return Event{}, err
 	}
 	if !e.isControlOwner(ctx, c, actor) {
-		return Event{}, Errorf(EForbidden, "Only the control owner of campaign %d (%s) may sign off its evidence.", c.ID, c.Owner)
+		return Event{}, Errorf(EForbidden, "Only the control owner of campaign %d may sign off its evidence.", c.ID)
 	}
 	if req.Decline && strings.TrimSpace(req.Reason) == "" {
 		return Event{}, Errorf(EInvalid, "Say why you do not sign off.")
