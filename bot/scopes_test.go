@@ -31,6 +31,7 @@ var attestCalls = []struct {
 	{"usergroups.users.list", nil, "handlers (admins and approvers named by user group)"},
 	{"usergroups.list", nil, "handlers (@handles of user groups in the admin and approver lists)"},
 	{"auth.test", nil, "handlers.RefreshUsers (the installed team, checked against clicks)"},
+	{"auth.teams.list", nil, "handlers (the workspaces of an org-wide Enterprise Grid install)"},
 }
 
 // The manifests that ship (Socket Mode and HTTP) grant a scope for every

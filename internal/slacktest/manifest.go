@@ -33,6 +33,9 @@ type Manifest struct {
 	// settings.event_subscriptions.request_url (see HTTPDeliveryFor).
 	CommandURLs                 map[string]string
 	InteractivityURL, EventsURL string
+	// OrgDeploy is settings.org_deploy_enabled: the app is org-ready, so
+	// it can be installed on a whole Enterprise Grid org (WithGrid).
+	OrgDeploy bool
 }
 
 // manifestFile is the YAML shape of the parts of a manifest read here.
@@ -63,6 +66,7 @@ type manifestFile struct {
 			RequestURL string `yaml:"request_url"`
 		} `yaml:"interactivity"`
 		SocketMode bool `yaml:"socket_mode_enabled"`
+		OrgDeploy  bool `yaml:"org_deploy_enabled"`
 	} `yaml:"settings"`
 }
 
@@ -86,7 +90,7 @@ func LoadManifest(path string) (Manifest, error) {
 		MessagesTabReadOnly: f.Features.AppHome.MessagesTabReadOnly,
 		SocketMode:          f.Settings.SocketMode, Interactivity: f.Settings.Interactivity.Enabled,
 		InteractivityURL: f.Settings.Interactivity.RequestURL, EventsURL: f.Settings.Events.RequestURL,
-		CommandURLs: map[string]string{},
+		CommandURLs: map[string]string{}, OrgDeploy: f.Settings.OrgDeploy,
 	}
 	for _, c := range f.Features.SlashCommands {
 		m.Commands = append(m.Commands, c.Command)
@@ -100,11 +104,14 @@ func LoadManifest(path string) (Manifest, error) {
 // WithManifest makes the fake the workspace an app with this manifest is
 // installed in: the bot token holds exactly the manifest's bot scopes, and
 // with the Messages tab off, posts to DMs fail with messages_tab_disabled.
+// With WithGrid, the manifest must be org-ready (OrgDeploy): Slack
+// installs no other app on a whole org, and New panics.
 func WithManifest(m Manifest) Option {
 	return func(c *config) {
 		WithScopes(m.BotScopes...)(c)
 		if !m.MessagesTab {
 			c.noMessagesTab = true
 		}
+		c.notOrgReady = !m.OrgDeploy
 	}
 }

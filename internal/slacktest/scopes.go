@@ -12,7 +12,7 @@ import (
 
 // methodScopes are the bot scopes each served method needs, from Slack's
 // method reference; the token needs one of them. A method absent from the
-// map (auth.test, views.*) needs none; apps.connections.open needs
+// map (auth.test, auth.teams.list, views.*) needs none; apps.connections.open needs
 // connections:write on the app-level token, which the manifest does not
 // carry. conversations.open and conversations.history depend on the
 // conversation, see neededScopes.

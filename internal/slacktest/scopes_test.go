@@ -146,6 +146,11 @@ func TestShippedManifest(t *testing.T) {
 			if !slices.Contains(m.Commands, "/access-review") {
 				t.Fatalf("commands = %v", m.Commands)
 			}
+			// Org-ready, so an Enterprise Grid org can install it org-wide; this
+			// changes nothing on a standalone workspace.
+			if !m.OrgDeploy {
+				t.Errorf("settings.org_deploy_enabled is false; attest must be org-ready for Enterprise Grid")
+			}
 			for _, sc := range m.BotScopes {
 				if !slices.Contains(KnownScopes(), sc) && sc != "commands" {
 					t.Errorf("manifest grants %q, which no method attest calls needs", sc)

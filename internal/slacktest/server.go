@@ -67,6 +67,7 @@ type config struct {
 	noMessagesTab bool
 	scopes        map[string]bool // nil: every scope granted
 	grid          []Workspace     // nil: one standalone workspace (WithGrid)
+	notOrgReady   bool            // WithManifest without org_deploy_enabled
 	now           func() time.Time
 }
 
@@ -130,6 +131,10 @@ func New(opts ...Option) *Server {
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.grid != nil && cfg.notOrgReady {
+		panic("slacktest: WithGrid with a manifest that is not org-ready (settings.org_deploy_enabled: false): " +
+			"Slack installs only org-ready apps on a whole Enterprise Grid org")
 	}
 	s := &Server{cfg: cfg}
 	s.st = newState()
