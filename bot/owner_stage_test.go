@@ -28,14 +28,20 @@ stages:
 `
 
 // TestOwnerStageThroughSlack runs the app-owner stage through the fake
-// Slack: after the manager stage the owner gets one form per app in a DM,
+// Slack, over Socket Mode and over signed HTTP request URLs: after the manager stage the owner gets one form per app in a DM,
 // grouped by team; someone else's click on it is refused; the owner
 // marks one person Revoke and keeps the rest of the page; the close plans
 // that removal and keeps the others, decided by the owner; a click on the
 // form after the close is refused and records nothing.
 func TestOwnerStageThroughSlack(t *testing.T) {
+	for _, tr := range transports {
+		t.Run(string(tr), func(t *testing.T) { ownerStageThroughSlack(t, tr) })
+	}
+}
+
+func ownerStageThroughSlack(t *testing.T, tr transport) {
 	var owner oktatest.User
-	r := newRigWith(t, socketMode, func(org *oktatest.Org) string {
+	r := newRigWith(t, tr, func(org *oktatest.Org) string {
 		owner = org.Users[3]
 		apps := make([]string, 0, len(org.Apps))
 		for _, a := range org.Apps {

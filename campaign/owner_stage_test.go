@@ -283,3 +283,35 @@ func TestOwnerStageDefinition(t *testing.T) {
 		})
 	}
 }
+
+// TestOwnerStageReminders: owners with undecided cases are reminded at
+// the stage's reminder slots, once per slot; an owner who decided
+// everything is not.
+func TestOwnerStageReminders(t *testing.T) {
+	h := newHarness(t, org())
+	c := h.launch(ownersDef)
+	h.answer(c.ID, "mgr@x.com", "dev1", "GitHub", "keep")
+	h.answer(c.ID, "mgr@x.com", "dev1", "Jira", "keep")
+	h.clock.Advance(7*day + time.Minute)
+	h.tick()
+	cases := h.cases(c.ID)
+	// peer decides their one case (dev2's Jira was left to the
+	// no-decision rule, revoke, so no owner sees it); dev2 leaves GitHub open.
+	if _, err := h.ownerDecide(c.ID, "peer@x.com", "jira", map[int64]string{cases["dev1/Jira"].ID: "keep"}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(2*day + time.Minute) // 3 days before the 5-day stage's end
+	h.tick()
+	h.tick()
+	if n := h.notesTo("dev2", campaign.NoteReminder); n != 1 {
+		t.Fatalf("dev2 reminded %d times, want 1", n)
+	}
+	if n := h.notesTo("peer", campaign.NoteReminder); n != 0 {
+		t.Fatalf("peer, who decided everything, reminded %d times", n)
+	}
+	h.clock.Advance(2 * day) // the 1-day slot
+	h.tick()
+	if n := h.notesTo("dev2", campaign.NoteReminder); n != 2 {
+		t.Fatalf("dev2 reminded %d times after the second slot, want 2", n)
+	}
+}
