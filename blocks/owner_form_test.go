@@ -104,3 +104,27 @@ func TestOwnerFormPaging(t *testing.T) {
 		}
 	}
 }
+
+// TestOwnerFormHostile: labels, names, teams, grants, flags, risks and
+// comments from Okta or people, injected and long, are escaped and cut;
+// a full page still fits a message.
+func TestOwnerFormHostile(t *testing.T) {
+	rows := ownerRows(perPage)
+	for i := range rows {
+		inj := injections[i%len(injections)]
+		rows[i].Member = Person{Name: inj + longString("Name ", 300), Email: inj + "@example.com"}
+		rows[i].Team = fmt.Sprint(i) + inj + longString(" team", 400)
+		rows[i].GrantedBy = []string{"direct", "group " + inj + longString("g", 300), "rule " + inj}
+		rows[i].Flags = []string{inj + longString("f", 200), "orphaned"}
+		rows[i].Risk, rows[i].ManagerBy = inj, inj
+		rows[i].MemberComment = inj + longString(" comment &", 2000)
+	}
+	blks := OwnerFormBlocks(OwnerForm{CampaignID: 7, Campaign: injections[0] + longString("c", 500),
+		App: injections[2] + longString("Very long app label ", 300), LinkURL: "javascript:alert(1)", People: 99,
+		Rows: rows, Page: 1, Pages: 5, Button: OwnerFormRef(7, "0oa1", 1), Comment: longString("x", 5000)})
+	mustValid(t, Message, blks)
+	checkEscaped(t, blks)
+	if strings.Contains(allText(t, blks), "javascript:") {
+		t.Fatal("an unsafe link was posted")
+	}
+}
