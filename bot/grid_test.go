@@ -92,7 +92,8 @@ func in(u slacktest.User, team string) slacktest.User {
 // second workspace decides their case although the form was sent from
 // the first (the DM is the org's), recorded under the workspace the click
 // came from; a click from another org, and one from a workspace attest
-// was not added to, are refused and change nothing.
+// was not added to, are refused and change nothing; the App Home opened
+// in the second workspace is published.
 func TestGridClicksAcrossWorkspaces(t *testing.T) {
 	r := newGridRig(t)
 	var teams []string
@@ -193,4 +194,19 @@ func TestGridClicksAcrossWorkspaces(t *testing.T) {
 			t.Errorf("launch recorded team %q", e.Actor.SlackTeamID)
 		}
 	}
+
+	// The App Home opened in the second workspace (an event naming the org
+	// and its org-wide authorization) is published: the admin's, with the
+	// running campaign's controls.
+	homes := func() (n int) {
+		for _, v := range r.slack.Views() {
+			if v.Method == "views.publish" && v.UserID == r.admin.ID && strings.Contains(string(v.JSON), "Close campaign") {
+				n++
+			}
+		}
+		return n
+	}
+	before := homes()
+	r.slack.SendEventIn(slacktest.SecondTeamID, map[string]any{"type": "app_home_opened", "user": r.admin.ID, "tab": "home"})
+	r.eventually("the admin's App Home published", func() bool { return homes() > before })
 }
