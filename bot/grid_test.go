@@ -27,12 +27,13 @@ const thirdTeam = "T0FAKE3"
 // org-wide (slack.enterprise_id, workspaces from auth.teams.list): the
 // org's people are spread over two workspaces, every third one in both,
 // with org-wide W ids; a third workspace of the org has not added the app.
-func newGridRig(t testing.TB) *rig {
+// The fake Slack reaches the bot over tr.
+func newGridRig(t testing.TB, tr transport) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	org := oktatest.Generate(oktatest.Params{Seed: 5, Users: 60, Apps: 16, Groups: 16})
 	st := storetest.WithOrg(t, org)
-	manifest := loadManifest(t, socketMode)
+	manifest := loadManifest(t, tr)
 	srv := slacktest.New(slacktest.WithManifest(manifest), slacktest.WithGrid(
 		slacktest.Workspace{ID: slacktest.TeamID, Domain: slacktest.TeamDomain, Name: "One"},
 		slacktest.Workspace{ID: slacktest.SecondTeamID, Domain: slacktest.SecondTeamDomain, Name: "Two"},
@@ -69,14 +70,16 @@ func newGridRig(t testing.TB) *rig {
 		t.Fatalf("map users: %v (unmapped %v)", err, unmapped)
 	}
 	r.bot = &bot.Bot{API: api, Handler: r.h, Handled: st, Log: log}
-	closeApp := serveBot(t, r.bot, srv, socketMode, manifest)
+	closeApp := serveBot(t, r.bot, srv, tr, manifest)
 	sender := &bot.Sender{API: api, Store: st, Log: log, Rate: 500, PerChannel: time.Millisecond}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = r.bot.Run(ctx) }()
 	go func() { defer wg.Done(); _ = sender.Run(ctx) }()
 	t.Cleanup(func() { r.h.Wait(); cancel(); wg.Wait(); srv.Close(); closeApp() })
-	r.eventually("socket mode connects", func() bool { return r.bot.Connected() })
+	if tr == socketMode {
+		r.eventually("socket mode connects", func() bool { return r.bot.Connected() })
+	}
 	return r
 }
 
@@ -93,9 +96,15 @@ func in(u slacktest.User, team string) slacktest.User {
 // the first (the DM is the org's), recorded under the workspace the click
 // came from; a click from another org, and one from a workspace attest
 // was not added to, are refused and change nothing; the App Home opened
-// in the second workspace is published.
+// in the second workspace is published. Over Socket Mode and over HTTP.
 func TestGridClicksAcrossWorkspaces(t *testing.T) {
-	r := newGridRig(t)
+	for _, tr := range transports {
+		t.Run(string(tr), func(t *testing.T) { gridClicksAcrossWorkspaces(t, tr) })
+	}
+}
+
+func gridClicksAcrossWorkspaces(t *testing.T, tr transport) {
+	r := newGridRig(t, tr)
 	var teams []string
 	for _, c := range r.slack.Calls("users.list") {
 		teams = append(teams, c.Form.Get("team_id"))
