@@ -87,10 +87,17 @@ func (a *Access) members(ctx context.Context, group string) (map[string]bool, er
 		return nil, fmt.Errorf("read members of Slack user group %s: %w", group, &slack.RateLimitedError{RetryAfter: last.retryAt.Sub(now)})
 	}
 	var opts []slack.GetUserGroupMembersOption
-	if team := a.groupTeam(); team != "" && (a.Grid.OrgWide() || a.enterprise() != "") {
+	team := a.groupTeam()
+	if team != "" && (a.Grid.OrgWide() || a.enterprise() != "") {
 		opts = append(opts, slack.GetUserGroupMembersOptionTeamID(team)) // org tokens need the team
 	}
-	ids, err := a.Groups.GetUserGroupMembersContext(ctx, group, opts...)
+	var ids []string
+	var err error
+	if a.Grid.OrgWide() && team == "" {
+		err = errOrgUnlisted // no team_id to send: the org token would be refused
+	} else {
+		ids, err = a.Groups.GetUserGroupMembersContext(ctx, group, opts...)
+	}
 	if err != nil {
 		err = fmt.Errorf("read members of Slack user group %s: %w", group, err)
 		var rl *slack.RateLimitedError
@@ -136,7 +143,7 @@ func transient(err error) bool {
 	var se slack.SlackErrorResponse
 	var ne net.Error
 	switch {
-	case errors.As(err, &rl):
+	case errors.As(err, &rl), errors.Is(err, errOrgUnlisted):
 		return true
 	case errors.As(err, &sc):
 		return sc.Code == 429 || sc.Code >= 500

@@ -137,8 +137,12 @@ func (a *Access) groupHandles(ctx context.Context) (map[string]string, error) {
 		return table, errors.New("this Slack client cannot list user groups (usergroups.list)")
 	}
 	var opts []slack.GetUserGroupsOption
-	if team := a.groupTeam(); team != "" {
+	team := a.groupTeam()
+	if team != "" {
 		opts = append(opts, slack.GetUserGroupsOptionTeamID(team))
+	}
+	if a.Grid.OrgWide() && team == "" {
+		return table, fmt.Errorf("slack usergroups.list: %w", errOrgUnlisted)
 	}
 	groups, err := dir.GetUserGroupsContext(ctx, opts...)
 	if err != nil {

@@ -11,6 +11,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -56,6 +57,11 @@ var errNotAdded = campaign.Errorf(campaign.EForbidden,
 // org than the bot token's.
 const msgWrongOrg = "attest is configured for another Slack Enterprise Grid org than the one it is installed in, " +
 	"so it refused this request; the IAM team must correct slack.enterprise_id."
+
+// errOrgUnlisted is a user group read on an org-wide install before the
+// org's workspaces could be read: without a team_id the org token would be
+// refused, so the read is not made and counts as a passing failure.
+var errOrgUnlisted = errors.New("the workspaces of the Enterprise Grid org could not be read yet (auth.teams.list), so no team_id can be sent")
 
 // orgWorkspaces is what auth.teams.list last said.
 type orgWorkspaces struct {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -211,5 +212,27 @@ func TestGridUserGroupAdmin(t *testing.T) {
 	calls := s.Calls("usergroups.users.list")
 	if len(calls) != 1 || calls[0].Form.Get("team_id") != slacktest.TeamID {
 		t.Fatalf("usergroups.users.list calls %+v", calls)
+	}
+}
+
+// When the org's workspaces cannot be read (auth.teams.list fails), a
+// user group check is not sent without a team_id (the org token would be
+// refused, and the admin told they are not one): it could not be made,
+// and says so.
+func TestGridUserGroupBeforeWorkspaces(t *testing.T) {
+	s := gridOrg(t)
+	s.FailHTTP("auth.teams.list", 503, 1)
+	a := &Access{Users: &fakeUsers{}, Groups: s.Client(), Grid: Grid{EnterpriseID: slacktest.EnterpriseID}, Log: zerolog.Nop(),
+		Admins: []string{"S0IAM"}}
+	ok, err := a.IsAdmin(context.Background(), "WALICE")
+	if ok || !errors.Is(err, errCheckFailed) {
+		t.Fatalf("IsAdmin = %v, %v; want the check to fail as not made", ok, err)
+	}
+	if n := len(s.Calls("usergroups.users.list")); n != 0 {
+		t.Fatalf("usergroups.users.list called %d times without a team", n)
+	}
+	// Slack answers again: the next check lists the workspaces and passes.
+	if ok, err := a.IsAdmin(context.Background(), "WALICE"); !ok || err != nil {
+		t.Fatalf("IsAdmin after recovery = %v, %v", ok, err)
 	}
 }
