@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -27,6 +28,13 @@ func (s *Store) withCopySink(ctx context.Context, fn func(copySink) error) error
 	if s.db.d != dialectPostgres {
 		return s.inTx(ctx, func(tx *sqlTx) error { return fn(sqliteSink{tx}) })
 	}
+	return s.inPgTx(ctx, func(tx pgx.Tx) error { return fn(pgSink{tx}) })
+}
+
+// inPgTx runs fn in a pgx transaction on a connection of the pool held
+// for it, after taking the store's write lock: for what needs pgx itself
+// (COPY). It commits if fn returns nil.
+func (s *Store) inPgTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -42,7 +50,7 @@ func (s *Store) withCopySink(ctx context.Context, fn func(copySink) error) error
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.db.lockKeys.write); err != nil {
 			return err
 		}
-		if err := fn(pgSink{tx}); err != nil {
+		if err := fn(tx); err != nil {
 			return err
 		}
 		return tx.Commit(ctx)
@@ -149,4 +157,70 @@ func quoteLiteral(s string) string {
 		out = append(out, s[i])
 	}
 	return string(append(out, '\''))
+}
+
+// rowWriter takes a table's rows one at a time and writes them in bulk.
+type rowWriter interface {
+	add(values ...any)
+	flush() error
+}
+
+// copyChunk is how many rows a pgCopier holds before a COPY.
+const copyChunk = 20000
+
+// pgCopier writes a table's rows with COPY into a temporary table of the
+// same shape, a chunk at a time, then moves them with one INSERT … ON
+// CONFLICT DO NOTHING: as fast as COPY, and, like the SQLite inserter, a
+// row whose key is there already is skipped instead of failing the write.
+type pgCopier struct {
+	ctx   context.Context
+	tx    pgx.Tx
+	table string
+	tmp   string
+	cols  []string
+	rows  [][]any
+	made  bool
+	err   error
+}
+
+func newPgCopier(ctx context.Context, tx pgx.Tx, table string, cols ...string) *pgCopier {
+	return &pgCopier{ctx: ctx, tx: tx, table: table, tmp: "copy_" + table, cols: cols}
+}
+
+func (c *pgCopier) add(values ...any) {
+	if c.err != nil {
+		return
+	}
+	c.rows = append(c.rows, values)
+	if len(c.rows) >= copyChunk {
+		c.copy()
+	}
+}
+
+func (c *pgCopier) copy() {
+	if c.err != nil || len(c.rows) == 0 {
+		return
+	}
+	if !c.made {
+		_, c.err = c.tx.Exec(c.ctx, `CREATE TEMP TABLE `+c.tmp+` (LIKE `+c.table+` INCLUDING DEFAULTS) ON COMMIT DROP`)
+		if c.err != nil {
+			return
+		}
+		c.made = true
+	}
+	_, c.err = c.tx.CopyFrom(c.ctx, pgx.Identifier{c.tmp}, c.cols, pgx.CopyFromRows(c.rows))
+	c.rows = c.rows[:0]
+}
+
+func (c *pgCopier) flush() error {
+	c.copy()
+	if c.err == nil && c.made {
+		cols := strings.Join(c.cols, ", ")
+		_, c.err = c.tx.Exec(c.ctx, `INSERT INTO `+c.table+` (`+cols+`) SELECT `+cols+` FROM `+c.tmp+` ON CONFLICT DO NOTHING`)
+		if c.err == nil {
+			_, c.err = c.tx.Exec(c.ctx, `DROP TABLE `+c.tmp)
+			c.made = false
+		}
+	}
+	return c.err
 }

@@ -99,18 +99,22 @@ func (s *Store) ClaimOperations(ctx context.Context, campaignID int64, worker st
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE operations SET state = 'running', claimed_by = ?, claimed_at = ?, attempts = attempts + 1
-			WHERE campaign_id = ? AND seq = ? AND state = 'pending'`)
+		if len(out) == 0 {
+			return nil
+		}
+		// One statement for the whole claim.
+		args := []any{worker, fmtSortable(now), campaignID}
+		for i := range out {
+			args = append(args, out[i].Seq)
+			out[i].State, out[i].ClaimedBy, out[i].ClaimedAt, out[i].Attempts = campaign.OpRunning, worker, now, out[i].Attempts+1
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE operations SET state = 'running', claimed_by = ?, claimed_at = ?, attempts = attempts + 1
+			WHERE campaign_id = ? AND state = 'pending' AND seq IN (`+placeholders(len(out))+`)`, args...)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		at := fmtSortable(now)
-		for i := range out {
-			if _, err := stmt.ExecContext(ctx, worker, at, campaignID, out[i].Seq); err != nil {
-				return err
-			}
-			out[i].State, out[i].ClaimedBy, out[i].ClaimedAt, out[i].Attempts = campaign.OpRunning, worker, now, out[i].Attempts+1
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(out)) {
+			return fmt.Errorf("claimed %d of %d operations: %v", n, len(out), err)
 		}
 		return nil
 	})

@@ -182,12 +182,23 @@ func (s *Store) claimOutbox(ctx context.Context, query string, args ...any) ([]s
 		}); err != nil {
 			return err
 		}
+		if len(out) == 0 {
+			return nil
+		}
+		// One statement for the whole claim: the rows are this
+		// transaction's (SQLite's write lock, or PostgreSQL's row locks).
+		args := []any{s.worker, at}
 		for i := range out {
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claimed_at = ?
-				WHERE id = ? AND state = 'pending'`, s.worker, at, out[i].ID); err != nil {
-				return err
-			}
+			args = append(args, out[i].ID)
 			out[i].State, out[i].Attempts = "sending", out[i].Attempts+1
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claimed_at = ?
+			WHERE state = 'pending' AND id IN (`+placeholders(len(out))+`)`, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != int64(len(out)) {
+			return fmt.Errorf("claimed %d of %d items: %v", n, len(out), err)
 		}
 		return nil
 	})
@@ -200,14 +211,12 @@ func (s *Store) claimOutbox(ctx context.Context, query string, args ...any) ([]s
 // OutboxSent records a sent item and the message it made.
 func (s *Store) OutboxSent(ctx context.Context, id int64, channel, ts string) error {
 	now := fmtTime(s.Now())
-	return s.inTx(ctx, func(tx *sqlTx) error {
+	// Row by row, like a claim: replicas record their sends side by side.
+	return s.inClaimTx(ctx, func(tx *sqlTx) error {
 		var ref, kind string
-		if err := tx.QueryRowContext(ctx, `SELECT ref, kind FROM outbox WHERE id = ?`, id).Scan(&ref, &kind); err != nil {
+		if err := tx.QueryRowContext(ctx, `UPDATE outbox SET state = 'sent', channel = ?, ts = ?, sent_at = ?, last_error = ''
+			WHERE id = ? RETURNING ref, kind`, channel, ts, now, id).Scan(&ref, &kind); err != nil {
 			return fmt.Errorf("store: outbox %d: %w", id, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sent', channel = ?, ts = ?, sent_at = ?, last_error = '' WHERE id = ?`,
-			channel, ts, now, id); err != nil {
-			return err
 		}
 		if ref != "" && kind == slackrec.KindPost && ts != "" {
 			_, err := tx.ExecContext(ctx, `INSERT INTO slack_messages (ref, channel, ts, updated_at) VALUES (?, ?, ?, ?)

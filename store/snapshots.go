@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/jackc/pgx/v5"
 )
 
 // SaveSnapshot writes a whole snapshot in one transaction and returns its
@@ -23,6 +24,23 @@ func (s *Store) SaveSnapshot(ctx context.Context, snap *campaign.Snapshot, count
 		return 0, err
 	}
 	var id int64
+	if s.db.d == dialectPostgres {
+		// COPY: a 2M-relation snapshot in seconds rather than minutes.
+		err = s.inPgTx(ctx, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, `INSERT INTO snapshots (org_url, started_at, completed_at, log_cursor, counts, digest)
+				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+				snap.OrgURL, fmtTime(snap.StartedAt), fmtTime(snap.CompletedAt), fmtTime(snap.LogCursor), string(countsJSON), snap.Digest).
+				Scan(&id); err != nil {
+				return err
+			}
+			return writeRows(id, snap, func(table string, cols ...string) rowWriter { return newPgCopier(ctx, tx, table, cols...) })
+		})
+		if err != nil {
+			return 0, fmt.Errorf("store: save snapshot: %w", err)
+		}
+		snap.ID = id
+		return id, nil
+	}
 	err = s.inTx(ctx, func(tx *sqlTx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO snapshots (org_url, started_at, completed_at, log_cursor, counts, digest)
 			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -30,7 +48,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, snap *campaign.Snapshot, count
 			Scan(&id); err != nil {
 			return err
 		}
-		return writeRows(ctx, tx, id, snap)
+		return writeRows(id, snap, func(table string, cols ...string) rowWriter { return newInserter(ctx, tx, table, cols...) })
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: save snapshot: %w", err)
@@ -39,8 +57,10 @@ func (s *Store) SaveSnapshot(ctx context.Context, snap *campaign.Snapshot, count
 	return id, nil
 }
 
-func writeRows(ctx context.Context, tx *sqlTx, id int64, snap *campaign.Snapshot) error {
-	ins := newInserter(ctx, tx, "dir_users", "snapshot_id", "id", "login", "email", "first_name", "last_name",
+// writeRows writes a snapshot's rows, each table through a writer from
+// newWriter.
+func writeRows(id int64, snap *campaign.Snapshot, newWriter func(table string, cols ...string) rowWriter) error {
+	ins := newWriter("dir_users", "snapshot_id", "id", "login", "email", "first_name", "last_name",
 		"status", "created", "last_login", "department", "title", "manager_ref", "manager_id")
 	for i := range snap.Users {
 		u := &snap.Users[i]
@@ -50,49 +70,49 @@ func writeRows(ctx context.Context, tx *sqlTx, id int64, snap *campaign.Snapshot
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("users: %w", err)
 	}
-	ins = newInserter(ctx, tx, "dir_groups", "snapshot_id", "id", "name", "description", "type", "rule_ids")
+	ins = newWriter("dir_groups", "snapshot_id", "id", "name", "description", "type", "rule_ids")
 	for _, g := range snap.Groups {
 		ins.add(id, g.ID, g.Name, g.Description, g.Type, strings.Join(g.RuleIDs, " "))
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("groups: %w", err)
 	}
-	ins = newInserter(ctx, tx, "dir_group_rules", "snapshot_id", "id", "name", "status", "group_ids")
+	ins = newWriter("dir_group_rules", "snapshot_id", "id", "name", "status", "group_ids")
 	for _, r := range snap.Rules {
 		ins.add(id, r.ID, r.Name, r.Status, strings.Join(r.GroupIDs, " "))
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("group rules: %w", err)
 	}
-	ins = newInserter(ctx, tx, "dir_apps", "snapshot_id", "id", "name", "label", "status", "sign_on_mode", "link_url")
+	ins = newWriter("dir_apps", "snapshot_id", "id", "name", "label", "status", "sign_on_mode", "link_url")
 	for _, a := range snap.Apps {
 		ins.add(id, a.ID, a.Name, a.Label, a.Status, a.SignOnMode, a.LinkURL)
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("apps: %w", err)
 	}
-	ins = newInserter(ctx, tx, "dir_memberships", "snapshot_id", "group_id", "user_id")
+	ins = newWriter("dir_memberships", "snapshot_id", "group_id", "user_id")
 	for _, m := range snap.Memberships {
 		ins.add(id, m.GroupID, m.UserID)
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("memberships: %w", err)
 	}
-	ins = newInserter(ctx, tx, "dir_app_users", "snapshot_id", "app_id", "user_id", "scope", "created")
+	ins = newWriter("dir_app_users", "snapshot_id", "app_id", "user_id", "scope", "created")
 	for _, a := range snap.AppAssignments {
 		ins.add(id, a.AppID, a.UserID, a.Scope, unix(a.Created))
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("app users: %w", err)
 	}
-	ins = newInserter(ctx, tx, "dir_app_groups", "snapshot_id", "app_id", "group_id", "priority")
+	ins = newWriter("dir_app_groups", "snapshot_id", "app_id", "group_id", "priority")
 	for _, g := range snap.GroupAssignments {
 		ins.add(id, g.AppID, g.GroupID, g.Priority)
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("app groups: %w", err)
 	}
-	ins = newInserter(ctx, tx, "dir_app_usage", "snapshot_id", "user_id", "app_id", "last_used")
+	ins = newWriter("dir_app_usage", "snapshot_id", "user_id", "app_id", "last_used")
 	for _, u := range snap.Usage {
 		ins.add(id, u.UserID, u.AppID, unix(u.LastUsed))
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/attestbot/attest/campaign"
 )
 
-func openTemp(t *testing.T) *Store {
+func openTemp(t testing.TB) *Store {
 	t.Helper()
 	st, err := Open(context.Background(), target(t, filepath.Join(t.TempDir(), "attest.db")))
 	if err != nil {

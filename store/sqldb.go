@@ -103,7 +103,7 @@ type sqlDB struct {
 }
 
 func (db *sqlDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if db.writeLock && isWrite(q) {
+	if db.writeLock && needsWriteLock(q) {
 		// A lone write takes the write lock too, so it cannot slip between
 		// a transaction's read and its write.
 		var res sql.Result
@@ -125,15 +125,33 @@ func (db *sqlDB) QueryRowContext(ctx context.Context, q string, args ...any) *sq
 	return db.DB.QueryRowContext(ctx, db.d.sql(q), args...)
 }
 
-// isWrite reports whether q changes rows.
-func isWrite(q string) bool {
-	q = strings.TrimSpace(q)
-	for _, verb := range []string{"INSERT", "UPDATE", "DELETE"} {
-		if len(q) >= len(verb) && strings.EqualFold(q[:len(verb)], verb) {
-			return true
-		}
+// queueTables are the tables of queued work and Slack bookkeeping: their
+// rows are claimed and settled one by one (compare-and-swap on state and
+// claimer, inserts that skip a key already there), and no transaction
+// reads one to decide a write elsewhere, so a lone write to them needs no
+// store-wide lock. Replicas then settle their sends side by side.
+var queueTables = map[string]bool{
+	"outbox": true, "slack_handled": true, "slack_messages": true, "slack_users": true,
+	"hook_events": true, "tickets": true, "ticket_refs": true, "operations": true,
+}
+
+// needsWriteLock reports whether q changes rows of a table other than the
+// queue tables.
+func needsWriteLock(q string) bool {
+	f := strings.Fields(q)
+	if len(f) < 3 {
+		return false
 	}
-	return false
+	var table string
+	switch strings.ToUpper(f[0]) {
+	case "INSERT", "DELETE":
+		table = f[2] // INSERT INTO t, DELETE FROM t
+	case "UPDATE":
+		table = f[1]
+	default:
+		return false
+	}
+	return !queueTables[strings.ToLower(strings.TrimRight(table, "("))]
 }
 
 // BeginTx starts a transaction. On PostgreSQL a read-only transaction
