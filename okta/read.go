@@ -74,7 +74,7 @@ func (c *Client) readUsers(ctx context.Context) ([]campaign.User, error) {
 		query.NewQueryParams(query.WithLimit(pageUsers), query.WithFilter(`status eq "DEPROVISIONED"`)),
 	}
 	for _, qp := range lists {
-		err := eachPage(ctx, list{campaign.ReadUsers, "", "/api/v1/users"}, func() ([]*sdk.User, *sdk.Response, error) {
+		err := eachPage(ctx, list{campaign.ReadUsers, "", "/api/v1/users" + qp.String()}, func() ([]*sdk.User, *sdk.Response, error) {
 			return c.sdk.User.ListUsers(ctx, qp)
 		}, add)
 		if err != nil {
@@ -128,8 +128,9 @@ func str(v any) string {
 // assignments read are reconciled with.
 func (c *Client) readGroups(ctx context.Context) ([]campaign.Group, error) {
 	var out []campaign.Group
-	err := eachPage(ctx, list{campaign.ReadGroups, "", "/api/v1/groups"}, func() ([]*sdk.Group, *sdk.Response, error) {
-		return c.sdk.Group.ListGroups(ctx, query.NewQueryParams(query.WithLimit(pageGroups), query.WithExpand("stats")))
+	qp := query.NewQueryParams(query.WithLimit(pageGroups), query.WithExpand("stats"))
+	err := eachPage(ctx, list{campaign.ReadGroups, "", "/api/v1/groups" + qp.String()}, func() ([]*sdk.Group, *sdk.Response, error) {
+		return c.sdk.Group.ListGroups(ctx, qp)
 	}, func(page []*sdk.Group) {
 		rl := readLogOf(ctx)
 		for _, g := range page {
@@ -153,8 +154,9 @@ func (c *Client) readGroups(ctx context.Context) ([]campaign.Group, error) {
 // known: removing one silently excludes the user from the rule.
 func (c *Client) readRules(ctx context.Context) ([]campaign.GroupRule, error) {
 	var out []campaign.GroupRule
-	err := eachPage(ctx, list{campaign.ReadGroupRules, "", "/api/v1/groups/rules"}, func() ([]*sdk.GroupRule, *sdk.Response, error) {
-		return c.sdk.Group.ListGroupRules(ctx, query.NewQueryParams(query.WithLimit(pageGroupRules)))
+	qp := query.NewQueryParams(query.WithLimit(pageGroupRules))
+	err := eachPage(ctx, list{campaign.ReadGroupRules, "", "/api/v1/groups/rules" + qp.String()}, func() ([]*sdk.GroupRule, *sdk.Response, error) {
+		return c.sdk.Group.ListGroupRules(ctx, qp)
 	}, func(page []*sdk.GroupRule) {
 		for _, r := range page {
 			if r == nil {
@@ -173,8 +175,9 @@ func (c *Client) readRules(ctx context.Context) ([]campaign.GroupRule, error) {
 // readGroupMembers lists the user ids in one group.
 func (c *Client) readGroupMembers(ctx context.Context, groupID string) ([]string, error) {
 	var ids []string
-	err := eachPage(ctx, list{campaign.ReadGroupMembers, groupID, "/api/v1/groups/" + groupID + "/users"}, func() ([]*sdk.User, *sdk.Response, error) {
-		return c.sdk.Group.ListGroupUsers(ctx, groupID, query.NewQueryParams(query.WithLimit(pageGroupMembers)))
+	qp := query.NewQueryParams(query.WithLimit(pageGroupMembers))
+	err := eachPage(ctx, list{campaign.ReadGroupMembers, groupID, "/api/v1/groups/" + groupID + "/users" + qp.String()}, func() ([]*sdk.User, *sdk.Response, error) {
+		return c.sdk.Group.ListGroupUsers(ctx, groupID, qp)
 	}, func(page []*sdk.User) {
 		for _, u := range page {
 			if u != nil {
@@ -190,8 +193,9 @@ func (c *Client) readApps(ctx context.Context) ([]campaign.App, error) {
 	var out []campaign.App
 	// The SDK returns the first page as []App (an interface type) but a
 	// next page must decode into concrete values.
-	err := eachPage(ctx, list{campaign.ReadApps, "", "/api/v1/apps"}, func() ([]*sdk.Application, *sdk.Response, error) {
-		list, resp, err := c.sdk.Application.ListApplications(ctx, query.NewQueryParams(query.WithLimit(pageApps)))
+	qp := query.NewQueryParams(query.WithLimit(pageApps))
+	err := eachPage(ctx, list{campaign.ReadApps, "", "/api/v1/apps" + qp.String()}, func() ([]*sdk.Application, *sdk.Response, error) {
+		list, resp, err := c.sdk.Application.ListApplications(ctx, qp)
 		apps := make([]*sdk.Application, 0, len(list))
 		for _, a := range list {
 			if app, ok := a.(*sdk.Application); ok {
@@ -234,8 +238,9 @@ func appLink(links any) string {
 // GROUP: only through groups).
 func (c *Client) readAppUsers(ctx context.Context, appID string) ([]campaign.AppAssignment, error) {
 	var out []campaign.AppAssignment
-	err := eachPage(ctx, list{campaign.ReadAppUsers, appID, "/api/v1/apps/" + appID + "/users"}, func() ([]*sdk.AppUser, *sdk.Response, error) {
-		return c.sdk.Application.ListApplicationUsers(ctx, appID, query.NewQueryParams(query.WithLimit(pageAppUsers)))
+	qp := query.NewQueryParams(query.WithLimit(pageAppUsers))
+	err := eachPage(ctx, list{campaign.ReadAppUsers, appID, "/api/v1/apps/" + appID + "/users" + qp.String()}, func() ([]*sdk.AppUser, *sdk.Response, error) {
+		return c.sdk.Application.ListApplicationUsers(ctx, appID, qp)
 	}, func(page []*sdk.AppUser) {
 		for _, au := range page {
 			if au != nil {
@@ -253,8 +258,9 @@ func (c *Client) readAppUsers(ctx context.Context, appID string) ([]campaign.App
 // readAppGroups lists the groups assigned to an app.
 func (c *Client) readAppGroups(ctx context.Context, appID string) ([]campaign.GroupAssignment, error) {
 	var out []campaign.GroupAssignment
-	err := eachPage(ctx, list{campaign.ReadAppGroups, appID, "/api/v1/apps/" + appID + "/groups"}, func() ([]*sdk.ApplicationGroupAssignment, *sdk.Response, error) {
-		return c.sdk.Application.ListApplicationGroupAssignments(ctx, appID, query.NewQueryParams(query.WithLimit(pageAppGroups)))
+	qp := query.NewQueryParams(query.WithLimit(pageAppGroups))
+	err := eachPage(ctx, list{campaign.ReadAppGroups, appID, "/api/v1/apps/" + appID + "/groups" + qp.String()}, func() ([]*sdk.ApplicationGroupAssignment, *sdk.Response, error) {
+		return c.sdk.Application.ListApplicationGroupAssignments(ctx, appID, qp)
 	}, func(page []*sdk.ApplicationGroupAssignment) {
 		for _, ga := range page {
 			if ga == nil {
@@ -284,7 +290,7 @@ func (c *Client) readSignIns(ctx context.Context, since, until time.Time, progre
 		query.WithLimit(pageLogs),
 		query.WithSortOrder("ASCENDING"),
 	)
-	err := eachPage(ctx, list{campaign.ReadSystemLog, "", "/api/v1/logs"}, func() ([]*sdk.LogEvent, *sdk.Response, error) {
+	err := eachPage(ctx, list{campaign.ReadSystemLog, "", "/api/v1/logs" + qp.String()}, func() ([]*sdk.LogEvent, *sdk.Response, error) {
 		return c.sdk.LogEvent.GetLogs(ctx, qp)
 	}, func(page []*sdk.LogEvent) {
 		for _, ev := range page {

@@ -12,7 +12,8 @@ import (
 )
 
 // list names one list read: its object type (a campaign.Read* name), the
-// group or app it belongs to, and the path of its first page.
+// group or app it belongs to, and the path and query of its first page
+// (named when a request gets no answer to take them from).
 type list struct {
 	object, id, path string
 }

@@ -91,25 +91,29 @@ func TestReadDirectoryRecordsPagesAndReconcilesGroupCounts(t *testing.T) {
 	}
 }
 
-// A group's member list or an app's user list that keeps failing past the
-// client's retries fails the read with an error naming
+// A group's member list, or an app's user list that keeps failing (5xx)
+// or keeps being rate-limited (a 429 storm) past the client's retries,
+// fails the read with an error naming
 // the object type, the group or app and the page, and nothing else of
 // the read is returned.
 func TestReadDirectoryNamesTheFailedRead(t *testing.T) {
 	org := oktatest.Generate(smallParams())
 	cases := []struct {
 		name, prefix, object, id string
-		status                   int
+		status, retries          int
 	}{
-		{"group members 500", "/api/v1/groups/" + org.Groups[3].ID + "/users", campaign.ReadGroupMembers, org.Groups[3].ID, http.StatusInternalServerError},
-		{"app users 503", "/api/v1/apps/" + org.Apps[2].ID + "/users", campaign.ReadAppUsers, org.Apps[2].ID, http.StatusServiceUnavailable},
+		{"group members 500", "/api/v1/groups/" + org.Groups[3].ID + "/users", campaign.ReadGroupMembers, org.Groups[3].ID, http.StatusInternalServerError, 1},
+		{"app users 503", "/api/v1/apps/" + org.Apps[2].ID + "/users", campaign.ReadAppUsers, org.Apps[2].ID, http.StatusServiceUnavailable, 1},
+		{"app users 429 storm", "/api/v1/apps/" + org.Apps[4].ID + "/users", campaign.ReadAppUsers, org.Apps[4].ID, http.StatusTooManyRequests, -1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := oktatest.NewServer(org, oktatest.WithWindow(time.Second))
 			defer srv.Close()
 			srv.FailNext(tc.prefix, tc.status, 1000)
-			snap, err := readAll(t, newClient(t, srv, func(o *okta.Options) { o.MaxRetries = 1 }))
+			// A 429 is waited out until the window resets, up to the
+			// client's bound (10 more times than MaxRetries), then given up on.
+			snap, err := readAll(t, newClient(t, srv, func(o *okta.Options) { o.MaxRetries = tc.retries }))
 			var inc *campaign.IncompleteReadError
 			if snap != nil || !errors.As(err, &inc) {
 				t.Fatalf("snap = %v, err = %v, want no snapshot and an IncompleteReadError", snap != nil, err)
