@@ -44,6 +44,7 @@ const (
 const (
 	HomeMember   = "m"      // open the viewer's own form
 	HomeReviewer = "r"      // open the viewer's reviewer forms
+	HomeOwner    = "w"      // open the viewer's app owner forms
 	HomeRemind   = "remind" // send reminders (admins)
 	HomeClose    = "close"  // close the campaign (admins)
 )
@@ -147,7 +148,7 @@ func (r Ref) Validate() error {
 		}
 	case RefHome:
 		switch r.Role {
-		case HomeMember, HomeReviewer, HomeRemind, HomeClose:
+		case HomeMember, HomeReviewer, HomeOwner, HomeRemind, HomeClose:
 		default:
 			return fmt.Errorf("home role %q: %w", r.Role, ErrBadValue)
 		}

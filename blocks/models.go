@@ -135,7 +135,7 @@ type Approval struct {
 type Pending struct {
 	CampaignID int64
 	Campaign   string
-	Role       string // member or reviewer
+	Role       string // member, reviewer or owner
 	Open       int
 	Deadline   time.Time
 	Button     Ref // HomeRef with HomeMember or HomeReviewer

@@ -71,8 +71,11 @@ func HomeView(h Home) slack.HomeTabViewRequest {
 func pendingText(p Pending) string {
 	name := escTrunc(orDefault(p.Campaign, "Access review"), homeName)
 	whose := "your own access"
-	if p.Role == "reviewer" {
+	switch p.Role {
+	case "reviewer":
 		whose = "your team's access"
+	case "owner":
+		whose = "who keeps the apps you own"
 	}
 	s := fmt.Sprintf("*%s* · %s · *%d open*", name, whose, p.Open)
 	if !p.Deadline.IsZero() {

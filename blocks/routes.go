@@ -44,7 +44,7 @@ var routes = map[string]route{
 	ActionPlanApprove:    {kinds: []RefKind{RefPlan}},
 	ActionPlanReject:     {kinds: []RefKind{RefPlan}},
 	ActionSweepReview:    {kinds: []RefKind{RefSweep}},
-	ActionOpenReview:     {kinds: []RefKind{RefHome}, roles: []string{HomeMember, HomeReviewer}},
+	ActionOpenReview:     {kinds: []RefKind{RefHome}, roles: []string{HomeMember, HomeReviewer, HomeOwner}},
 	ActionCampaignRemind: {kinds: []RefKind{RefHome}, roles: []string{HomeRemind}},
 	ActionCampaignClose:  {kinds: []RefKind{RefHome}, roles: []string{HomeClose}},
 	ActionSignOff:        {kinds: []RefKind{RefSignOff}},
@@ -128,8 +128,8 @@ func CampaignBlockID(campaignID int64) string {
 
 // roleKey keeps a block_id free of whatever a handler put in Role.
 func roleKey(role string) string {
-	if role == "reviewer" {
-		return "reviewer"
+	if role == "reviewer" || role == "owner" {
+		return role
 	}
 	return "member"
 }

@@ -125,6 +125,40 @@ func ownerStageThroughSlack(t *testing.T, tr transport) {
 		t.Fatalf("decisions %v: want revoke on %d and keep on the rest of the page's %d", decided, target.ID, len(onPage))
 	}
 
+	// The owner's App Home lists what is still open; Open posts those
+	// forms again.
+	ownerSlack := r.slackOf[owner.ID]
+	id := r.slack.SendEvent(map[string]any{"type": "app_home_opened", "user": ownerSlack.ID, "channel": "D0", "tab": "home",
+		"event_ts": "1700000000.000100"})
+	if _, ok := r.slack.WaitAck(id, patience); !ok {
+		t.Fatal("app_home_opened not acked")
+	}
+	var homeID string
+	r.eventually("the owner's Home published", func() bool {
+		for _, v := range r.slack.Views() {
+			if v.Kind == "home" && v.UserID == ownerSlack.ID && strings.Contains(string(v.JSON), "who keeps the apps you own") {
+				homeID = v.ViewID
+				return true
+			}
+		}
+		return false
+	})
+	payload, err := r.slack.HomeBlockActions(ownerSlack, homeID, []slacktest.Action{{ActionID: "open_review"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), patience); !ok {
+		t.Fatal("Home click not acked")
+	}
+	r.eventually("the owner's forms posted again", func() bool {
+		for _, m := range reviewerForms(r.dm(owner.ID), "owner_submit") {
+			if strings.Contains(outboxKey(m), ":home") {
+				return true
+			}
+		}
+		return false
+	})
+
 	if got := r.slash(r.admin, "close 1"); !strings.Contains(got, "is closed") {
 		t.Fatalf("close: %q", got)
 	}

@@ -36,6 +36,10 @@ func (x *Interactions) PublishHome(ctx context.Context, slackID, teamID string) 
 				home.Pending = append(home.Pending, blocks.Pending{CampaignID: c.ID, Campaign: c.Name, Role: "reviewer", Open: n,
 					Deadline: c.Deadline, Button: blocks.HomeRef(c.ID, blocks.HomeReviewer)})
 			}
+			if n, _ := x.ownerPending(ctx, c, actor.UserID); n > 0 {
+				home.Pending = append(home.Pending, blocks.Pending{CampaignID: c.ID, Campaign: c.Name, Role: "owner", Open: n,
+					Deadline: c.Deadline, Button: blocks.HomeRef(c.ID, blocks.HomeOwner)})
+			}
 		}
 	}
 	if admin, _ := x.Access.IsAdmin(ctx, slackID); admin {
@@ -76,6 +80,8 @@ func (x *Interactions) homeAction(ctx context.Context, cb slack.InteractionCallb
 		}
 		if ref.Role == blocks.HomeMember {
 			err = x.Out.Notify(ctx, campaign.Notification{Kind: campaign.NoteMemberForm, To: actor.UserID, CampaignID: c.ID})
+		} else if ref.Role == blocks.HomeOwner {
+			err = x.sendOwnerForms(ctx, c, actor.UserID, "home"+cb.TriggerID)
 		} else {
 			p, perr := x.Campaigns.CaseProgress(ctx, c.ID)
 			if perr != nil {

@@ -132,3 +132,49 @@ func (x *Interactions) ownerAction(ctx context.Context, cb slack.InteractionCall
 	}
 	return nil
 }
+
+// ownerPending counts the owner's undecided stage-3 cases in c and lists
+// the apps they are on, for the App Home; 0 outside stage 3, for anyone
+// else, and when the engine cannot say (logged).
+func (x *Interactions) ownerPending(ctx context.Context, c *campaign.Campaign, owner string) (int, []string) {
+	eng, ok := x.Engine.(OwnerEngine)
+	if !ok || owner == "" || c.State != campaign.StateStage3 {
+		return 0, nil
+	}
+	work, err := eng.OwnerWork(ctx, c, owner)
+	if err != nil {
+		x.Log.Warn().Err(err).Int64("campaign", c.ID).Str("user", owner).Msg("owner work for the App Home")
+		return 0, nil
+	}
+	n := 0
+	var apps []string
+	for _, a := range work {
+		open := 0
+		for _, oc := range a.Cases {
+			if oc.Decision == "" {
+				open++
+			}
+		}
+		if open > 0 {
+			n += open
+			apps = append(apps, a.AppID)
+		}
+	}
+	return n, apps
+}
+
+// ownerFormSender posts owner forms (Notifier).
+type ownerFormSender interface {
+	SendOwnerForms(ctx context.Context, c *campaign.Campaign, owner string, apps []string, version string) error
+}
+
+// sendOwnerForms posts the owner's forms again for the apps they still
+// have to decide (the App Home's Open).
+func (x *Interactions) sendOwnerForms(ctx context.Context, c *campaign.Campaign, owner, version string) error {
+	s, ok := x.Out.(ownerFormSender)
+	if !ok {
+		return errOwnerUnavailable
+	}
+	_, apps := x.ownerPending(ctx, c, owner)
+	return s.SendOwnerForms(ctx, c, owner, apps, version)
+}
