@@ -59,6 +59,12 @@ func TestLeaderElection(t *testing.T) {
 		var c context.Context
 		c, r.cancel = context.WithCancel(ctx)
 		go func() { r.done <- r.l.Run(c) }()
+		// Before the store closes (cleanups run last first): a pool
+		// closes only once its connections are back.
+		t.Cleanup(func() {
+			r.cancel()
+			<-r.done
+		})
 		return r
 	}
 	rs := []*replica{start(), start(), start()}
@@ -80,6 +86,7 @@ func TestLeaderElection(t *testing.T) {
 	// The leader stops cleanly: another takes over.
 	rs[first].cancel()
 	<-rs[first].done
+	rs[first].done <- nil // for the cleanup
 	waitFor(t, "a second leader", func() bool { w := leader(); return w >= 0 && w != first })
 	second := leader()
 
@@ -87,7 +94,7 @@ func TestLeaderElection(t *testing.T) {
 	// keepalives run out): it stops leading, and another takes over.
 	var pid int
 	if err := rs[second].st.db.QueryRowContext(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
-		AND ((classid::bigint << 32) | objid::bigint) = ?`, uint64(rs[second].st.db.lockKeys.leader)).Scan(&pid); err != nil {
+		AND ((classid::bigint << 32) | objid::bigint) = ?`, rs[second].st.db.lockKeys.leader).Scan(&pid); err != nil {
 		t.Fatalf("find the leader's session: %v", err)
 	}
 	if _, err := rs[second].st.db.ExecContext(ctx, `SELECT pg_terminate_backend(?)`, pid); err != nil {
