@@ -89,8 +89,9 @@ func (e *Engine) maybeEndStage1(ctx context.Context, c *Campaign, now time.Time)
 }
 
 // startStage2 ends self-attestation. With manager confirmation off, the
-// app-owner stage starts, or the campaign closes. If another process moved the campaign first,
-// the stored campaign is returned and nothing is done twice.
+// app-owner stage starts, or the campaign closes. If another process
+// moved the campaign first, the stored campaign is returned and nothing
+// is done twice.
 func (e *Engine) startStage2(ctx context.Context, c *Campaign, now time.Time, why string) (*Campaign, error) {
 	if !c.Definition.Stages.Manager.On() {
 		return e.endStage2(ctx, c, now, why)
