@@ -10,6 +10,7 @@ import (
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/heap"
 	"github.com/attestbot/attest/internal/oktatest"
+	"github.com/attestbot/attest/internal/pgtest"
 	"github.com/attestbot/attest/store"
 )
 
@@ -24,13 +25,27 @@ var sizes = []struct {
 	{"2M", oktatest.Params{Seed: 1, Users: 80000, Apps: 5000, Groups: 14000}},
 }
 
+// backends are the stores the engine benchmark runs on: SQLite, and
+// PostgreSQL when ATTEST_TEST_DATABASE_URL names a server (each run in a
+// schema of its own).
+func backends() []string {
+	if base, _ := pgtest.BaseURL(); base != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{"sqlite"}
+}
+
 // benchStore is a store holding one synthetic snapshot of the given size.
 // It returns the org's reference time and a few of its users' emails, not
 // the org, so the generator's memory is freed before anything is measured.
-func benchStore(b *testing.B, p oktatest.Params) (*store.Store, benchOrg) {
+func benchStore(b *testing.B, p oktatest.Params, backend string) (*store.Store, benchOrg) {
 	b.Helper()
 	org := oktatest.Generate(p)
-	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "attest.db"))
+	where := filepath.Join(b.TempDir(), "attest.db")
+	if backend == "postgres" {
+		where = pgtest.URL(b)
+	}
+	st, err := store.Open(context.Background(), where)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,7 +72,7 @@ func BenchmarkPlan(b *testing.B) {
 			if testing.Short() && sz.name == "2M" {
 				b.Skip("-short")
 			}
-			st, org := benchStore(b, sz.p)
+			st, org := benchStore(b, sz.p, "sqlite")
 			defer st.Close()
 			def, _ := campaign.ParseDefinition("b.yaml", []byte("name: bench\n"))
 			ctx := context.Background()
@@ -99,61 +114,68 @@ func BenchmarkEngine(b *testing.B) {
 			if testing.Short() && sz.name == "2M" {
 				b.Skip("-short")
 			}
-			st, org := benchStore(b, sz.p)
-			defer st.Close()
-			ctx := context.Background()
-			now := org.Now
-			notes := 0
-			eng := &campaign.Engine{Store: st, Now: func() time.Time { return now },
-				Notifier: campaign.NotifierFunc(func(context.Context, campaign.Notification) error { notes++; return nil })}
-			yaml := "name: bench\nowner: " + org.Owner + "\nremediation: {no_decision: revoke}\n"
-			def, err := campaign.ParseDefinition("b.yaml", []byte(yaml))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				runtime.GC()
-				stop := heap.Sample()
-				start := time.Now()
-				launchHeap := 0.0
-				c, err := eng.Launch(ctx, campaign.LaunchRequest{Definition: def, YAML: yaml, Owner: campaign.System, Trigger: "bench"})
-				if err != nil {
-					b.Fatal(err)
-				}
-				launch := time.Since(start)
-				launchHeap = stop()
-				runtime.GC()
-				stop = heap.Sample()
-				now = c.Stage1Ends.Add(time.Minute)
-				notes = 0
-				start = time.Now()
-				if err := eng.Tick(ctx); err != nil {
-					b.Fatal(err)
-				}
-				transition := time.Since(start)
-				stage2Heap := stop()
-				runtime.GC()
-				stop = heap.Sample()
-				start = time.Now()
-				_, plan, err := eng.Close(ctx, c.ID, campaign.System)
-				if err != nil {
-					b.Fatal(err)
-				}
-				closing := time.Since(start)
-				p, _ := st.CaseProgress(ctx, c.ID)
-				b.ReportMetric(launch.Seconds(), "s/launch")
-				b.ReportMetric(transition.Seconds(), "s/stage2")
-				b.ReportMetric(closing.Seconds(), "s/close")
-				b.ReportMetric(float64(p.Total), "cases")
-				b.ReportMetric(float64(len(plan)), "plan_items")
-				b.ReportMetric(launchHeap, "launch_heap_MiB")
-				b.ReportMetric(stage2Heap, "stage2_heap_MiB")
-				b.ReportMetric(stop(), "close_heap_MiB")
-				b.Logf("%s: %d cases; launch %s, stage 2 %s (%d reviewer notices), close %s (%d plan items)",
-					sz.name, p.Total, launch, transition, notes, closing, len(plan))
-				now = now.Add(time.Hour)
+			for _, backend := range backends() {
+				b.Run(backend, func(b *testing.B) { benchmarkEngine(b, sz.p, backend) })
 			}
 		})
+	}
+}
+
+// benchmarkEngine is one size of BenchmarkEngine on one backend.
+func benchmarkEngine(b *testing.B, p oktatest.Params, backend string) {
+	st, org := benchStore(b, p, backend)
+	defer st.Close()
+	ctx := context.Background()
+	now := org.Now
+	notes := 0
+	eng := &campaign.Engine{Store: st, Now: func() time.Time { return now },
+		Notifier: campaign.NotifierFunc(func(context.Context, campaign.Notification) error { notes++; return nil })}
+	yaml := "name: bench\nowner: " + org.Owner + "\nremediation: {no_decision: revoke}\n"
+	def, err := campaign.ParseDefinition("b.yaml", []byte(yaml))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runtime.GC()
+		stop := heap.Sample()
+		start := time.Now()
+		launchHeap := 0.0
+		c, err := eng.Launch(ctx, campaign.LaunchRequest{Definition: def, YAML: yaml, Owner: campaign.System, Trigger: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		launch := time.Since(start)
+		launchHeap = stop()
+		runtime.GC()
+		stop = heap.Sample()
+		now = c.Stage1Ends.Add(time.Minute)
+		notes = 0
+		start = time.Now()
+		if err := eng.Tick(ctx); err != nil {
+			b.Fatal(err)
+		}
+		transition := time.Since(start)
+		stage2Heap := stop()
+		runtime.GC()
+		stop = heap.Sample()
+		start = time.Now()
+		_, plan, err := eng.Close(ctx, c.ID, campaign.System)
+		if err != nil {
+			b.Fatal(err)
+		}
+		closing := time.Since(start)
+		pr, _ := st.CaseProgress(ctx, c.ID)
+		b.ReportMetric(launch.Seconds(), "s/launch")
+		b.ReportMetric(transition.Seconds(), "s/stage2")
+		b.ReportMetric(closing.Seconds(), "s/close")
+		b.ReportMetric(float64(pr.Total), "cases")
+		b.ReportMetric(float64(len(plan)), "plan_items")
+		b.ReportMetric(launchHeap, "launch_heap_MiB")
+		b.ReportMetric(stage2Heap, "stage2_heap_MiB")
+		b.ReportMetric(stop(), "close_heap_MiB")
+		b.Logf("%s: %d cases; launch %s, stage 2 %s (%d reviewer notices), close %s (%d plan items)",
+			backend, pr.Total, launch, transition, notes, closing, len(plan))
+		now = now.Add(time.Hour)
 	}
 }
