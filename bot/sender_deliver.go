@@ -18,11 +18,33 @@ import (
 	"github.com/attestbot/attest/internal/slackrec"
 )
 
-// requeue returns claimed items unsent.
+// requeue returns claimed items unsent. On a shared store an item whose
+// lease passed while it waited here may belong to another replica now
+// (sent, or being sent): only the claims still this sender's go back.
 func (s *Sender) requeue(items []slackrec.OutboxItem, why string) {
 	for _, it := range items {
+		if !s.stillMine(context.Background(), it) {
+			continue
+		}
 		_ = s.Store.OutboxRetry(context.Background(), it.ID, s.Now(), why)
 	}
+}
+
+// stillMine reports whether this sender still holds its claim on it, and
+// starts the claim's lease again. Without a lease (one process on the
+// store) every claim is. On a shared store an item may wait in this
+// sender's queue (pacing, a 429 pause) past the lease; another replica may
+// then have taken it over (Recover) and sent it.
+func (s *Sender) stillMine(ctx context.Context, it slackrec.OutboxItem) bool {
+	if s.Lease <= 0 {
+		return true
+	}
+	mine, err := s.Store.RenewOutboxClaim(ctx, it.ID)
+	if err != nil || !mine {
+		s.Log.Info().Err(err).Str("key", it.Key).Msg("outbox: claim not confirmed (another replica took it over, or the store failed); left to the lease")
+		return false
+	}
+	return true
 }
 
 // deliver makes one Slack call for an item and records the outcome. A
@@ -35,6 +57,9 @@ func (s *Sender) deliver(ctx context.Context, it slackrec.OutboxItem) {
 			_ = s.Store.OutboxFail(context.Background(), it.ID, fmt.Sprintf("panic: %v", r))
 		}
 	}()
+	if !s.stillMine(ctx, it) {
+		return // sent or settled by the replica that took it over
+	}
 	s.send(ctx, it)
 }
 

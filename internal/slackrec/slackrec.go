@@ -102,6 +102,11 @@ type OutboxStore interface {
 	// whose claim is older than before (their process stopped), each
 	// re-claimed so that only one caller gets it.
 	ReclaimOutbox(ctx context.Context, before time.Time) ([]OutboxItem, error)
+	// RenewOutboxClaim, called just before an item claimed by this store's
+	// worker is sent, reports whether the claim is still this worker's
+	// (another replica may have taken it over after the lease) and, if so,
+	// starts its lease again.
+	RenewOutboxClaim(ctx context.Context, id int64) (bool, error)
 	// OutboxCounts counts items by state.
 	OutboxCounts(ctx context.Context) (map[string]int, error)
 	// OutboxProgress counts, by state, the items whose key has a prefix.
