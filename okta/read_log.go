@@ -2,7 +2,6 @@ package okta
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"sync"
 
@@ -71,14 +70,16 @@ func (rl *readLog) page(object string) {
 
 // fail records a failed read. A read stopped only because another one had
 // failed (its context canceled) is counted, not listed: the list names the
-// reads that broke, not the ones stopped with them.
+// reads that broke, not the ones stopped with them. Its error need not say
+// "canceled": the HTTP client reports the context's cause, which is the
+// other read's error, so a canceled context is what tells.
 func (rl *readLog) fail(ctx context.Context, l list, page string, err error) {
 	if rl == nil {
 		return
 	}
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
-	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err())) {
+	if ctx.Err() != nil {
 		rl.canceled++
 		return
 	}
