@@ -28,16 +28,27 @@ func (a *App) newLeader() {
 		}
 	}
 	a.add("leader", a.leader.Run)
+	if a.Executor != nil && a.Store.Shared() {
+		// A removal a dead replica left running is settled (read back from
+		// Okta) by the leader once this lease has passed.
+		a.Executor.Lease = a.claimLease()
+	}
 }
 
 // leads reports whether this replica runs the singleton work now.
 // An SQLite store has one process, which leads from the start.
 func (a *App) leads() bool { return a.leader == nil || !a.Store.Shared() || a.leader.Leading() }
 
-// outboxLease is how old a claim of an outbox item still in sending must
-// be before another replica takes it over (its replica died): longer than
-// any one Slack call with its retries.
-const outboxLease = 2 * time.Minute
+// claimLease is how old a replica's claim on queued work must be before
+// another replica takes it over (its replica died): an outbox item still
+// in sending, a removal still running. serve.claim_lease, 2 minutes by
+// default: longer than any one Slack or Okta call with its retries.
+func (a *App) claimLease() time.Duration {
+	if d := a.Config.Serve.ClaimLease.Duration(); d > 0 {
+		return d
+	}
+	return 2 * time.Minute
+}
 
 // leaderPoll is how often a follower looks whether it leads, and a leader
 // whether it still does.

@@ -34,7 +34,7 @@ func (a *App) newSlack() {
 	if a.Store.Shared() {
 		// Other replicas send from the same outbox: take over only what a
 		// dead replica left in sending, after the lease.
-		a.sender.Lease = outboxLease
+		a.sender.Lease = a.claimLease()
 	}
 }
 

@@ -9,17 +9,43 @@ import (
 // ends, escalations and reminders; approved plans' removals; scheduled
 // and recertification launches; the stale-access sweep. Each step's
 // failure is logged and retried at the next tick. Only the leader ticks.
+//
+// A replica that becomes leader (the one before it died or lost its
+// database session) ticks at once, not at its next minute: the singleton
+// work resumes within the election's retry period. When half the claim
+// lease (serve.claim_lease) is shorter than a minute, the leader also
+// runs the executor that often between ticks, so removals start soon
+// after the approval and a removal a dead replica left running is
+// settled soon after its lease ends.
 func (a *App) runTicks(ctx context.Context) error {
-	t := time.NewTicker(time.Minute)
-	defer t.Stop()
+	minute := time.NewTicker(time.Minute)
+	defer minute.Stop()
+	watch := time.NewTicker(leaderPoll)
+	defer watch.Stop()
+	var removals <-chan time.Time // nil: the minute tick is often enough
+	if every := a.claimLease() / 2; every < time.Minute && a.Executor != nil {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		removals = t.C
+	}
+	tick, execute, led := true, false, false
 	for {
-		if a.leads() {
+		leads := a.leads()
+		switch {
+		case leads && (tick || !led):
 			a.Tick(ctx)
+		case leads && execute:
+			a.executorTick(ctx)
 		}
+		led, tick, execute = leads, false, false
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-minute.C:
+			tick = true
+		case <-removals:
+			execute = true
+		case <-watch.C:
 		}
 	}
 }
@@ -29,13 +55,19 @@ func (a *App) Tick(ctx context.Context) {
 	if err := a.Engine.Tick(ctx); err != nil && ctx.Err() == nil {
 		a.Log.Error().Err(err).Msg("campaign tick")
 	}
-	if a.Executor != nil {
-		if err := a.Executor.Tick(ctx); err != nil && ctx.Err() == nil {
-			a.Log.Error().Err(err).Msg("remediation")
-		}
-	}
+	a.executorTick(ctx)
 	if err := a.sched.Tick(ctx, a.started); err != nil && ctx.Err() == nil {
 		a.Log.Error().Err(err).Msg("schedule tick")
 	}
 	a.sweepTick(ctx)
+}
+
+// executorTick starts approved plans and runs remediating ones.
+func (a *App) executorTick(ctx context.Context) {
+	if a.Executor == nil {
+		return
+	}
+	if err := a.Executor.Tick(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error().Err(err).Msg("remediation")
+	}
 }

@@ -101,6 +101,7 @@ const (
 	DefaultHTTPListen        = "127.0.0.1:8080"
 	DefaultRateLimitHeadroom = 0.0
 	DefaultShutdownTimeout   = Duration(30 * time.Second)
+	DefaultClaimLease        = Duration(2 * time.Minute)
 )
 
 // Config is the whole effective configuration. Build one with Load, Parse or
@@ -312,6 +313,12 @@ type ServeConfig struct {
 	// ShutdownTimeout bounds a shutdown: in-flight Slack work, syncs and
 	// removals get this long to finish before the store closes anyway.
 	ShutdownTimeout Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
+	// ClaimLease, on a store shared by several replicas, is how long a
+	// replica's claim on queued work (a Slack message being sent, a
+	// removal being executed) holds before another replica takes it
+	// over, settling it by reading Slack or Okta first: longer than any
+	// one call with its retries.
+	ClaimLease Duration `yaml:"claim_lease" json:"claim_lease"`
 }
 
 // RiskConfig rates apps so reviewers see what matters most.
@@ -349,7 +356,7 @@ func Default() *Config {
 		ServiceNow:  defaultServiceNow(),
 		Remediation: RemediationConfig{MaxOperations: DefaultMaxOperations, MaxGroupShare: DefaultMaxGroupShare},
 		Sweep:       SweepConfig{Schedule: DefaultSweepSchedule},
-		Serve:       ServeConfig{ShutdownTimeout: DefaultShutdownTimeout},
+		Serve:       ServeConfig{ShutdownTimeout: DefaultShutdownTimeout, ClaimLease: DefaultClaimLease},
 	}
 }
 

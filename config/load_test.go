@@ -55,6 +55,7 @@ func TestLoadTestdataFailures(t *testing.T) {
 		{"slack tokens", "bad_slack_tokens.yaml", []string{"slack.app_token", "holds a bot token", "slack.bot_token", `"xoxb-"`}},
 		{"listen without port", "bad_listen.yaml", []string{"http.listen", "host:port"}},
 		{"shutdown timeout zero", "bad_shutdown_timeout.yaml", []string{"serve.shutdown_timeout", "1s to 10m"}},
+		{"claim lease too short", "bad_claim_lease.yaml", []string{"serve.claim_lease", "1s to 1h", "2m"}},
 		{"log level and format", "bad_log.yaml", []string{"log.level", "verbose", "log.format", "xml"}},
 		{"servicenow incomplete", "servicenow_incomplete.yaml", []string{"servicenow.username", "SERVICENOW_USERNAME", "servicenow.password", "SERVICENOW_PASSWORD"}},
 		{"list given as scalar", "wrong_shape.yaml", []string{"line 2", "slack.admins", "use a list"}},

@@ -119,6 +119,9 @@ func (c *Config) validateBasics(p *problems) {
 	if d := c.Serve.ShutdownTimeout.Duration(); d < time.Second || d > 10*time.Minute {
 		p.add("serve.shutdown_timeout", "%s is out of range; use 1s to 10m (default %s)", c.Serve.ShutdownTimeout, DefaultShutdownTimeout)
 	}
+	if d := c.Serve.ClaimLease.Duration(); d < time.Second || d > time.Hour {
+		p.add("serve.claim_lease", "%s is out of range; use 1s to 1h (default %s)", c.Serve.ClaimLease, DefaultClaimLease)
+	}
 }
 
 func contains(list []string, s string) bool {
