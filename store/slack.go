@@ -355,3 +355,15 @@ func (s *Store) UserUsage(ctx context.Context, snapshotID int64, userID string) 
 func (s *Store) OutboxProgress(ctx context.Context, prefix string) (map[string]int, error) {
 	return s.countBy(ctx, `SELECT state, COUNT(*) FROM outbox WHERE key >= ? AND key < ? GROUP BY state`, prefix, prefix+"\uffff")
 }
+
+// PruneHandled forgets the interaction keys recorded before `before`:
+// Slack redelivers an envelope or retries an event within minutes, so a
+// key a week old guards nothing, and the table would otherwise grow with
+// every click and event forever. It returns how many were removed.
+func (s *Store) PruneHandled(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM slack_handled WHERE at < ?`, fmtTime(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: prune handled interactions: %w", err)
+	}
+	return res.RowsAffected()
+}

@@ -101,3 +101,25 @@ func TestSlackUserMapping(t *testing.T) {
 		t.Fatalf("mark handled = %v %v %v", first, second, err)
 	}
 }
+
+// Old interaction keys are forgotten; recent ones still refuse a replay.
+func TestPruneHandled(t *testing.T) {
+	ctx := context.Background()
+	st := openTemp(t)
+	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	for _, k := range []struct {
+		key string
+		at  time.Time
+	}{{"act:old", now.Add(-8 * 24 * time.Hour)}, {"act:new", now.Add(-time.Hour)}} {
+		if first, err := st.MarkHandled(ctx, k.key, k.at); err != nil || !first {
+			t.Fatalf("mark %s: %v %v", k.key, first, err)
+		}
+	}
+	n, err := st.PruneHandled(ctx, now.Add(-7*24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	if first, _ := st.MarkHandled(ctx, "act:new", now); first {
+		t.Fatal("a recent key was forgotten: a replay would be handled twice")
+	}
+}
