@@ -43,7 +43,12 @@ func Digest(s *Snapshot) string {
 	section("rules", lines)
 	lines = lines[:0]
 	for _, a := range s.Apps {
-		lines = append(lines, join(a.ID, a.Name, a.Label, a.Status, a.SignOnMode, a.LinkURL))
+		line := join(a.ID, a.Name, a.Label, a.Status, a.SignOnMode, a.LinkURL)
+		if a.Owners != "" {
+			// Only when read, so snapshots from before keep their digest.
+			line = join(a.ID, a.Name, a.Label, a.Status, a.SignOnMode, a.LinkURL, a.Owners)
+		}
+		lines = append(lines, line)
 	}
 	section("apps", lines)
 	lines = lines[:0]

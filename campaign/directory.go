@@ -89,6 +89,10 @@ type App struct {
 	Status     string // ACTIVE or INACTIVE
 	SignOnMode string
 	LinkURL    string // the sign-on link from the app's _links.appLinks
+	// Owners is the value of the app profile attribute named by
+	// okta.app_owner_attribute (emails or logins, comma or space
+	// separated, or a JSON list); "" when none is read.
+	Owners string
 }
 
 // Active reports whether the app is ACTIVE in Okta.

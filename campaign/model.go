@@ -77,6 +77,8 @@ type Campaign struct {
 	ClosedAt       time.Time
 	// Stage2Started is when manager confirmation began.
 	Stage2Started time.Time
+	// Stage3Started is when the app-owner stage began (zero before).
+	Stage3Started time.Time
 	// Trigger says how it was launched: cli, slack, schedule, recertification.
 	Trigger string
 	// PlanDigest is the SHA-256 of the canonical plan (see PlanDigest),
@@ -139,6 +141,15 @@ type CaseRecord struct {
 	AcceptUntil      time.Time
 
 	Outcome string
+
+	// OwnerDecision is an app owner's keep or revoke in stage 3 ("" while
+	// undecided), with its comment, time and decider (OwnerDecidedBy as
+	// Actor.String, OwnerDecidedByID the decider's Okta user id).
+	OwnerDecision    string
+	OwnerComment     string
+	OwnerAt          time.Time
+	OwnerDecidedBy   string
+	OwnerDecidedByID string
 }
 
 // Key names the case in messages: "alice@x.com / Salesforce".

@@ -42,10 +42,11 @@ func (s *Store) CreateCampaign(ctx context.Context, c *campaign.Campaign, cases 
 	var id int64
 	err := s.inTx(ctx, func(tx *sqlTx) error {
 		if err := tx.QueryRowContext(ctx, `INSERT INTO campaigns (name, description, owner, owner_id, definition_yaml, snapshot_id,
-			snapshot_digest, state, trigger, created_at, stage1_ends, deadline, stage2_started, closed_at, plan_digest)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			snapshot_digest, state, trigger, created_at, stage1_ends, deadline, stage2_started, stage3_started, closed_at, plan_digest)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			c.Name, c.Description, c.Owner, c.OwnerID, c.DefinitionYAML, c.SnapshotID, c.SnapshotDigest, string(c.State), c.Trigger,
-			fmtTime(c.CreatedAt), fmtTime(c.Stage1Ends), fmtTime(c.Deadline), fmtTime(c.Stage2Started), fmtTime(c.ClosedAt), c.PlanDigest).
+			fmtTime(c.CreatedAt), fmtTime(c.Stage1Ends), fmtTime(c.Deadline), fmtTime(c.Stage2Started), fmtTime(c.Stage3Started),
+			fmtTime(c.ClosedAt), c.PlanDigest).
 			Scan(&id); err != nil {
 			return err
 		}
@@ -62,19 +63,19 @@ func (s *Store) CreateCampaign(ctx context.Context, c *campaign.Campaign, cases 
 }
 
 const campaignColumns = `id, name, description, owner, owner_id, definition_yaml, snapshot_id, snapshot_digest, state, trigger,
-	created_at, stage1_ends, deadline, stage2_started, closed_at, plan_digest`
+	created_at, stage1_ends, deadline, stage2_started, closed_at, plan_digest, stage3_started`
 
 // scanCampaign reads one row of campaignColumns and parses its definition.
 func scanCampaign(r interface{ Scan(...any) error }) (*campaign.Campaign, error) {
 	var c campaign.Campaign
-	var state, created, stage1, deadline, stage2, closed string
+	var state, created, stage1, deadline, stage2, closed, stage3 string
 	if err := r.Scan(&c.ID, &c.Name, &c.Description, &c.Owner, &c.OwnerID, &c.DefinitionYAML, &c.SnapshotID, &c.SnapshotDigest,
-		&state, &c.Trigger, &created, &stage1, &deadline, &stage2, &closed, &c.PlanDigest); err != nil {
+		&state, &c.Trigger, &created, &stage1, &deadline, &stage2, &closed, &c.PlanDigest, &stage3); err != nil {
 		return nil, err
 	}
 	c.State = campaign.State(state)
 	c.CreatedAt, c.Stage1Ends, c.Deadline = parseTime(created), parseTime(stage1), parseTime(deadline)
-	c.Stage2Started, c.ClosedAt = parseTime(stage2), parseTime(closed)
+	c.Stage2Started, c.ClosedAt, c.Stage3Started = parseTime(stage2), parseTime(closed), parseTime(stage3)
 	def, err := campaign.ParseDefinition(fmt.Sprintf("campaign %d", c.ID), []byte(c.DefinitionYAML))
 	if err != nil {
 		return nil, err
@@ -154,8 +155,8 @@ func (s *Store) MoveCampaign(ctx context.Context, c *campaign.Campaign, from cam
 // exactly one wins and the other gets ErrConflict.
 func moveState(ctx context.Context, tx *sqlTx, c *campaign.Campaign, from campaign.State) error {
 	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET state = ?, stage1_ends = ?, deadline = ?, stage2_started = ?,
-		closed_at = ? WHERE id = ? AND state = ?`, string(c.State), fmtTime(c.Stage1Ends), fmtTime(c.Deadline),
-		fmtTime(c.Stage2Started), fmtTime(c.ClosedAt), c.ID, string(from))
+		stage3_started = ?, closed_at = ? WHERE id = ? AND state = ?`, string(c.State), fmtTime(c.Stage1Ends), fmtTime(c.Deadline),
+		fmtTime(c.Stage2Started), fmtTime(c.Stage3Started), fmtTime(c.ClosedAt), c.ID, string(from))
 	if err != nil {
 		return err
 	}

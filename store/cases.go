@@ -15,7 +15,8 @@ import (
 // caseColumns are the columns of a case in the order scanCase reads them.
 const caseColumns = `id, campaign_id, user_id, kind, entitlement_id, label, direct, via_groups, flags, risk,
 	manager_id, reviewer_id, reviewer_since, escalation_level, delegated_by, member_decision, member_comment, member_at,
-	reviewer_decision, reviewer_comment, reviewer_at, decided_by, accept_until, outcome`
+	reviewer_decision, reviewer_comment, reviewer_at, decided_by, accept_until, outcome,
+	owner_decision, owner_comment, owner_at, owner_decided_by, owner_decided_by_id`
 
 // insertCases writes a campaign's cases with batched multi-row INSERTs,
 // numbering them after the highest id so far (the transaction holds the
@@ -66,7 +67,8 @@ func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt tim
 func hasAnswers(c *campaign.CaseRecord) bool {
 	return c.EscalationLevel != 0 || c.DelegatedBy != "" || c.MemberDecision != "" || c.MemberComment != "" ||
 		!c.MemberAt.IsZero() || c.ReviewerDecision != "" || c.ReviewerComment != "" || !c.ReviewerAt.IsZero() ||
-		c.DecidedBy != "" || !c.AcceptUntil.IsZero() || c.Outcome != ""
+		c.DecidedBy != "" || !c.AcceptUntil.IsZero() || c.Outcome != "" || c.OwnerDecision != "" || c.OwnerComment != "" ||
+		!c.OwnerAt.IsZero() || c.OwnerDecidedBy != "" || c.OwnerDecidedByID != ""
 }
 
 func boolInt(b bool) int {
@@ -132,12 +134,14 @@ func (s *Store) Cases(ctx context.Context, campaignID int64, q campaign.CaseQuer
 func scanCase(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
 	var c campaign.CaseRecord
 	var user, kind, ent, label, via, risk, manager, reviewer, delegated, memberDec, reviewerDec, decidedBy, outcome sql.RawBytes
+	var ownerDec, ownerBy, ownerByID sql.RawBytes
 	var direct int
 	var flags int64
-	var since, memberAt, reviewerAt, acceptUntil string
+	var since, memberAt, reviewerAt, acceptUntil, ownerAt string
 	if err := r.Scan(&c.ID, &c.CampaignID, &user, &kind, &ent, &label, &direct, &via, &flags, &risk,
 		&manager, &reviewer, &since, &c.EscalationLevel, &delegated, &memberDec, &c.MemberComment, &memberAt,
-		&reviewerDec, &c.ReviewerComment, &reviewerAt, &decidedBy, &acceptUntil, &outcome); err != nil {
+		&reviewerDec, &c.ReviewerComment, &reviewerAt, &decidedBy, &acceptUntil, &outcome,
+		&ownerDec, &c.OwnerComment, &ownerAt, &ownerBy, &ownerByID); err != nil {
 		return c, err
 	}
 	c.UserID, c.Kind, c.EntitlementID, c.Label = ids.get(user), ids.get(kind), ids.get(ent), ids.get(label)
@@ -150,13 +154,15 @@ func scanCase(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
 	c.DecidedBy, c.Outcome = ids.get(decidedBy), ids.get(outcome)
 	c.ReviewerSince, c.MemberAt = parseTime(since), parseTime(memberAt)
 	c.ReviewerAt, c.AcceptUntil = parseTime(reviewerAt), parseTime(acceptUntil)
+	c.OwnerDecision, c.OwnerDecidedBy, c.OwnerDecidedByID = ids.get(ownerDec), ids.get(ownerBy), ids.get(ownerByID)
+	c.OwnerAt = parseTime(ownerAt)
 	return c, nil
 }
 
 // UpdateCases saves changed cases and appends events in one transaction,
 // all or nothing. Each update applies only while the case still has the
 // reviewer it expects, only while the case's campaign is open (draft,
-// stage 1 or 2: never once a close began) and, when it names an
+// stage 1, 2 or 3: never once a close began) and, when it names an
 // ExpectState, only while the campaign is in that state. The state is
 // checked by the UPDATE that writes the case, so no answer lands after a
 // close fenced the campaign (see campaign.StateClosing). When the reviewer changes, the case's ReviewerSince
@@ -196,10 +202,11 @@ func updateCases(ctx context.Context, tx *sqlTx, now time.Time, updates []campai
 	stmt, err := tx.PrepareContext(ctx, `UPDATE cases SET reviewer_id = ?,
 		reviewer_since = CASE WHEN ? THEN ? ELSE reviewer_since END,
 		escalation_level = ?, delegated_by = ?, member_decision = ?, member_comment = ?, member_at = ?,
-		reviewer_decision = ?, reviewer_comment = ?, reviewer_at = ?, decided_by = ?, accept_until = ?, outcome = ?
+		reviewer_decision = ?, reviewer_comment = ?, reviewer_at = ?, decided_by = ?, accept_until = ?, outcome = ?,
+		owner_decision = ?, owner_comment = ?, owner_at = ?, owner_decided_by = ?, owner_decided_by_id = ?
 		WHERE id = ? AND reviewer_id = ?
 		AND EXISTS (SELECT 1 FROM campaigns WHERE campaigns.id = cases.campaign_id
-			AND campaigns.state IN ('draft', 'stage1', 'stage2') AND (? = '' OR campaigns.state = ?))`)
+			AND campaigns.state IN ('draft', 'stage1', 'stage2', 'stage3') AND (? = '' OR campaigns.state = ?))`)
 	if err != nil {
 		return err
 	}
@@ -209,6 +216,7 @@ func updateCases(ctx context.Context, tx *sqlTx, now time.Time, updates []campai
 		res, err := stmt.ExecContext(ctx, c.ReviewerID, c.ReviewerID != u.ExpectReviewer, fmtTime(now),
 			c.EscalationLevel, c.DelegatedBy, c.MemberDecision, c.MemberComment, fmtTime(c.MemberAt),
 			c.ReviewerDecision, c.ReviewerComment, fmtTime(c.ReviewerAt), c.DecidedBy, fmtTime(c.AcceptUntil), c.Outcome,
+			c.OwnerDecision, c.OwnerComment, fmtTime(c.OwnerAt), c.OwnerDecidedBy, c.OwnerDecidedByID,
 			c.ID, u.ExpectReviewer, string(u.ExpectState), string(u.ExpectState))
 		if err != nil {
 			return fmt.Errorf("case %d: %w", c.ID, err)
@@ -245,7 +253,7 @@ func updateCases(ctx context.Context, tx *sqlTx, now time.Time, updates []campai
 // closed campaign's cases are evidence.
 func editable(state string) bool {
 	switch campaign.State(state) {
-	case campaign.StateDraft, campaign.StateStage1, campaign.StateStage2:
+	case campaign.StateDraft, campaign.StateStage1, campaign.StateStage2, campaign.StateStage3:
 		return true
 	}
 	return false

@@ -75,10 +75,10 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 			snap.Rules = append(snap.Rules, g)
 			return nil
 		}},
-		{"apps", `SELECT id, name, label, status, sign_on_mode, link_url FROM dir_apps WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{"apps", `SELECT id, name, label, status, sign_on_mode, link_url, owners FROM dir_apps WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var a campaign.App
 			var id sql.RawBytes
-			if err := r.Scan(&id, &a.Name, &a.Label, &a.Status, &a.SignOnMode, &a.LinkURL); err != nil {
+			if err := r.Scan(&id, &a.Name, &a.Label, &a.Status, &a.SignOnMode, &a.LinkURL, &a.Owners); err != nil {
 				return err
 			}
 			a.ID = ids.get(id)

@@ -84,9 +84,9 @@ func writeRows(id int64, snap *campaign.Snapshot, newWriter func(table string, c
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("group rules: %w", err)
 	}
-	ins = newWriter("dir_apps", "snapshot_id", "id", "name", "label", "status", "sign_on_mode", "link_url")
+	ins = newWriter("dir_apps", "snapshot_id", "id", "name", "label", "status", "sign_on_mode", "link_url", "owners")
 	for _, a := range snap.Apps {
-		ins.add(id, a.ID, a.Name, a.Label, a.Status, a.SignOnMode, a.LinkURL)
+		ins.add(id, a.ID, a.Name, a.Label, a.Status, a.SignOnMode, a.LinkURL, a.Owners)
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("apps: %w", err)

@@ -35,7 +35,7 @@ func sampleSnapshot() *campaign.Snapshot {
 		Groups: []campaign.Group{{ID: "00g1", Name: "Eng", Description: "d", Type: "OKTA_GROUP", RuleIDs: []string{"0pr1"}}},
 		Rules:  []campaign.GroupRule{{ID: "0pr1", Name: "eng rule", Status: "ACTIVE", GroupIDs: []string{"00g1"}}},
 		Apps: []campaign.App{{ID: "0oa1", Name: "aws", Label: "AWS", Status: "ACTIVE", SignOnMode: "SAML_2_0",
-			LinkURL: "https://example.okta.com/home/aws/0oa1/1"}},
+			LinkURL: "https://example.okta.com/home/aws/0oa1/1", Owners: "bob@x.com, carol@x.com"}},
 		Memberships:      []campaign.Membership{{GroupID: "00g1", UserID: "00u1"}},
 		AppAssignments:   []campaign.AppAssignment{{AppID: "0oa1", UserID: "00u1", Scope: "GROUP"}, {AppID: "0oa1", UserID: "00u2", Scope: "USER"}},
 		GroupAssignments: []campaign.GroupAssignment{{AppID: "0oa1", GroupID: "00g1", Priority: 2}},
