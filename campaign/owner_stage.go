@@ -11,14 +11,13 @@ import (
 
 // The app-owner stage (stage 3). Once the manager stage ends, every case
 // of an app that has owners and whose outcome so far is a keep goes to
-// the app's owners, who confirm it or revoke it. Cases do not change in
-// stage 3 (the store refuses case writes outside stages 1 and 2, which
-// also fences late stage-2 answers): an owner's decision is a
-// "case.answered" audit event of stage "stage3", written by a
-// compare-and-swap of the campaign's state (stage3 -> stage3) in the same
-// transaction, so a decision either commits before the close's fence and
-// is in the plan, or is refused. The close applies the latest decision
-// per case (see ownerOutcomes).
+// the app's owners, who confirm it or revoke it. An owner's decision is
+// saved in the case's owner columns (CaseRecord.OwnerDecision and the
+// rest) by UpdateCases expecting stage 3, with its "case.answered" audit
+// event in the same transaction: the store refuses case writes once a
+// close began, so a decision either commits before the close's fence and
+// is in the plan, or is refused. The close applies each case's owner
+// decision (see ownerOutcomes).
 
 // ownerStageNote starts the note of the move into stage 3.
 const ownerStageNote = "app-owner stage"
@@ -87,30 +86,13 @@ func ownerCaseDue(def *Definition, cs *CaseRecord) bool {
 }
 
 // ownerStageOf computes stage 3's cases from the campaign's cases (as
-// stage 2 left them) and its owner decisions from the audit log.
-func (e *Engine) ownerStageOf(ctx context.Context, c *Campaign, cases []CaseRecord, withDecisions bool) (*ownerStage, error) {
+// stage 2 left them, with the owner decisions saved on them since).
+func (e *Engine) ownerStageOf(ctx context.Context, c *Campaign, cases []CaseRecord) (*ownerStage, error) {
 	dir, err := e.ownerDirectory(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	st := &ownerStage{}
-	decided := map[int64]OwnerCase{}
-	if withDecisions {
-		events, err := e.Store.Events(ctx, c.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, ev := range events {
-			switch {
-			case ev.Type == "campaign.stage_changed" && ev.Detail["to"] == string(StateStage3):
-				st.started = true
-			case ev.Type == "case.answered" && ev.Detail["stage"] == string(StateStage3):
-				d, _ := ev.Detail["decision"].(string)
-				cm, _ := ev.Detail["comment"].(string)
-				decided[ev.CaseID] = OwnerCase{Decision: d, Comment: cm, DecidedBy: ev.Actor.String(), DecidedByID: ev.Actor.UserID}
-			}
-		}
-	}
+	st := &ownerStage{started: !c.Stage3Started.IsZero() || c.State == StateStage3}
 	byApp := map[string]int{}
 	for i := range cases {
 		cs := &cases[i]
@@ -124,8 +106,8 @@ func (e *Engine) ownerStageOf(ctx context.Context, c *Campaign, cases []CaseReco
 			byApp[cs.EntitlementID] = k
 			st.apps = append(st.apps, OwnerApp{AppID: cs.EntitlementID, Label: cs.Label, Owners: owners})
 		}
-		oc := decided[cs.ID]
-		oc.Case, oc.Team = *cs, dir.teams[cs.UserID]
+		oc := OwnerCase{Case: *cs, Team: dir.teams[cs.UserID], Decision: cs.OwnerDecision, Comment: cs.OwnerComment,
+			DecidedBy: cs.OwnerDecidedBy, DecidedByID: cs.OwnerDecidedByID}
 		for _, o := range owners {
 			if o != cs.UserID {
 				oc.Deciders = append(oc.Deciders, o)
@@ -176,7 +158,7 @@ func (e *Engine) OwnerWork(ctx context.Context, c *Campaign, owner string) ([]Ow
 	if err != nil {
 		return nil, err
 	}
-	st, err := e.ownerStageOf(ctx, c, cases, true)
+	st, err := e.ownerStageOf(ctx, c, cases)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +191,7 @@ func (e *Engine) endStage2(ctx context.Context, c *Campaign, now time.Time, why 
 	}
 	from := c.State
 	next := *c
-	next.State, next.Deadline = StateStage3, now.Add(e.ownerShare(c))
+	next.State, next.Deadline, next.Stage3Started = StateStage3, now.Add(e.ownerShare(c)), now
 	dir, err := e.ownerDirectory(ctx, c)
 	if err != nil {
 		return c, err
@@ -231,7 +213,7 @@ func (e *Engine) endStage2(ctx context.Context, c *Campaign, now time.Time, why 
 	if err != nil {
 		return &next, err
 	}
-	st, err := e.ownerStageOf(ctx, &next, cases, false)
+	st, err := e.ownerStageOf(ctx, &next, cases)
 	if err != nil {
 		return &next, err
 	}
@@ -308,7 +290,7 @@ func (e *Engine) ownerOutcomes(ctx context.Context, c *Campaign, cases []CaseRec
 	if !c.Definition.Stages.AppOwner.On() {
 		return nil, nil
 	}
-	st, err := e.ownerStageOf(ctx, c, cases, true)
+	st, err := e.ownerStageOf(ctx, c, cases)
 	if err != nil {
 		return nil, err
 	}
@@ -359,7 +341,7 @@ func (e *Engine) ownerReport(ctx context.Context, c *Campaign, cases []CaseRecor
 	if !c.Definition.Stages.AppOwner.On() {
 		return nil, nil, nil
 	}
-	st, err := e.ownerStageOf(ctx, c, cases, true)
+	st, err := e.ownerStageOf(ctx, c, cases)
 	if err != nil || !st.started {
 		return nil, nil, err
 	}

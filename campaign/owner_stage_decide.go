@@ -58,7 +58,7 @@ func (e *Engine) OwnerDecide(ctx context.Context, req OwnerDecisionRequest) (int
 	if err != nil {
 		return 0, err
 	}
-	st, err := e.ownerStageOf(ctx, c, cases, true)
+	st, err := e.ownerStageOf(ctx, c, cases)
 	if err != nil {
 		return 0, err
 	}
@@ -98,10 +98,11 @@ func (e *Engine) OwnerDecide(ctx context.Context, req OwnerDecisionRequest) (int
 			return 0, err
 		}
 	}
-	done := 0
+	updates := make([]CaseUpdate, 0, len(ids))
+	events := make([]Event, 0, len(ids))
 	for _, id := range ids {
 		oc, d := byID[id], strings.ToLower(strings.TrimSpace(req.Decisions[id]))
-		cs := &oc.Case
+		cs := oc.Case
 		detail := map[string]any{"user": cs.UserID, "kind": cs.Kind, "entitlement": cs.EntitlementID, "label": cs.Label,
 			"decision": d, "stage": string(StateStage3), "app_owner": true, "note": "app owner decision on case " + strconv.FormatInt(id, 10)}
 		if comment != "" {
@@ -113,18 +114,20 @@ func (e *Engine) OwnerDecide(ctx context.Context, req OwnerDecisionRequest) (int
 		if len(oc.Deciders) == 0 {
 			detail["for_iam"] = true // the member owns the app alone
 		}
-		ev := Event{At: now, CampaignID: c.ID, CaseID: id, Type: "case.answered", Actor: actor, Detail: actor.stamp(detail)}
-		// The campaign's own compare-and-swap is the fence: the event is
-		// appended only while the campaign is still in stage 3.
-		same := *c
-		if err := e.Store.MoveCampaign(ctx, &same, StateStage3, ev); err != nil {
-			if errors.Is(err, ErrConflict) {
-				return done, ownerStageEnded(c, fmt.Errorf("%d of %d decisions recorded: %w", done, len(ids), err))
-			}
-			return done, err
-		}
-		done++
+		cs.OwnerDecision, cs.OwnerComment, cs.OwnerAt = d, comment, now
+		cs.OwnerDecidedBy, cs.OwnerDecidedByID = actor.String(), actor.UserID
+		updates = append(updates, CaseUpdate{Case: &cs, ExpectReviewer: oc.Case.ReviewerID, ExpectState: StateStage3})
+		events = append(events, Event{At: now, CampaignID: c.ID, CaseID: id, Type: "case.answered", Actor: actor, Detail: actor.stamp(detail)})
 	}
+	// One transaction: every decision and its event, written only while
+	// the campaign is still in stage 3 (the store's fence), or none.
+	if err := e.Store.UpdateCases(ctx, updates, events); err != nil {
+		if errors.Is(err, ErrStageEnded) {
+			return 0, ownerStageEnded(c, err)
+		}
+		return 0, err
+	}
+	done := len(updates)
 	if err := e.closeIfOwnersDecided(ctx, c, actor); err != nil {
 		return done, err
 	}
@@ -199,7 +202,7 @@ func (e *Engine) ownerOpen(ctx context.Context, c *Campaign) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	st, err := e.ownerStageOf(ctx, c, cases, true)
+	st, err := e.ownerStageOf(ctx, c, cases)
 	if err != nil {
 		return 0, err
 	}
@@ -231,7 +234,7 @@ func (e *Engine) remindOwners(ctx context.Context, c *Campaign, now time.Time) e
 	if err != nil {
 		return err
 	}
-	st, err := e.ownerStageOf(ctx, c, cases, true)
+	st, err := e.ownerStageOf(ctx, c, cases)
 	if err != nil {
 		return err
 	}

@@ -154,9 +154,13 @@ func (s *Store) MoveCampaign(ctx context.Context, c *campaign.Campaign, from cam
 // applies only while the row is still in from, so of two concurrent moves
 // exactly one wins and the other gets ErrConflict.
 func moveState(ctx context.Context, tx *sqlTx, c *campaign.Campaign, from campaign.State) error {
+	// stage3_started is never cleared: a move from a copy read before
+	// stage 3 began keeps it.
+	s3 := fmtTime(c.Stage3Started)
 	res, err := tx.ExecContext(ctx, `UPDATE campaigns SET state = ?, stage1_ends = ?, deadline = ?, stage2_started = ?,
-		stage3_started = ?, closed_at = ? WHERE id = ? AND state = ?`, string(c.State), fmtTime(c.Stage1Ends), fmtTime(c.Deadline),
-		fmtTime(c.Stage2Started), fmtTime(c.Stage3Started), fmtTime(c.ClosedAt), c.ID, string(from))
+		stage3_started = CASE WHEN ? = '' THEN stage3_started ELSE ? END, closed_at = ? WHERE id = ? AND state = ?`,
+		string(c.State), fmtTime(c.Stage1Ends), fmtTime(c.Deadline),
+		fmtTime(c.Stage2Started), s3, s3, fmtTime(c.ClosedAt), c.ID, string(from))
 	if err != nil {
 		return err
 	}
