@@ -53,6 +53,9 @@ func TestOwnerStage(t *testing.T) {
 	if c.State != campaign.StateStage3 {
 		t.Fatalf("after stage 2: state = %s, want stage3", c.State)
 	}
+	if !c.Stage3Started.Equal(h.clock.Now()) {
+		t.Fatalf("stage 3 started %v, want %v", c.Stage3Started, h.clock.Now())
+	}
 	if want := h.clock.Now().Add(5 * day); !c.Deadline.Equal(want) {
 		t.Fatalf("stage 3 deadline = %s, want %s", c.Deadline, want)
 	}
@@ -113,6 +116,18 @@ func TestOwnerStage(t *testing.T) {
 		if got[k].Outcome != o {
 			t.Errorf("%s: outcome %q, want %q", k, got[k].Outcome, o)
 		}
+	}
+	// The owners' decisions are on the cases, with their deciders.
+	if g := got["dev1/GitHub"]; g.OwnerDecision != campaign.DecisionRevoke || g.OwnerDecidedByID != "dev2" ||
+		g.OwnerDecidedBy == "" || g.OwnerAt.IsZero() {
+		t.Errorf("dev1/GitHub owner decision: %q by %q (%q) at %v; want revoke by dev2", g.OwnerDecision,
+			g.OwnerDecidedBy, g.OwnerDecidedByID, g.OwnerAt)
+	}
+	if g := got["dev2/GitHub"]; g.OwnerDecision != campaign.DecisionKeep || g.OwnerDecidedByID != "iam" {
+		t.Errorf("dev2/GitHub owner decision: %q by %q; want keep by the IAM team's iam", g.OwnerDecision, g.OwnerDecidedByID)
+	}
+	if g := got["ops/GitHub"]; g.OwnerDecision != "" {
+		t.Errorf("ops/GitHub: owner decision %q, want none (silent owner)", g.OwnerDecision)
 	}
 	plan, err := h.st.Plan(h.ctx, c.ID)
 	if err != nil {

@@ -146,7 +146,9 @@ func caseOf(r *campaign.CaseRecord, people map[string]*campaign.User) Case {
 		ManagerID: r.ManagerID, ReviewerID: r.ReviewerID, Reviewer: "IAM team", EscalationLevel: r.EscalationLevel,
 		DelegatedBy: r.DelegatedBy, MemberDecision: r.MemberDecision, MemberComment: r.MemberComment, MemberAt: at(r.MemberAt),
 		ReviewerDecision: r.ReviewerDecision, ReviewerComment: r.ReviewerComment, ReviewerAt: at(r.ReviewerAt),
-		DecidedBy: r.DecidedBy, AcceptUntil: at(r.AcceptUntil), Outcome: outcomeName(r.Outcome)}
+		DecidedBy: r.DecidedBy, AcceptUntil: at(r.AcceptUntil), Outcome: outcomeName(r.Outcome),
+		OwnerDecision: r.OwnerDecision, OwnerComment: r.OwnerComment, OwnerAt: at(r.OwnerAt), OwnerDecidedBy: r.OwnerDecidedBy,
+		OwnerDecidedByID: r.OwnerDecidedByID}
 	if u := people[r.UserID]; u != nil {
 		cs.UserEmail, cs.UserName, cs.UserStatus, cs.Department = firstOf(u.Email, u.Login), u.DisplayName(), u.Status, u.Department
 	}

@@ -41,6 +41,14 @@ type Case struct {
 	// Outcome is kept, revoked, revoked_by_member, no_decision_kept,
 	// no_decision_revoked, or open before the campaign closes.
 	Outcome string `json:"outcome"`
+	// OwnerDecision is an app owner's keep or revoke in the app-owner
+	// stage ("" when the case had none), with its comment, time and
+	// decider (as shown, and by Okta user id).
+	OwnerDecision    string     `json:"owner_decision"`
+	OwnerComment     string     `json:"owner_comment"`
+	OwnerAt          *time.Time `json:"owner_at,omitempty"`
+	OwnerDecidedBy   string     `json:"owner_decided_by"`
+	OwnerDecidedByID string     `json:"owner_decided_by_id"`
 }
 
 // DecisionsFile is decisions.json: every answer, escalation and
