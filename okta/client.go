@@ -39,6 +39,10 @@ type Options struct {
 	// ManagerAttribute is the profile attribute holding the manager
 	// (default managerId).
 	ManagerAttribute string
+	// AppOwnerAttribute, when set, is the app profile attribute whose
+	// value (owners' emails or logins) the sync keeps as campaign.App's
+	// Owners; "" reads none.
+	AppOwnerAttribute string
 	// Transport replaces the HTTP transport under the pacer (tests).
 	Transport http.RoundTripper
 	// Observe, when set, hears every answer's status (0: no answer), for
@@ -53,8 +57,10 @@ type Client struct {
 	pacer   *pacer
 	orgURL  string
 	mgrAttr string
-	log     zerolog.Logger
-	oauth   *tokenSource // nil with an SSWS token
+	// ownerAttr is Options.AppOwnerAttribute.
+	ownerAttr string
+	log       zerolog.Logger
+	oauth     *tokenSource // nil with an SSWS token
 }
 
 var _ campaign.Directory = (*Client)(nil)
@@ -133,7 +139,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("okta: configure client: %w", err)
 	}
-	return &Client{sdk: c, pacer: p, orgURL: org, mgrAttr: o.ManagerAttribute, log: o.Logger, oauth: src}, nil
+	return &Client{sdk: c, pacer: p, orgURL: org, mgrAttr: o.ManagerAttribute, ownerAttr: o.AppOwnerAttribute, log: o.Logger, oauth: src}, nil
 }
 
 // loopback reports whether host names this machine.

@@ -210,11 +210,34 @@ func (c *Client) readApps(ctx context.Context) ([]campaign.App, error) {
 			}
 			out = append(out, campaign.App{
 				ID: app.Id, Name: app.Name, Label: app.Label, Status: app.Status,
-				SignOnMode: app.SignOnMode, LinkURL: appLink(app.Links),
+				SignOnMode: app.SignOnMode, LinkURL: appLink(app.Links), Owners: profileValue(app.Profile, c.ownerAttr),
 			})
 		}
 	})
 	return out, err
+}
+
+// profileValue is the value of an app profile attribute as text: a
+// string as is, a list of strings joined with ", ", anything else
+// (numbers, objects) "". "" when attr is "" or the app has no profile.
+func profileValue(profile any, attr string) string {
+	m, ok := profile.(map[string]any)
+	if attr == "" || !ok {
+		return ""
+	}
+	switch v := m[attr].(type) {
+	case string:
+		return strings.TrimSpace(v)
+	case []any:
+		parts := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok && strings.TrimSpace(s) != "" {
+				parts = append(parts, strings.TrimSpace(s))
+			}
+		}
+		return strings.Join(parts, ", ")
+	}
+	return ""
 }
 
 // appLink digs the first sign-on link out of an app's _links.appLinks.

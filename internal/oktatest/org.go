@@ -142,6 +142,10 @@ type App struct {
 	Created, LastUpdated time.Time
 	// CompanyWide marks apps assigned to the Everyone group.
 	CompanyWide bool
+	// Profile holds the app's custom profile attributes (Okta's app
+	// "profile" object), e.g. {"owner_email": "a@x.com"}; omitted when
+	// empty.
+	Profile map[string]any
 }
 
 // GroupAssignment is a group assigned to an app.

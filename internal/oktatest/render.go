@@ -3,6 +3,7 @@ package oktatest
 // Okta's JSON for every kind of item the fake serves.
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -185,7 +186,13 @@ func (x *index) appendApp(b []byte, a *App) []byte {
 	b = appendString(b, a.LinkName)
 	b = append(b, `:true}},"features":[],"signOnMode":`...)
 	b = appendString(b, a.SignOnMode)
-	b = append(b, `,"credentials":{},"settings":{"app":{}},"_links":{"appLinks":[{"name":`...)
+	b = append(b, `,"credentials":{},"settings":{"app":{}}`...)
+	if len(a.Profile) > 0 {
+		if p, err := json.Marshal(a.Profile); err == nil {
+			b = append(append(b, `,"profile":`...), p...)
+		}
+	}
+	b = append(b, `,"_links":{"appLinks":[{"name":`...)
 	b = appendString(b, a.LinkName)
 	b = append(b, `,"href":`...)
 	b = appendString(b, x.base+a.LinkPath)
