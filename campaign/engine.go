@@ -46,6 +46,15 @@ type Engine struct {
 	// Flags, when set, computes the reviewer flags (likely
 	// rubber-stamping) the approval message shows to the approvers.
 	Flags ReviewerFlagger
+	// AppOwners names app owners for the app-owner stage from the
+	// configuration (campaigns.owners: app label or id -> emails or
+	// logins); a definition's stages.app_owner.owners wins for an app
+	// both name.
+	AppOwners map[string][]string
+	// AppOwnerAttribute is the app profile attribute the Okta sync keeps
+	// (okta.app_owner_attribute); a definition's owners_attribute must
+	// name it.
+	AppOwnerAttribute string
 }
 
 func (e *Engine) now() time.Time {
@@ -86,6 +95,9 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 		return nil, fmt.Errorf("launch campaign %q: %w", def.Name, err)
 	}
 	req.Owner = owner
+	if err := e.checkOwnerSources(def); err != nil {
+		return nil, fmt.Errorf("launch campaign %q: %w", def.Name, err)
+	}
 	snap, err := e.latestSnapshot(ctx)
 	if err != nil {
 		return nil, err

@@ -24,7 +24,8 @@ const ownerStageNote = "app-owner stage"
 
 // ownerDirectory returns the owner directory of c's reviewed snapshot.
 func (e *Engine) ownerDirectory(ctx context.Context, c *Campaign) (*ownerDirectory, error) {
-	key := ownerKey(c)
+	st := e.ownerStage(c.Definition)
+	key := ownerKey(c, st)
 	if key != "" {
 		ownerCache.Lock()
 		d, ok := ownerCache.m[key]
@@ -37,7 +38,7 @@ func (e *Engine) ownerDirectory(ctx context.Context, c *Campaign) (*ownerDirecto
 	if err != nil {
 		return nil, fmt.Errorf("load reviewed snapshot %d for app owners: %w", c.SnapshotID, err)
 	}
-	d := resolveOwners(snap, c.Definition.Stages.AppOwner)
+	d := resolveOwners(snap, st)
 	if key != "" {
 		ownerCache.Lock()
 		if len(ownerCache.m) >= ownerCacheSize {

@@ -1,11 +1,11 @@
 package campaign
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // OwnerStage configures the app-owner stage (stage 3): after the manager
@@ -21,9 +21,10 @@ type OwnerStage struct {
 	// an app: {label}, {name} and {id} stand for the app's label, Okta
 	// machine name and id, e.g. "app-owners-{label}".
 	OwnersGroup string `yaml:"owners_group,omitempty"`
-	// OwnersAttribute would name an Okta app profile attribute holding
-	// the owners' emails; the sync does not read app profiles yet, so
-	// Validate refuses it with a sentence saying what to use instead.
+	// OwnersAttribute names the Okta app profile attribute holding each
+	// app's owners (emails or logins, comma or space separated, or a
+	// list). The sync reads only the attribute okta.app_owner_attribute
+	// names, so the two must be equal (checked at launch).
 	OwnersAttribute string `yaml:"owners_attribute,omitempty"`
 }
 
@@ -81,11 +82,64 @@ func (s OwnerStage) validate() []error {
 			errs = append(errs, fmt.Errorf("%s.owners_group: %q names one group for every app; put {label}, {name} or {id} in it, e.g. \"app-owners-{label}\"", key, p))
 		}
 	}
-	if s.OwnersAttribute != "" {
-		errs = append(errs, fmt.Errorf("%s.owners_attribute: app profile attributes are not read from Okta yet; name owners under %s.owners or %s.owners_group", key, key, key))
-	}
-	if s.On() && len(s.Owners) == 0 && s.OwnersGroup == "" {
-		errs = append(errs, errors.New(key+": is enabled but names no owners; set owners (app label: [emails]) or owners_group (e.g. \"app-owners-{label}\")"))
+	if a := s.OwnersAttribute; a != "" && !attrName(a) {
+		errs = append(errs, fmt.Errorf("%s.owners_attribute: %q is not an app profile attribute name (letters, digits and _)", key, a))
 	}
 	return errs
+}
+
+// attrName reports whether s is an Okta profile attribute variable name.
+func attrName(s string) bool {
+	for i, r := range s {
+		if r != '_' && !unicode.IsLetter(r) && !(i > 0 && unicode.IsDigit(r)) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ownerStage is def's owner stage with the configuration's owners
+// (campaigns.owners) added: the definition's list wins for an app both
+// name (by label or id, case-insensitive).
+func (e *Engine) ownerStage(def *Definition) OwnerStage {
+	s := def.Stages.AppOwner
+	if len(e.AppOwners) == 0 {
+		return s
+	}
+	merged := make(map[string][]string, len(s.Owners)+len(e.AppOwners))
+	named := map[string]bool{}
+	for app, who := range s.Owners {
+		merged[app] = who
+		named[strings.ToLower(strings.TrimSpace(app))] = true
+	}
+	for app, who := range e.AppOwners {
+		if !named[strings.ToLower(strings.TrimSpace(app))] {
+			merged[app] = who
+		}
+	}
+	s.Owners = merged
+	return s
+}
+
+// checkOwnerSources refuses, at launch, an owner stage that can find no
+// owners: none named by the definition or the configuration
+// (campaigns.owners), or an owners_attribute the sync does not read.
+func (e *Engine) checkOwnerSources(def *Definition) error {
+	const key = "stages.app_owner"
+	s := def.Stages.AppOwner
+	if !s.On() {
+		return nil
+	}
+	if a := s.OwnersAttribute; a != "" && a != e.AppOwnerAttribute {
+		read := "no app profile attribute (okta.app_owner_attribute is unset)"
+		if e.AppOwnerAttribute != "" {
+			read = fmt.Sprintf("only %q", e.AppOwnerAttribute)
+		}
+		return fmt.Errorf("%s.owners_attribute: %q is not read by the Okta sync, which reads %s; set okta.app_owner_attribute: %s and sync again: %w",
+			key, a, read, a, ErrInvalid)
+	}
+	if len(s.Owners) == 0 && s.OwnersGroup == "" && s.OwnersAttribute == "" && len(e.AppOwners) == 0 {
+		return fmt.Errorf("%s: is enabled but names no owners; set owners (app label: [emails]), owners_group (e.g. \"app-owners-{label}\"), owners_attribute, or campaigns.owners in attest.yaml: %w", key, ErrInvalid)
+	}
+	return nil
 }

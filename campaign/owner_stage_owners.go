@@ -1,10 +1,12 @@
 package campaign
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // AppOwners maps an app's Okta id to its owners' Okta user ids, sorted.
@@ -32,8 +34,9 @@ func (t Team) Key() string { return strings.ToLower(t.Department) + "\x00" + t.M
 
 // ResolveOwners finds each app's owners in a snapshot from the owner
 // stage's sources: the owners list (apps by label or id, people by email
-// or login, case-insensitive) and the members of the group owners_group
-// names for the app. Suspended or deprovisioned accounts own nothing: they
+// or login, case-insensitive), the members of the group owners_group
+// names for the app, and with owners_attribute the people the app's
+// profile attribute names (App.Owners, as the sync kept it). Suspended or deprovisioned accounts own nothing: they
 // could never decide. It also returns the names it could not resolve.
 func ResolveOwners(s *Snapshot, st OwnerStage) (AppOwners, []string) {
 	d := resolveOwners(s, st)
@@ -90,6 +93,19 @@ func resolveOwners(s *Snapshot, st OwnerStage) *ownerDirectory {
 			}
 		}
 	}
+	if st.OwnersAttribute != "" {
+		for i := range s.Apps {
+			a := &s.Apps[i]
+			for _, who := range ownerNames(a.Owners) {
+				u, ok := users[strings.ToLower(who)]
+				if !ok {
+					d.unresolved = append(d.unresolved, fmt.Sprintf("owner %q of %s (app profile %s) is not an Okta user", who, a.Label, st.OwnersAttribute))
+					continue
+				}
+				add(a.ID, u)
+			}
+		}
+	}
 	if st.OwnersGroup != "" {
 		groups := make(map[string]string, len(s.Groups))
 		for _, g := range s.Groups {
@@ -125,6 +141,29 @@ func resolveOwners(s *Snapshot, st OwnerStage) *ownerDirectory {
 	return d
 }
 
+// ownerNames splits an app profile attribute's value into owner names:
+// a JSON list of strings, or names separated by commas, semicolons or
+// spaces.
+func ownerNames(v string) []string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	if strings.HasPrefix(v, "[") {
+		var list []string
+		if err := json.Unmarshal([]byte(v), &list); err == nil {
+			out := list[:0]
+			for _, s := range list {
+				if s = strings.TrimSpace(s); s != "" {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
+	}
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
+}
+
 // ownerCache keeps the owner directory of recently reviewed snapshots. A
 // snapshot is frozen and a definition is fixed at launch, so the result
 // for a (snapshot digest, owner stage) pair never changes; clicks then do
@@ -137,15 +176,14 @@ var ownerCache = struct {
 const ownerCacheSize = 16
 
 // ownerKey names a cache entry; "" (no digest) is not cached.
-func ownerKey(c *Campaign) string {
+func ownerKey(c *Campaign, st OwnerStage) string {
 	if c.SnapshotDigest == "" {
 		return ""
 	}
-	st := c.Definition.Stages.AppOwner
 	apps := make([]string, 0, len(st.Owners))
 	for a, who := range st.Owners {
 		apps = append(apps, a+"="+strings.Join(who, ","))
 	}
 	sort.Strings(apps)
-	return c.SnapshotDigest + "|" + st.OwnersGroup + "|" + strings.Join(apps, ";")
+	return c.SnapshotDigest + "|" + st.OwnersGroup + "|" + st.OwnersAttribute + "|" + strings.Join(apps, ";")
 }

@@ -283,9 +283,8 @@ func TestOwnerStageDefinition(t *testing.T) {
 		t.Fatalf("campaigns/app-owners.yaml: %+v, %v", d.Stages.AppOwner, err)
 	}
 	for name, tc := range map[string]struct{ yaml, want string }{
-		"no owners":    {"stages: {app_owner: {enabled: true}}", "stages.app_owner: is enabled but names no owners"},
 		"fixed group":  {"stages: {app_owner: {owners_group: app-owners}}", "stages.app_owner.owners_group: \"app-owners\" names one group"},
-		"attribute":    {"stages: {app_owner: {owners_attribute: owner_email}}", "stages.app_owner.owners_attribute: app profile attributes are not read"},
+		"attribute":    {"stages: {app_owner: {owners_attribute: owner-email}}", "stages.app_owner.owners_attribute: \"owner-email\" is not an app profile attribute name"},
 		"not an email": {"stages: {app_owner: {owners: {Jira: [alice]}}}", "stages.app_owner.owners.Jira: \"alice\" is not an email"},
 		"empty list":   {"stages: {app_owner: {owners: {Jira: []}}}", "stages.app_owner.owners.Jira: lists nobody"},
 		"unknown key":  {"stages: {app_owner: {owner: [a@x.com]}}", "field owner not found"},
