@@ -95,6 +95,10 @@ func build(ctx context.Context, cfg *config.Config, log zerolog.Logger, st *stor
 		MaxGroupShare:    cfg.Remediation.MaxGroupShare,
 		Now:              time.Now,
 		Risk:             c.Risk.Level,
+		// The app-owner stage's owners from attest.yaml, and the app
+		// profile attribute the sync keeps.
+		AppOwners:         cfg.Campaigns.Owners,
+		AppOwnerAttribute: cfg.Okta.AppOwnerAttribute,
 		// Control-owner sign-offs from Slack take the CLI's path; the
 		// approval message shows the evidence's reviewer flags.
 		SignOffs: evidenceRecorder(st, cfg),
@@ -185,15 +189,16 @@ func OktaOptions(cfg *config.Config, log zerolog.Logger, m *metrics.Metrics) okt
 		observe = func(status int) { m.APICalls.WithLabelValues("okta", outcome(status)).Inc() }
 	}
 	return okta.Options{
-		Observe:          observe,
-		OrgURL:           cfg.Okta.OrgURL,
-		Token:            cfg.Okta.APIToken.Reveal(),
-		Concurrency:      cfg.Okta.Concurrency,
-		RequestTimeout:   cfg.Okta.RequestTimeout.Duration(),
-		MaxRetries:       cfg.Okta.MaxRetries,
-		Headroom:         cfg.Okta.RateLimitHeadroom,
-		ManagerAttribute: cfg.Okta.ManagerAttribute,
-		Logger:           log,
+		Observe:           observe,
+		OrgURL:            cfg.Okta.OrgURL,
+		Token:             cfg.Okta.APIToken.Reveal(),
+		Concurrency:       cfg.Okta.Concurrency,
+		RequestTimeout:    cfg.Okta.RequestTimeout.Duration(),
+		MaxRetries:        cfg.Okta.MaxRetries,
+		Headroom:          cfg.Okta.RateLimitHeadroom,
+		ManagerAttribute:  cfg.Okta.ManagerAttribute,
+		AppOwnerAttribute: cfg.Okta.AppOwnerAttribute,
+		Logger:            log,
 	}
 }
 

@@ -228,6 +228,10 @@ type OktaConfig struct {
 	DPoP bool `yaml:"dpop" json:"dpop"`
 	// ManagerAttribute is the user profile attribute that holds the manager.
 	ManagerAttribute string `yaml:"manager_attribute" json:"manager_attribute"`
+	// AppOwnerAttribute is the app profile attribute the sync keeps as
+	// each app's owners (for stages.app_owner.owners_attribute); "" reads
+	// none.
+	AppOwnerAttribute string `yaml:"app_owner_attribute" json:"app_owner_attribute"`
 	// Concurrency is the number of requests in flight, 1..75.
 	Concurrency int `yaml:"concurrency" json:"concurrency"`
 	// RequestTimeout bounds one HTTP request.
@@ -300,6 +304,10 @@ type CampaignsConfig struct {
 	HistoryRetention Duration `yaml:"history_retention" json:"history_retention"`
 	// Dir holds one campaign definition per *.yaml file.
 	Dir string `yaml:"dir" json:"dir"`
+	// Owners names app owners for the app-owner stage: app label or Okta
+	// app id -> owners' emails or logins. A definition's
+	// stages.app_owner.owners wins for an app both name.
+	Owners map[string][]string `yaml:"owners" json:"owners"`
 }
 
 // HTTPConfig sets the HTTP listener for event hooks, health and metrics.

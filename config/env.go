@@ -14,14 +14,15 @@ const EnvPrefix = "ATTEST_"
 // The kinds of value an environment variable holds, named after the Go
 // types of the config they are read into.
 const (
-	KindString   = "string"   // the value as given (trimmed)
-	KindSecret   = "secret"   // as string; never printed
-	KindInt      = "int"      // a whole number: 10, 0x1f, 1_000
-	KindNumber   = "number"   // a decimal number: 0.5
-	KindBool     = "bool"     // true/false, yes/no, on/off, 1/0
-	KindDuration = "duration" // a Go duration (90s, 36h) or days (90d)
-	KindList     = "list"     // comma-separated (a, b) or a JSON list
-	KindMap      = "map"      // label=level,label=level or a JSON object
+	KindString   = "string"       // the value as given (trimmed)
+	KindSecret   = "secret"       // as string; never printed
+	KindInt      = "int"          // a whole number: 10, 0x1f, 1_000
+	KindNumber   = "number"       // a decimal number: 0.5
+	KindBool     = "bool"         // true/false, yes/no, on/off, 1/0
+	KindDuration = "duration"     // a Go duration (90s, 36h) or days (90d)
+	KindList     = "list"         // comma-separated (a, b) or a JSON list
+	KindMap      = "map"          // label=level,label=level or a JSON object
+	KindListMap  = "map of lists" // app=a@x.com b@x.com, app=… or a JSON object of lists
 )
 
 // EnvVar is one environment variable that sets one config key.
@@ -176,6 +177,9 @@ func envKind(t reflect.Type) string {
 	case reflect.Map:
 		if t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.String {
 			return KindMap
+		}
+		if t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.Slice && t.Elem().Elem().Kind() == reflect.String {
+			return KindListMap
 		}
 	}
 	return ""

@@ -106,6 +106,15 @@ func parseEnvValue(kind string, t reflect.Type, raw string) (reflect.Value, erro
 		for k, v := range m {
 			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), reflect.ValueOf(v).Convert(t.Elem()))
 		}
+	case KindListMap:
+		m, err := parseListMap(raw)
+		if err != nil {
+			return out, err
+		}
+		out = reflect.MakeMapWithSize(t, len(m))
+		for k, v := range m {
+			out.SetMapIndex(reflect.ValueOf(k).Convert(t.Key()), reflect.ValueOf(v).Convert(t.Elem()))
+		}
 	default:
 		return out, fmt.Errorf("cannot be set from the environment (kind %q)", kind)
 	}
@@ -186,4 +195,31 @@ func jsonReason(err error) string {
 		return "found a JSON " + te.Value + " where a string belongs"
 	}
 	return "invalid JSON"
+}
+
+// parseListMap reads "key=a b, key=c" (split at the last "=", items
+// separated by spaces) or, for keys that hold a comma, a JSON object of
+// lists. "{}" is the empty map.
+func parseListMap(raw string) (map[string][]string, error) {
+	const forms = `write app=owner pairs separated by commas, owners by spaces, e.g. "Salesforce=alice@x.com bob@x.com,Jira=carol@x.com", ` +
+		`or a JSON object such as {"Salesforce": ["alice@x.com"]}`
+	if strings.HasPrefix(raw, "{") {
+		var m map[string][]string
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			return nil, fmt.Errorf(`starts with "{" but is not a JSON object of string lists (%s); %s`, jsonReason(err), forms)
+		}
+		return m, nil
+	}
+	m := map[string][]string{}
+	for _, pair := range strings.Split(raw, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		i := strings.LastIndex(pair, "=")
+		if i < 0 || strings.TrimSpace(pair[:i]) == "" {
+			return nil, fmt.Errorf("%q is not key=values; %s", strings.TrimSpace(pair), forms)
+		}
+		m[strings.TrimSpace(pair[:i])] = strings.Fields(pair[i+1:])
+	}
+	return m, nil
 }

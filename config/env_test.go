@@ -60,6 +60,8 @@ func sampleEnv(t *testing.T, key string, def reflect.Value) (string, any) {
 		return "yes", true
 	case []string:
 		return " a , b,, c ", []string{"a", "b", "c"}
+	case map[string][]string:
+		return "Salesforce=a@x.com b@x.com, Jira=c@x.com", map[string][]string{"Salesforce": {"a@x.com", "b@x.com"}, "Jira": {"c@x.com"}}
 	case map[string]RiskLevel:
 		return "AWS Production=high, x=y=low", map[string]RiskLevel{"AWS Production": RiskHigh, "x=y": RiskLow}
 	}

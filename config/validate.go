@@ -27,6 +27,7 @@ func (c *Config) check(p *problems) {
 	c.validateBasics(p)
 	c.validateSlack(p)
 	c.validateOkta(p)
+	c.validateCampaignOwners(p)
 	c.validateServiceNow(p)
 	c.validateRisk(p)
 	c.validateRemediation(p)
@@ -174,6 +175,10 @@ func (c *Config) validateOkta(p *problems) {
 		p.add("okta.manager_attribute", "%q is not a profile attribute name; use managerId, manager or a custom "+
 			"attribute's variable name (letters, digits and _)", o.ManagerAttribute)
 	}
+	if a := o.AppOwnerAttribute; a != "" && !attrNameRE.MatchString(a) {
+		p.add("okta.app_owner_attribute", "%q is not an app profile attribute name; use the attribute's variable name "+
+			"(letters, digits and _), e.g. owner_email", a)
+	}
 	c.validateOktaAuth(p)
 	intRange(p, "okta.concurrency", o.Concurrency, 1, 75, " (Okta allows at most 75 concurrent requests per org)")
 	switch d := o.RequestTimeout.Duration(); {
@@ -237,6 +242,30 @@ func (c *Config) validateRisk(p *problems) {
 			}
 			if level := set.m[label]; !level.Valid() {
 				p.add(key, "%q is not a risk level; use low, medium, high or critical", string(level))
+			}
+		}
+	}
+}
+
+// validateCampaignOwners checks campaigns.owners: app names and owners'
+// emails, in app order.
+func (c *Config) validateCampaignOwners(p *problems) {
+	apps := make([]string, 0, len(c.Campaigns.Owners))
+	for app := range c.Campaigns.Owners {
+		apps = append(apps, app)
+	}
+	sort.Strings(apps)
+	for _, app := range apps {
+		if strings.TrimSpace(app) == "" {
+			p.add("campaigns.owners", "an empty app name; name apps by Okta label or app id")
+		}
+		who := c.Campaigns.Owners[app]
+		if len(who) == 0 {
+			p.add("campaigns.owners."+app, "lists nobody; name at least one owner by email")
+		}
+		for _, o := range who {
+			if !strings.Contains(o, "@") {
+				p.add("campaigns.owners."+app, "%q is not an email or login; name owners by email", o)
 			}
 		}
 	}
