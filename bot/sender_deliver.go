@@ -30,16 +30,18 @@ func (s *Sender) requeue(items []slackrec.OutboxItem, why string) {
 	}
 }
 
-// stillMine reports whether this sender still holds its claim on it, and
-// starts the claim's lease again. Without a lease (one process on the
-// store) every claim is. On a shared store an item may wait in this
-// sender's queue (pacing, a 429 pause) past the lease; another replica may
-// then have taken it over (Recover) and sent it.
+// stillMine reports whether the claim that gave this sender it still
+// holds, and starts its lease again. Without a lease (one process on the
+// store) every claim does. On a shared store an item may wait in this
+// sender's queue (pacing, a 429 pause) past the lease; a Recover (another
+// replica's, or this sender's own) may then have taken it over and sent
+// it, or queued it again and had it claimed afresh: that later claim, not
+// this one, sends it.
 func (s *Sender) stillMine(ctx context.Context, it slackrec.OutboxItem) bool {
 	if s.Lease <= 0 {
 		return true
 	}
-	mine, err := s.Store.RenewOutboxClaim(ctx, it.ID)
+	mine, err := s.Store.RenewOutboxClaim(ctx, it.ID, it.ClaimedAt)
 	if err != nil || !mine {
 		s.Log.Info().Err(err).Str("key", it.Key).Msg("outbox: claim not confirmed (another replica took it over, or the store failed); left to the lease")
 		return false

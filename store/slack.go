@@ -172,7 +172,8 @@ func (s *Store) ClaimHeads(ctx context.Context, now time.Time, limit int, skip [
 // it takes and skips those another replica is taking.
 func (s *Store) claimOutbox(ctx context.Context, query string, args ...any) ([]slackrec.OutboxItem, error) {
 	var out []slackrec.OutboxItem
-	at := fmtSortable(s.Now())
+	now := s.Now()
+	at := fmtSortable(now)
 	err := s.inClaimTx(ctx, func(tx *sqlTx) error {
 		out = out[:0]
 		if err := eachRow(ctx, tx, query, args, func(r *sql.Rows) error {
@@ -190,7 +191,7 @@ func (s *Store) claimOutbox(ctx context.Context, query string, args ...any) ([]s
 		args := []any{s.worker, at}
 		for i := range out {
 			args = append(args, out[i].ID)
-			out[i].State, out[i].Attempts = "sending", out[i].Attempts+1
+			out[i].State, out[i].Attempts, out[i].ClaimedAt = "sending", out[i].Attempts+1, now
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?, claimed_at = ?
 			WHERE state = 'pending' AND id IN (`+placeholders(len(out))+`)`, args...)
@@ -259,7 +260,8 @@ func (s *Store) ReclaimOutbox(ctx context.Context, before time.Time) ([]slackrec
 // cond (whose one argument is arg), for this store's worker.
 func (s *Store) claimOutboxWhere(ctx context.Context, query, cond string, arg any) ([]slackrec.OutboxItem, error) {
 	var out []slackrec.OutboxItem
-	at := fmtSortable(s.Now())
+	now := s.Now()
+	at := fmtSortable(now)
 	err := s.inClaimTx(ctx, func(tx *sqlTx) error {
 		var found []slackrec.OutboxItem
 		if err := eachRow(ctx, tx, query, []any{arg}, func(r *sql.Rows) error {
@@ -276,6 +278,7 @@ func (s *Store) claimOutboxWhere(ctx context.Context, query, cond string, arg an
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
+				it.ClaimedAt = now
 				out = append(out, it)
 			}
 		}

@@ -65,6 +65,9 @@ type OutboxItem struct {
 	Channel   string
 	TS        string
 	CreatedAt time.Time
+	// ClaimedAt is when the claim that returned the item was made: the
+	// claim's token (RenewOutboxClaim), set on claimed items only.
+	ClaimedAt time.Time
 }
 
 // Payload is what is sent.
@@ -102,11 +105,11 @@ type OutboxStore interface {
 	// whose claim is older than before (their process stopped), each
 	// re-claimed so that only one caller gets it.
 	ReclaimOutbox(ctx context.Context, before time.Time) ([]OutboxItem, error)
-	// RenewOutboxClaim, called just before an item claimed by this store's
-	// worker is sent, reports whether the claim is still this worker's
-	// (another replica may have taken it over after the lease) and, if so,
-	// starts its lease again.
-	RenewOutboxClaim(ctx context.Context, id int64) (bool, error)
+	// RenewOutboxClaim, called just before a claimed item is sent,
+	// reports whether the claim made at claimedAt still holds (another
+	// replica, or this one's recovery, may have taken the item over after
+	// the lease) and, if so, starts its lease again.
+	RenewOutboxClaim(ctx context.Context, id int64, claimedAt time.Time) (bool, error)
 	// OutboxCounts counts items by state.
 	OutboxCounts(ctx context.Context) (map[string]int, error)
 	// OutboxProgress counts, by state, the items whose key has a prefix.
