@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"net/url"
@@ -210,16 +208,4 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("store: %s does not answer: %w", s.Location(), err)
 	}
 	return nil
-}
-
-// errNotPostgres is returned by what only PostgreSQL offers.
-var errNotPostgres = errors.New("store: only a PostgreSQL store offers this")
-
-// conn returns a connection of the pool for the caller's own use (a
-// leader's session lock); only PostgreSQL stores have one.
-func (s *Store) conn(ctx context.Context) (*sql.Conn, error) {
-	if s.db.d != dialectPostgres {
-		return nil, errNotPostgres
-	}
-	return s.db.Conn(ctx)
 }
