@@ -40,6 +40,8 @@ type App struct {
 	sched  *campaign.Scheduler
 	// leader elects the replica that runs the singleton work (leader.go).
 	leader *store.Leader
+	// pruned is when the tick last forgot old interaction keys.
+	pruned time.Time
 	hooks  *hooks.Processor
 	snow   *servicenow.Worker
 

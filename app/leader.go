@@ -68,18 +68,25 @@ func (a *App) whileLeading(ctx context.Context, fn func(context.Context), idle f
 			}
 			continue
 		}
-		term, cancel := context.WithCancel(ctx)
-		go func() {
-			for sleep(term, leaderPoll) {
-				if !a.leads() {
-					cancel()
-					return
-				}
-			}
-		}()
+		term, cancel := a.leaderTerm(ctx)
 		fn(term)
 		cancel()
 	}
+}
+
+// leaderTerm returns a context that ends when ctx does or, within
+// leaderPoll, when this replica stops leading; stop releases it.
+func (a *App) leaderTerm(ctx context.Context) (context.Context, context.CancelFunc) {
+	term, cancel := context.WithCancel(ctx)
+	go func() {
+		for sleep(term, leaderPoll) {
+			if !a.leads() {
+				cancel()
+				return
+			}
+		}
+	}()
+	return term, cancel
 }
 
 // sleep waits d, returning false if ctx ended first.

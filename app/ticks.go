@@ -31,11 +31,17 @@ func (a *App) runTicks(ctx context.Context) error {
 	tick, execute, led := true, false, false
 	for {
 		leads := a.leads()
-		switch {
-		case leads && (tick || !led):
-			a.Tick(ctx)
-		case leads && execute:
-			a.executorTick(ctx)
+		if leads && (tick || !led || execute) {
+			// The work stops when this replica stops leading, not only
+			// when serve stops: a leader that lost its database session
+			// must not go on removing access beside the next one.
+			term, stop := a.leaderTerm(ctx)
+			if tick || !led {
+				a.Tick(term)
+			} else {
+				a.executorTick(term)
+			}
+			stop()
 		}
 		led, tick, execute = leads, false, false
 		select {
@@ -60,6 +66,26 @@ func (a *App) Tick(ctx context.Context) {
 		a.Log.Error().Err(err).Msg("schedule tick")
 	}
 	a.sweepTick(ctx)
+	a.pruneTick(ctx)
+}
+
+// handledKept is how long a click's or an event's key is kept to refuse a
+// redelivery: Slack redelivers within minutes.
+const handledKept = 7 * 24 * time.Hour
+
+// pruneTick forgets old interaction keys, at most once an hour.
+func (a *App) pruneTick(ctx context.Context) {
+	if time.Since(a.pruned) < time.Hour {
+		return
+	}
+	a.pruned = time.Now()
+	n, err := a.Store.PruneHandled(ctx, time.Now().Add(-handledKept))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.Log.Error().Err(err).Msg("prune handled interactions")
+	case n > 0:
+		a.Log.Info().Int64("keys", n).Msg("forgot interaction keys older than a week")
+	}
 }
 
 // executorTick starts approved plans and runs remediating ones.
