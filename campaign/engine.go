@@ -181,16 +181,20 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 		return nil, fmt.Errorf("launch campaign %q: %w", c.Name, err)
 	}
 	c = &open
+	// The forms go out after the campaign opened; a fan-out cut short
+	// (the process died) is resumed by the leader's tick (resumeFanOut).
 	if c.State == StateStage1 {
 		// Members whose accounts are suspended or deprovisioned owe no
 		// answer: a stage 1 that waits for nobody ends at once.
-		if waiting := e.notifyMembers(ctx, c); waiting == 0 {
+		f := e.notifyMembers(ctx, c)
+		_ = e.recordFanOut(ctx, c, StateStage1, f, now, false)
+		if f.err == nil && f.people+f.failed == 0 {
 			if next, err := e.startStage2(ctx, c, now, "no member has to answer"); err == nil {
 				c = next
 			}
 		}
 	} else {
-		e.notifyReviewers(ctx, c, NoteReviewerForm)
+		_ = e.recordFanOut(ctx, c, StateStage2, e.notifyReviewers(ctx, c, NoteReviewerForm), now, false)
 	}
 	return c, nil
 }

@@ -127,35 +127,49 @@ func (e *Engine) deliver(ctx context.Context, n Notification) error {
 
 // notifyMembers sends every member who owes answers their stage-1 form
 // notice (members whose accounts are suspended or deprovisioned owe none,
-// see CaseProgress) and returns how many were told; -1 when the progress
-// could not be read.
-func (e *Engine) notifyMembers(ctx context.Context, c *Campaign) int {
+// see CaseProgress), each keyed by FormKey so a resumed fan-out queues
+// none twice. The result counts the members told and refused; its err is
+// set when the progress could not be read.
+func (e *Engine) notifyMembers(ctx context.Context, c *Campaign) fanOut {
 	p, err := e.Store.CaseProgress(ctx, c.ID)
 	if err != nil {
 		e.reportNotify(Notification{Kind: NoteMemberForm, CampaignID: c.ID}, err)
-		return -1
+		return fanOut{err: err}
 	}
-	members := sortedKeys(p.MemberOpen)
-	for _, m := range members {
-		e.notify(ctx, Notification{Kind: NoteMemberForm, To: m, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Stage1Ends, Open: p.MemberOpen[m]})
+	var f fanOut
+	for _, m := range sortedKeys(p.MemberOpen) {
+		if ctx.Err() != nil {
+			f.err = ctx.Err()
+			break
+		}
+		e.deliverForm(ctx, &f, Notification{Kind: NoteMemberForm, To: m, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Stage1Ends,
+			Open: p.MemberOpen[m], Key: FormKey(c.ID, StateStage1, m)})
 	}
-	return len(members)
+	return f
 }
 
-// notifyReviewers tells every reviewer with stage-2 work about it.
-func (e *Engine) notifyReviewers(ctx context.Context, c *Campaign, kind string) {
+// notifyReviewers tells every reviewer with work in the campaign's
+// current stage about it (stage 2's forms), each keyed by FormKey like
+// notifyMembers.
+func (e *Engine) notifyReviewers(ctx context.Context, c *Campaign, kind string) fanOut {
 	p, err := e.Store.CaseProgress(ctx, c.ID)
 	if err != nil {
 		e.reportNotify(Notification{Kind: kind, CampaignID: c.ID}, err)
-		return
+		return fanOut{err: err}
 	}
+	var f fanOut
 	for _, r := range sortedKeys(p.ReviewerOpen) {
 		if p.ReviewerOpen[r] == 0 {
 			continue
 		}
-		e.notify(ctx, Notification{Kind: kind, To: r, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
-			Open: p.ReviewerOpen[r], Members: p.ReviewerMembers[r]})
+		if ctx.Err() != nil {
+			f.err = ctx.Err()
+			break
+		}
+		e.deliverForm(ctx, &f, Notification{Kind: kind, To: r, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
+			Open: p.ReviewerOpen[r], Members: p.ReviewerMembers[r], Key: FormKey(c.ID, c.State, r)})
 	}
+	return f
 }
 
 func (e *Engine) reportNotify(n Notification, err error) {

@@ -9,7 +9,8 @@ import (
 )
 
 // Tick applies what is due now to every open campaign: stage ends,
-// deadlines, escalations and reminders. It is idempotent: calling it twice
+// deadlines, a stage's form fan-out cut short (resumeFanOut),
+// escalations and reminders. It is idempotent: calling it twice
 // at the same instant changes nothing the second time. Errors of one
 // campaign do not stop the others; all are returned joined.
 func (e *Engine) Tick(ctx context.Context) error {
@@ -31,6 +32,9 @@ func (e *Engine) Tick(ctx context.Context) error {
 		if c, err = e.catchUp(ctx, c, now); err != nil {
 			errs = append(errs, fmt.Errorf("campaign %d: %w", list[i].ID, err))
 			continue
+		}
+		if err := e.resumeFanOut(ctx, c, now); err != nil {
+			errs = append(errs, fmt.Errorf("campaign %d: resume %s forms: %w", c.ID, c.State, err))
 		}
 		if c.State == StateStage2 {
 			if err := e.escalate(ctx, c, now); err != nil {
@@ -106,7 +110,8 @@ func (e *Engine) startStage2(ctx context.Context, c *Campaign, now time.Time, wh
 	if err != nil {
 		return c, err
 	}
-	e.notifyReviewers(ctx, &next, NoteReviewerForm)
+	// A fan-out cut short is resumed by the tick (resumeFanOut).
+	_ = e.recordFanOut(ctx, &next, StateStage2, e.notifyReviewers(ctx, &next, NoteReviewerForm), now, false)
 	return &next, nil
 }
 

@@ -81,7 +81,8 @@ func (e *Engine) LaunchEventReview(ctx context.Context, g Grant, decideWithin ti
 		return nil, err
 	}
 	c.ID = id
-	e.notifyReviewers(ctx, c, NoteReviewerForm)
+	// A fan-out cut short is resumed by the tick (resumeFanOut).
+	_ = e.recordFanOut(ctx, c, StateStage2, e.notifyReviewers(ctx, c, NoteReviewerForm), now, false)
 	return c, nil
 }
 

@@ -222,7 +222,8 @@ func (e *Engine) endStage2(ctx context.Context, c *Campaign, now time.Time, why 
 		closed, _, err := e.close(ctx, &next, System, now, "no kept access has app owners")
 		return closed, err
 	}
-	e.notifyOwners(ctx, &next, st, NoteOwnerForm)
+	// A fan-out cut short is resumed by the tick (resumeFanOut).
+	_ = e.recordFanOut(ctx, &next, StateStage3, e.notifyOwners(ctx, &next, st, NoteOwnerForm), now, false)
 	return &next, nil
 }
 
@@ -253,8 +254,9 @@ func share(total, part, sum time.Duration) time.Duration {
 }
 
 // notifyOwners tells each decider (an owner, or "" for the IAM team)
-// which apps' forms are theirs, with their open count.
-func (e *Engine) notifyOwners(ctx context.Context, c *Campaign, st *ownerStage, kind string) {
+// which apps' forms are theirs, with their open count, each keyed by
+// FormKey like notifyMembers.
+func (e *Engine) notifyOwners(ctx context.Context, c *Campaign, st *ownerStage, kind string) fanOut {
 	apps := map[string][]string{}
 	open := map[string]int{}
 	for _, a := range st.apps {
@@ -276,10 +278,16 @@ func (e *Engine) notifyOwners(ctx context.Context, c *Campaign, st *ownerStage, 
 		owners = append(owners, o)
 	}
 	sort.Strings(owners)
+	var f fanOut
 	for _, o := range owners {
-		e.notify(ctx, Notification{Kind: kind, To: o, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
-			Apps: apps[o], Open: open[o]})
+		if ctx.Err() != nil {
+			f.err = ctx.Err()
+			break
+		}
+		e.deliverForm(ctx, &f, Notification{Kind: kind, To: o, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
+			Apps: apps[o], Open: open[o], Key: FormKey(c.ID, c.State, o)})
 	}
+	return f
 }
 
 // ownerOutcomes returns the outcome of each case stage 3 decided, for

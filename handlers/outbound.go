@@ -86,11 +86,9 @@ func (n *Notifier) Notify(ctx context.Context, note campaign.Notification) error
 	name := blocks.Escape(c.Name)
 	switch note.Kind {
 	case campaign.NoteMemberForm:
-		return n.sendMemberForm(ctx, c, note.To)
-	case campaign.NoteReviewerForm, campaign.NoteEscalated, campaign.NoteDelegated:
-		return n.SendReviewerForms(ctx, c, note.To, note.Members, note.Kind+stamp)
-	case campaign.NoteOwnerForm:
-		return n.SendOwnerForms(ctx, c, note.To, note.Apps, note.Kind+stamp)
+		return n.sendMemberForm(ctx, c, note.To, note.Key != "")
+	case campaign.NoteReviewerForm, campaign.NoteEscalated, campaign.NoteDelegated, campaign.NoteOwnerForm:
+		return n.sendStageForms(ctx, c, note, note.Kind+stamp)
 	case campaign.NoteReminder:
 		text := fmt.Sprintf("Reminder: you have %d open item(s) in *%s*, due %s.", note.Open, name, note.Deadline.Format(dateLayout))
 		if note.Total > 0 {

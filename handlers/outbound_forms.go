@@ -33,14 +33,78 @@ func (n *Notifier) formMessage(ref blocks.Ref, viewer string) (target, msgRef st
 	return n.target(viewer), reviewerRef(ref.ID, viewer, ref.Member, ref.Page)
 }
 
-// sendMemberForm posts every page of a member's form to their DM.
-func (n *Notifier) sendMemberForm(ctx context.Context, c *campaign.Campaign, member string) error {
+// sendMemberForm posts every page of a member's form to their DM, under
+// outbox keys "post:m:<campaign>:<member>:<page>:v1", one per page for
+// the whole stage. once (the engine's keyed fan-out) skips a form queued
+// before without building it again.
+func (n *Notifier) sendMemberForm(ctx context.Context, c *campaign.Campaign, member string, once bool) error {
+	if once {
+		if posted, err := n.queued(ctx, memberRef(c.ID, member, 1)); err != nil || posted {
+			return err
+		}
+	}
 	pages, err := n.memberPages(ctx, c, member)
 	if err != nil {
 		return err
 	}
 	return n.postPages(ctx, n.target(member), func(p int) string { return memberRef(c.ID, member, p) }, pages,
 		"Please review your access for "+c.Name, "v1")
+}
+
+// sendStageForms queues a reviewer's forms (one per member) or an app
+// owner's (one per app). The engine's fan-out at the start of a stage
+// keys its notification (campaign.FormKey, one per campaign, stage and
+// person): then the outbox keys are "post:<ref>:<key>", the same on every
+// try, so a fan-out resumed after a crash, or run twice at once, queues
+// each page once; and a form whose first page was queued before under
+// any key (from the Home tab, an escalation, or a fan-out of an older
+// release) is not queued again. Other notifications (escalations,
+// delegations) post a new version of the form under version.
+func (n *Notifier) sendStageForms(ctx context.Context, c *campaign.Campaign, note campaign.Notification, version string) error {
+	owner := note.Kind == campaign.NoteOwnerForm
+	list := note.Members
+	if owner {
+		list = note.Apps
+	}
+	if note.Key != "" {
+		version = note.Key
+		fresh := make([]string, 0, len(list))
+		for _, x := range list {
+			ref := reviewerRef(c.ID, note.To, x, 1)
+			if owner {
+				ref = ownerRef(c.ID, note.To, x, 1)
+			}
+			posted, err := n.queued(ctx, ref)
+			if err != nil {
+				return err
+			}
+			if !posted {
+				fresh = append(fresh, x)
+			}
+		}
+		if list = fresh; len(list) == 0 {
+			return nil
+		}
+	}
+	if owner {
+		return n.SendOwnerForms(ctx, c, note.To, list, version)
+	}
+	return n.SendReviewerForms(ctx, c, note.To, list, version)
+}
+
+// queued reports whether a post of the message ref is in the outbox,
+// queued or sent, under any version. It returns the store's error.
+func (n *Notifier) queued(ctx context.Context, ref string) (bool, error) {
+	states, err := n.Outbox.OutboxProgress(ctx, "post:"+ref+":")
+	if err != nil {
+		return false, fmt.Errorf("outbox posts of %s: %w", ref, err)
+	}
+	for _, k := range states {
+		if k > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // SendReviewerForms posts a reviewer one form per member with open cases.
