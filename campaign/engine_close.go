@@ -51,6 +51,9 @@ func (e *Engine) close(ctx context.Context, c *Campaign, actor Actor, now time.T
 	if err != nil {
 		return c, nil, err
 	}
+	if st, ok := e.Store.(caseStreamer); ok {
+		return e.closeStreamed(ctx, c, st, actor, now, why, from)
+	}
 	cases, err := e.Store.Cases(ctx, c.ID, CaseQuery{})
 	if err != nil {
 		return c, nil, err
@@ -81,6 +84,15 @@ func (e *Engine) close(ctx context.Context, c *Campaign, actor Actor, now time.T
 		}
 		plan = BuildPlan(NewIndex(snap), def, cases)
 	}
+	next, ev, ops := closedState(c, actor, now, why, from, counts, plan)
+	return e.finishClose(ctx, c, next, plan, ops, why, now,
+		e.Store.CloseCampaign(ctx, next, StateClosing, outcomes, plan, history, ev))
+}
+
+// closedState is the campaign closed with plan, the campaign.closed event
+// that records it, and the plan's number of Okta operations.
+func closedState(c *Campaign, actor Actor, now time.Time, why string, from State, counts map[string]int,
+	plan []PlanItem) (*Campaign, Event, int) {
 	ops := 0
 	for i := range plan {
 		if plan[i].IsOperation() {
@@ -88,11 +100,17 @@ func (e *Engine) close(ctx context.Context, c *Campaign, actor Actor, now time.T
 		}
 	}
 	next := *c
-	next.State, next.ClosedAt, next.PlanDigest = StateClosed, now, PlanDigest(plan)
+	next.State, next.ClosedAt, next.PlanDigest = StateClosed, now, planDigest(plan)
 	detail := actor.stamp(map[string]any{"note": why, "outcomes": counts, "operations": ops, "plan_items": len(plan),
 		"from": string(from), "plan_sha256": next.PlanDigest})
-	if err := e.Store.CloseCampaign(ctx, &next, StateClosing, outcomes, plan, history,
-		Event{At: now, CampaignID: c.ID, Type: "campaign.closed", Actor: actor, Detail: detail}); err != nil {
+	return &next, Event{At: now, CampaignID: c.ID, Type: "campaign.closed", Actor: actor, Detail: detail}, ops
+}
+
+// finishClose follows the store's close (err its result): a campaign
+// with nothing to remove is done at once, and people are told.
+func (e *Engine) finishClose(ctx context.Context, c, closed *Campaign, plan []PlanItem, ops int, why string, now time.Time,
+	err error) (*Campaign, []PlanItem, error) {
+	if err != nil {
 		if errors.Is(err, ErrConflict) {
 			if cur, gerr := e.Store.GetCampaign(ctx, c.ID); gerr == nil {
 				return cur, nil, fmt.Errorf("campaign %d is already %s: %w", c.ID, cur.State, ErrConflict)
@@ -100,6 +118,8 @@ func (e *Engine) close(ctx context.Context, c *Campaign, actor Actor, now time.T
 		}
 		return c, nil, err
 	}
+	def := c.Definition
+	next := *closed
 	if def.Remediation.Mode == ModeReportOnly || ops == 0 {
 		done := next
 		done.State = StateDone

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -71,6 +72,41 @@ func Revoked(outcome string) bool {
 // the app. Items are numbered from 1: per user, removals, unassignments,
 // conflicts, manual items.
 func BuildPlan(ix *Index, def *Definition, cases []CaseRecord) []PlanItem {
+	pcs := make([]PlanCase, 0, len(cases))
+	for i := range cases {
+		if pc, ok := PlanCaseOf(&cases[i]); ok {
+			pcs = append(pcs, pc)
+		}
+	}
+	return BuildPlanFrom(ix, def, pcs)
+}
+
+// PlanCase is what BuildPlan reads of a case: a close that streams its
+// cases keeps only these, and only of the cases PlanCaseOf keeps.
+type PlanCase struct {
+	ID            int64
+	UserID        string
+	Kind          string
+	EntitlementID string
+	ViaGroups     []string
+	Outcome       string
+	Direct        bool
+}
+
+// PlanCaseOf returns what the plan needs of a case, and false when the
+// plan does not depend on the case at all (neither revoked nor a kept
+// group).
+func PlanCaseOf(c *CaseRecord) (PlanCase, bool) {
+	if !Revoked(c.Outcome) && (c.Kind != KindGroup || c.Outcome == "") {
+		return PlanCase{}, false
+	}
+	return PlanCase{ID: c.ID, UserID: c.UserID, Kind: c.Kind, EntitlementID: c.EntitlementID, ViaGroups: c.ViaGroups,
+		Outcome: c.Outcome, Direct: c.Direct}, true
+}
+
+// BuildPlanFrom is BuildPlan on the cases PlanCaseOf keeps: the same
+// cases give the same plan.
+func BuildPlanFrom(ix *Index, def *Definition, cases []PlanCase) []PlanItem {
 	p := newPlanner(ix, def, cases)
 	for i := range cases {
 		p.consider(&cases[i])
@@ -97,7 +133,7 @@ type planner struct {
 	direct    map[uint64]bool // user<<32|app: a direct assignment in the snapshot
 }
 
-func newPlanner(ix *Index, def *Definition, cases []CaseRecord) *planner {
+func newPlanner(ix *Index, def *Definition, cases []PlanCase) *planner {
 	p := &planner{ix: ix,
 		protectedGroup: keySet(def.Remediation.ProtectedGroups),
 		protectedUser:  keySet(def.Remediation.ProtectedUsers),
@@ -122,7 +158,7 @@ func (p *planner) add(kind, user, group, app, reason string, caseIDs ...int64) {
 }
 
 // consider records what one revoked case asks for.
-func (p *planner) consider(c *CaseRecord) {
+func (p *planner) consider(c *PlanCase) {
 	if !Revoked(c.Outcome) {
 		return
 	}
@@ -162,7 +198,7 @@ func (p *planner) isProtectedUser(id string) bool {
 
 // considerGroup lists a membership removal as manual work or as a
 // candidate for resolve.
-func (p *planner) considerGroup(c *CaseRecord, gid string) {
+func (p *planner) considerGroup(c *PlanCase, gid string) {
 	gi, ok := p.ix.GroupByID[gid]
 	if !ok {
 		p.add(ItemManual, c.UserID, gid, c.appID(), "group is no longer in the snapshot", c.ID)
@@ -193,7 +229,7 @@ func (p *planner) manualReason(g *Group) string {
 	return ""
 }
 
-func (c *CaseRecord) appID() string {
+func (c *PlanCase) appID() string {
 	if c.Kind == KindApp {
 		return c.EntitlementID
 	}
@@ -202,46 +238,59 @@ func (c *CaseRecord) appID() string {
 
 // numberPlan merges duplicate items (one removal serving several cases)
 // and numbers them in a total order: user, kind (removals, unassignments,
-// conflicts, manual), group, app, reason, first case.
+// conflicts, manual), group, app, reason, first case. It sorts items in
+// place and merges neighbours, rather than copying them through a map: a
+// plan can hold millions of items. Once merged no two items share the
+// first five keys, so the first case never decides the order.
 func numberPlan(items []PlanItem) []PlanItem {
-	type k struct{ kind, user, group, app, reason string }
-	at := map[k]int{}
-	var final []PlanItem
-	for _, it := range items {
-		key := k{it.Kind, it.UserID, it.GroupID, it.AppID, it.Reason}
-		if i, ok := at[key]; ok {
-			final[i].CaseIDs = append(final[i].CaseIDs, it.CaseIDs...)
-			continue
+	rank := func(kind string) int {
+		switch kind {
+		case OpRemoveMembership:
+			return 0
+		case OpUnassignApp:
+			return 1
+		case ItemConflict:
+			return 2
+		case ItemManual:
+			return 3
 		}
-		at[key] = len(final)
-		it.CaseIDs = append([]int64(nil), it.CaseIDs...)
-		final = append(final, it)
+		return 4
 	}
-	for i := range final {
-		ids := final[i].CaseIDs
-		sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
-		final[i].CaseIDs = compactIDs(ids)
-	}
-	rank := map[string]int{OpRemoveMembership: 0, OpUnassignApp: 1, ItemConflict: 2, ItemManual: 3}
-	sort.Slice(final, func(i, j int) bool {
-		a, b := final[i], final[j]
+	sort.Slice(items, func(i, j int) bool {
+		a, b := &items[i], &items[j]
 		switch {
 		case a.UserID != b.UserID:
 			return a.UserID < b.UserID
-		case rank[a.Kind] != rank[b.Kind]:
-			return rank[a.Kind] < rank[b.Kind]
 		case a.Kind != b.Kind:
+			if ra, rb := rank(a.Kind), rank(b.Kind); ra != rb {
+				return ra < rb
+			}
 			return a.Kind < b.Kind
 		case a.GroupID != b.GroupID:
 			return a.GroupID < b.GroupID
 		case a.AppID != b.AppID:
 			return a.AppID < b.AppID
-		case a.Reason != b.Reason:
-			return a.Reason < b.Reason
 		}
-		return firstID(a.CaseIDs) < firstID(b.CaseIDs)
+		return a.Reason < b.Reason
 	})
+	final := items[:0]
+	for i := range items {
+		it := items[i]
+		if n := len(final); n > 0 {
+			last := &final[n-1]
+			if last.Kind == it.Kind && last.UserID == it.UserID && last.GroupID == it.GroupID && last.AppID == it.AppID &&
+				last.Reason == it.Reason {
+				last.CaseIDs = append(last.CaseIDs, it.CaseIDs...)
+				continue
+			}
+		}
+		final = append(final, it)
+	}
+	clear(items[len(final):])
 	for i := range final {
+		ids := final[i].CaseIDs
+		slices.Sort(ids)
+		final[i].CaseIDs = compactIDs(ids)
 		final[i].Seq = i + 1
 	}
 	return final

@@ -228,12 +228,26 @@ const outcomeChunk = 500
 // neighbouring rows found by primary key. A statement per case would take
 // minutes for millions of cases.
 func writeOutcomes(ctx context.Context, tx *sqlTx, campaignID int64, outcomes map[int64]string) error {
-	if len(outcomes) == 0 {
-		return nil
-	}
 	byOutcome := map[string][]int64{}
 	for id, o := range outcomes {
 		byOutcome[o] = append(byOutcome[o], id)
+	}
+	for _, ids := range byOutcome {
+		slices.Sort(ids)
+	}
+	return writeOutcomeIDs(ctx, tx, campaignID, byOutcome)
+}
+
+// writeOutcomeIDs sets the outcome of the cases listed under each outcome
+// (each list ascending), in chunks of outcomeChunk ids. It returns an error
+// wrapping campaign.ErrInvalid when an id names a case not in the campaign.
+func writeOutcomeIDs(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome map[string][]int64) error {
+	total := 0
+	for _, ids := range byOutcome {
+		total += len(ids)
+	}
+	if total == 0 {
+		return nil
 	}
 	full, err := tx.PrepareContext(ctx, outcomeUpdate(outcomeChunk))
 	if err != nil {
@@ -242,8 +256,13 @@ func writeOutcomes(ctx context.Context, tx *sqlTx, campaignID int64, outcomes ma
 	defer full.Close()
 	var updated int64
 	args := make([]any, 0, outcomeChunk+2)
-	for o, ids := range byOutcome {
-		slices.Sort(ids)
+	outcomes := make([]string, 0, len(byOutcome))
+	for o := range byOutcome {
+		outcomes = append(outcomes, o)
+	}
+	slices.Sort(outcomes)
+	for _, o := range outcomes {
+		ids := byOutcome[o]
 		for len(ids) > 0 {
 			n := min(len(ids), outcomeChunk)
 			args = append(args[:0], o, campaignID)
@@ -267,9 +286,9 @@ func writeOutcomes(ctx context.Context, tx *sqlTx, campaignID int64, outcomes ma
 			ids = ids[n:]
 		}
 	}
-	if updated != int64(len(outcomes)) {
+	if updated != int64(total) {
 		return fmt.Errorf("%d of %d outcomes name cases not in campaign %d: %w",
-			int64(len(outcomes))-updated, len(outcomes), campaignID, campaign.ErrInvalid)
+			int64(total)-updated, total, campaignID, campaign.ErrInvalid)
 	}
 	return nil
 }

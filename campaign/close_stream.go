@@ -1,0 +1,112 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// caseStreamer is what a Store offers for a close that streams its cases
+// instead of holding them all (see store.Store's EachCase and
+// CloseCampaignCases). A Store without it is closed the old way.
+type caseStreamer interface {
+	EachCase(ctx context.Context, campaignID int64, pageSize int, fn func([]CaseRecord) error) error
+	CloseCampaignCases(ctx context.Context, c *Campaign, from State, outcomes map[string][]int64,
+		deciders map[int64]string, plan []PlanItem, ev Event) error
+}
+
+// closePage is how many cases a streamed close reads at a time.
+const closePage = 10000
+
+// closedCases is what a streamed close keeps of a campaign's cases: the
+// ids of each outcome (ascending), the app owners who decided cases in
+// stage 3 (they are the certification's decider), the counts, and what
+// the plan reads of the cases it depends on.
+type closedCases struct {
+	outcomes map[string][]int64
+	deciders map[int64]string
+	counts   map[string]int
+	plan     []PlanCase
+}
+
+// streamOutcomes decides every case's outcome, as close does, a page of
+// cases at a time.
+func (e *Engine) streamOutcomes(ctx context.Context, c *Campaign, st caseStreamer) (*closedCases, error) {
+	def := c.Definition
+	var dir *ownerDirectory
+	if def.Stages.AppOwner.On() && (!c.Stage3Started.IsZero() || c.State == StateStage3) {
+		d, err := e.ownerDirectory(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	out := &closedCases{outcomes: map[string][]int64{}, deciders: map[int64]string{}, counts: map[string]int{}}
+	err := st.EachCase(ctx, c.ID, closePage, func(page []CaseRecord) error {
+		for i := range page {
+			cs := &page[i]
+			var v ownerVerdict
+			if dir != nil && len(dir.owners[cs.EntitlementID]) > 0 && ownerCaseDue(def, cs) {
+				v = ownerVerdictOf(def, cs)
+			}
+			cs.Outcome = Outcome(def, cs)
+			v.apply(cs)
+			out.outcomes[cs.Outcome] = append(out.outcomes[cs.Outcome], cs.ID)
+			out.counts[cs.Outcome]++
+			if v.by != "" && (cs.Outcome == OutcomeKept || cs.Outcome == OutcomeRevoked) {
+				out.deciders[cs.ID] = v.by
+			}
+			if def.Remediation.Mode == ModeRevoke {
+				if pc, ok := PlanCaseOf(cs); ok {
+					out.plan = append(out.plan, pc)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ownerVerdictOf is the stage-3 verdict on a case due to its app's
+// owners, as ownerOutcomes gives it.
+func ownerVerdictOf(def *Definition, cs *CaseRecord) ownerVerdict {
+	v := ownerVerdict{by: cs.OwnerDecidedBy}
+	switch cs.OwnerDecision {
+	case DecisionRevoke:
+		v.outcome = OutcomeRevoked
+	case DecisionKeep:
+		v.outcome = OutcomeKept
+	default:
+		v.outcome, v.by = OutcomeNoDecisionKept, ""
+		if def.Remediation.NoDecision == DecisionRevoke {
+			v.outcome = OutcomeNoDecisionRevoked
+		}
+	}
+	return v
+}
+
+// closeStreamed is close for a Store that streams cases: the same
+// outcomes, plan, history and events, holding the ids of the cases and
+// what the plan needs of the revoked ones rather than every case.
+func (e *Engine) closeStreamed(ctx context.Context, c *Campaign, st caseStreamer, actor Actor, now time.Time, why string,
+	from State) (*Campaign, []PlanItem, error) {
+	cc, err := e.streamOutcomes(ctx, c, st)
+	if err != nil {
+		return c, nil, err
+	}
+	var plan []PlanItem
+	if c.Definition.Remediation.Mode == ModeRevoke {
+		snap, err := e.Store.LoadSnapshot(ctx, c.SnapshotID)
+		if err != nil {
+			return c, nil, fmt.Errorf("load reviewed snapshot %d: %w", c.SnapshotID, err)
+		}
+		plan = BuildPlanFrom(NewIndex(snap), c.Definition, cc.plan)
+		cc.plan = nil
+	}
+	next, ev, ops := closedState(c, actor, now, why, from, cc.counts, plan)
+	return e.finishClose(ctx, c, next, plan, ops, why, now,
+		st.CloseCampaignCases(ctx, next, StateClosing, cc.outcomes, cc.deciders, plan, ev))
+}

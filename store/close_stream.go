@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/attestbot/attest/campaign"
+)
+
+// defaultCasePage is EachCase's page size when none is given.
+const defaultCasePage = 10000
+
+// EachCase calls fn with the cases of a campaign, at most pageSize at a
+// time (defaultCasePage when pageSize is not positive), in ascending id
+// order, so that a caller holds one page and not millions of cases. The
+// page slice is reused: fn must copy what it keeps of it (strings repeated
+// across cases are shared, as Cases shares them, and may be kept). A
+// campaign's cases have consecutive ids (see insertCases), so each page is
+// a primary-key range read. It stops at fn's first error and returns it.
+func (s *Store) EachCase(ctx context.Context, campaignID int64, pageSize int, fn func([]campaign.CaseRecord) error) error {
+	if pageSize <= 0 {
+		pageSize = defaultCasePage
+	}
+	var first, last sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MIN(id), MAX(id) FROM cases WHERE campaign_id = ?`, campaignID).
+		Scan(&first, &last); err != nil {
+		return fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
+	}
+	if !first.Valid {
+		return nil
+	}
+	ids := interner{}
+	page := make([]campaign.CaseRecord, 0, min(int64(pageSize), last.Int64-first.Int64+1))
+	q := `SELECT ` + caseColumns + ` FROM cases WHERE id > ? AND id <= ? AND +campaign_id = ? ORDER BY id LIMIT ?`
+	for after := first.Int64 - 1; after < last.Int64; {
+		page = page[:0]
+		err := s.each(ctx, q, []any{after, last.Int64, campaignID, pageSize}, func(r *sql.Rows) error {
+			c, err := scanCase(r, ids)
+			if err != nil {
+				return err
+			}
+			page = append(page, c)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		after = page[len(page)-1].ID
+		if err := fn(page); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CloseCampaignCases is CloseCampaign for a close that streamed its cases:
+// outcomes lists the ids of the cases of each outcome (each list
+// ascending), and the certification history is made from the cases
+// themselves inside the transaction, once their outcomes are written: one
+// record, certified at c.ClosedAt, for each case kept, revoked or revoked
+// by its member, decided by the case's decided_by, or by its user when
+// that is empty or the member revoked it — as campaign.Certification
+// records them — except that deciders, when it names a case, gives its
+// decider (the app owner who decided it in stage 3). The campaign's move,
+// outcomes, plan, digest, history and ev are one transaction. It returns
+// an error wrapping campaign.ErrConflict when the campaign was not in
+// from, and campaign.ErrInvalid when an outcome names a case not in the
+// campaign; on error nothing is stored.
+func (s *Store) CloseCampaignCases(ctx context.Context, c *campaign.Campaign, from campaign.State, outcomes map[string][]int64,
+	deciders map[int64]string, plan []campaign.PlanItem, ev campaign.Event) error {
+	if c.ClosedAt.IsZero() {
+		c.ClosedAt = s.Now()
+	}
+	if c.PlanDigest == "" {
+		c.PlanDigest = campaign.PlanDigest(plan)
+	}
+	err := s.inTx(ctx, func(tx *sqlTx) error {
+		if err := moveState(ctx, tx, c, from); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET plan_digest = ? WHERE id = ?`, c.PlanDigest, c.ID); err != nil {
+			return err
+		}
+		if err := writeOutcomeIDs(ctx, tx, c.ID, outcomes); err != nil {
+			return err
+		}
+		if err := writePlan(ctx, tx, c.ID, plan); err != nil {
+			return err
+		}
+		if err := historyFromCases(ctx, tx, c.ID, c.ClosedAt, deciders); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, c.ID, from, c.State, ev)
+	})
+	if err != nil {
+		return fmt.Errorf("store: close campaign %d: %w", c.ID, err)
+	}
+	return nil
+}
+
+// historyFromCases records the certification history of a closed
+// campaign's decided cases from their stored outcomes (see
+// CloseCampaignCases), replacing the campaign's earlier records of the
+// same entitlements, like writeHistory.
+func historyFromCases(ctx context.Context, tx *sqlTx, campaignID int64, at time.Time, deciders map[int64]string) error {
+	certified := fmtSortable(at)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO cert_history (user_id, kind, entitlement_id, certified_at, outcome, decided_by,
+			campaign_id, accept_until)
+		SELECT user_id, kind, entitlement_id, ?, outcome,
+			CASE WHEN outcome = ? OR decided_by = '' THEN user_id ELSE decided_by END, campaign_id, accept_until
+		FROM cases WHERE campaign_id = ? AND outcome IN (?, ?, ?)
+		ON CONFLICT (user_id, kind, entitlement_id, campaign_id) DO UPDATE SET certified_at = excluded.certified_at,
+			outcome = excluded.outcome, decided_by = excluded.decided_by, accept_until = excluded.accept_until`,
+		certified, campaign.OutcomeRevokedByMember, campaignID,
+		campaign.OutcomeKept, campaign.OutcomeRevoked, campaign.OutcomeRevokedByMember); err != nil {
+		return fmt.Errorf("certification history: %w", err)
+	}
+	if len(deciders) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `UPDATE cert_history SET decided_by = ?
+		WHERE campaign_id = ? AND EXISTS (SELECT 1 FROM cases WHERE cases.id = ? AND cases.user_id = cert_history.user_id
+			AND cases.kind = cert_history.kind AND cases.entitlement_id = cert_history.entitlement_id
+			AND cases.outcome IN (?, ?))`)
+	if err != nil {
+		return fmt.Errorf("certification history: %w", err)
+	}
+	defer stmt.Close()
+	for id, by := range deciders {
+		if _, err := stmt.ExecContext(ctx, by, campaignID, id, campaign.OutcomeKept, campaign.OutcomeRevoked); err != nil {
+			return fmt.Errorf("certification history of case %d: %w", id, err)
+		}
+	}
+	return nil
+}
