@@ -19,6 +19,7 @@ import (
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/handlers"
 	"github.com/attestbot/attest/internal/oktatest"
+	"github.com/attestbot/attest/internal/slackdrive"
 	"github.com/attestbot/attest/internal/slacktest"
 	"github.com/attestbot/attest/internal/storetest"
 	"github.com/attestbot/attest/store"
@@ -213,47 +214,16 @@ func eventually(t testing.TB, what string, cond func() bool) {
 // the DM that brings it.
 func (r *rig) slash(user slacktest.User, text string) string {
 	r.t.Helper()
-	trigger := r.slack.NewTriggerID()
-	id := r.slack.SendSlashCommand(slacktest.SlashCommand{Command: "/access-review", Text: text, UserID: user.ID, UserName: user.Name,
-		ChannelID: approvals, TriggerID: trigger})
-	ack, ok := r.slack.WaitAck(id, patience)
-	if !ok {
-		r.t.Fatalf("no ack for %q", text)
+	reply, err := slackdrive.Slash(r.slack, slacktest.SlashCommand{Command: "/access-review", Text: text, UserID: user.ID, UserName: user.Name,
+		ChannelID: approvals}, patience)
+	if err != nil {
+		r.t.Fatal(err)
 	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(ack.Payload, &p)
-	if p.Text != bot.SlowReply {
-		return p.Text
-	}
-	var reply string
-	r.eventually("the slow answer to "+text+" DMed", func() bool {
-		ch, ok := r.slack.DMChannel(user.ID)
-		if !ok {
-			return false
-		}
-		for _, m := range r.slack.Messages(ch) {
-			if outboxKey(m) == "reply:"+trigger {
-				reply = m.Text
-				return true
-			}
-		}
-		return false
-	})
 	return reply
 }
 
 // outboxKey is the outbox key a message carries in its metadata.
-func outboxKey(m slacktest.Message) string {
-	var meta struct {
-		Payload struct {
-			Key string `json:"key"`
-		} `json:"event_payload"`
-	}
-	_ = json.Unmarshal(m.Metadata, &meta)
-	return meta.Payload.Key
-}
+func outboxKey(m slacktest.Message) string { return slackdrive.OutboxKey(m) }
 
 // dm returns the messages in a user's DM with the bot.
 func (r *rig) dm(oktaID string) []slacktest.Message {
@@ -282,17 +252,8 @@ func caseIDs(m slacktest.Message) []string {
 // click presses a button on a message with the given radio choices.
 func (r *rig) click(user slacktest.User, m slacktest.Message, actionID string, choices map[string]string) {
 	r.t.Helper()
-	state := map[string]map[string]slacktest.StateValue{}
-	for blockID, v := range choices {
-		state[blockID] = map[string]slacktest.StateValue{"decision": {Type: "radio_buttons", SelectedOption: &slacktest.SelectOption{Text: v, Value: v}}}
-	}
-	payload, err := r.slack.BlockActions(user, m.Channel, m.TS, []slacktest.Action{{ActionID: actionID}}, state)
-	if err != nil {
+	if err := slackdrive.Click(r.slack, user, m, actionID, choices, patience); err != nil {
 		r.t.Fatal(err)
-	}
-	id := r.slack.SendInteraction(payload)
-	if _, ok := r.slack.WaitAck(id, patience); !ok {
-		r.t.Fatalf("no ack for %s", actionID)
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/attestbot/attest/evidence"
 	"github.com/attestbot/attest/handlers"
 	"github.com/attestbot/attest/internal/oktatest"
+	"github.com/attestbot/attest/internal/slackdrive"
 	"github.com/attestbot/attest/internal/slacktest"
 	"github.com/attestbot/attest/okta"
 	"github.com/attestbot/attest/store"
@@ -151,40 +152,11 @@ func (r *slackRig) eventually(what string, cond func() bool) {
 // the DM that brings it.
 func (r *slackRig) slash(user slacktest.User, text string) string {
 	r.t.Helper()
-	trigger := r.slack.NewTriggerID()
-	id := r.slack.SendSlashCommand(slacktest.SlashCommand{Command: "/access-review", Text: text, UserID: user.ID, UserName: user.Name,
-		ChannelID: slackApprovals, TriggerID: trigger})
-	ack, ok := r.slack.WaitAck(id, time.Minute)
-	if !ok {
-		r.t.Fatalf("no ack for %q", text)
+	reply, err := slackdrive.Slash(r.slack, slacktest.SlashCommand{Command: "/access-review", Text: text, UserID: user.ID, UserName: user.Name,
+		ChannelID: slackApprovals}, time.Minute)
+	if err != nil {
+		r.t.Fatal(err)
 	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(ack.Payload, &p)
-	if p.Text != bot.SlowReply {
-		return p.Text
-	}
-	var reply string
-	r.eventually("the slow answer to "+text+" DMed", func() bool {
-		ch, ok := r.slack.DMChannel(user.ID)
-		if !ok {
-			return false
-		}
-		for _, m := range r.slack.Messages(ch) {
-			var meta struct {
-				Payload struct {
-					Key string `json:"key"`
-				} `json:"event_payload"`
-			}
-			_ = json.Unmarshal(m.Metadata, &meta)
-			if meta.Payload.Key == "reply:"+trigger {
-				reply = m.Text
-				return true
-			}
-		}
-		return false
-	})
 	return reply
 }
 
@@ -199,16 +171,8 @@ func (r *slackRig) dm(oktaID string) []slacktest.Message {
 // click presses a button of a message, with radio choices by block id.
 func (r *slackRig) click(user slacktest.User, m slacktest.Message, actionID string, choices map[string]string) {
 	r.t.Helper()
-	state := map[string]map[string]slacktest.StateValue{}
-	for blockID, v := range choices {
-		state[blockID] = map[string]slacktest.StateValue{"decision": {Type: "radio_buttons", SelectedOption: &slacktest.SelectOption{Text: v, Value: v}}}
-	}
-	payload, err := r.slack.BlockActions(user, m.Channel, m.TS, []slacktest.Action{{ActionID: actionID}}, state)
-	if err != nil {
+	if err := slackdrive.Click(r.slack, user, m, actionID, choices, time.Minute); err != nil {
 		r.t.Fatal(err)
-	}
-	if _, ok := r.slack.WaitAck(r.slack.SendInteraction(payload), time.Minute); !ok {
-		r.t.Fatalf("no ack for %s", actionID)
 	}
 }
 

@@ -23,9 +23,9 @@ import (
 
 	"github.com/attestbot/attest/app"
 	"github.com/attestbot/attest/blocks"
-	"github.com/attestbot/attest/bot"
 	"github.com/attestbot/attest/config"
 	"github.com/attestbot/attest/internal/oktatest"
+	"github.com/attestbot/attest/internal/slackdrive"
 	"github.com/attestbot/attest/internal/slacktest"
 )
 
@@ -282,43 +282,12 @@ func (w *world) wait(ctx context.Context, what string, cond func() (bool, error)
 // channel, and returns serve's answer: the ack's text or, when the work
 // took longer than an ack may wait, the DM that brings it.
 func (w *world) slash(ctx context.Context, user slacktest.User, text string) (string, error) {
-	trigger := w.slack.NewTriggerID()
-	id := w.slack.SendSlashCommand(slacktest.SlashCommand{Command: config.DefaultSlackCommand, Text: text, UserID: user.ID,
-		UserName: user.Name, ChannelID: demoApprovals, TriggerID: trigger})
-	ack, ok := w.slack.WaitAck(id, patience)
-	if !ok {
-		return "", fmt.Errorf("slash command %q was not acknowledged", text)
-	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(ack.Payload, &p)
-	if p.Text != bot.SlowReply {
-		return p.Text, nil
-	}
-	var reply string
-	err := w.wait(ctx, "the answer to "+text, func() (bool, error) {
-		for _, m := range w.dm(user.ID) {
-			if outboxKey(m) == "reply:"+trigger {
-				reply = m.Text
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	return reply, err
+	return slackdrive.Slash(w.slack, slacktest.SlashCommand{Command: config.DefaultSlackCommand, Text: text, UserID: user.ID,
+		UserName: user.Name, ChannelID: demoApprovals}, patience)
 }
 
 // outboxKey is the outbox key a message carries in its metadata.
-func outboxKey(m slacktest.Message) string {
-	var meta struct {
-		Payload struct {
-			Key string `json:"key"`
-		} `json:"event_payload"`
-	}
-	_ = json.Unmarshal(m.Metadata, &meta)
-	return meta.Payload.Key
-}
+func outboxKey(m slacktest.Message) string { return slackdrive.OutboxKey(m) }
 
 // dm returns the messages of a Slack user's DM with the bot.
 func (w *world) dm(slackID string) []slacktest.Message {
@@ -358,12 +327,11 @@ func caseIDs(m slacktest.Message) []int64 {
 // click presses the button action on message m as user, with a decision
 // chosen in each case row (by case id), and returns the envelope id.
 func (w *world) click(user slacktest.User, m slacktest.Message, action string, choices map[int64]string) (string, error) {
-	state := map[string]map[string]slacktest.StateValue{}
+	byBlock := make(map[string]string, len(choices))
 	for id, v := range choices {
-		state[blocks.CaseBlockID(id)] = map[string]slacktest.StateValue{blocks.ActionDecision: {Type: "radio_buttons",
-			SelectedOption: &slacktest.SelectOption{Text: v, Value: v}}}
+		byBlock[blocks.CaseBlockID(id)] = v
 	}
-	payload, err := w.slack.BlockActions(user, m.Channel, m.TS, []slacktest.Action{{ActionID: action}}, state)
+	payload, err := slackdrive.ClickPayload(w.slack, user, m, action, byBlock)
 	if err != nil {
 		return "", err
 	}

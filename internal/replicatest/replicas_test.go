@@ -26,10 +26,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/attestbot/attest/bot"
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/oktatest"
 	"github.com/attestbot/attest/internal/pgtest"
+	"github.com/attestbot/attest/internal/slackdrive"
 	"github.com/attestbot/attest/internal/slacktest"
 	"github.com/attestbot/attest/store"
 )
@@ -503,50 +503,19 @@ func (w *world) waitConnections(n int) {
 // the DM that brings a slow answer.
 func (w *world) slash(user slacktest.User, text string) string {
 	w.t.Helper()
-	trigger := w.slack.NewTriggerID()
-	id := w.slack.SendSlashCommand(slacktest.SlashCommand{Command: "/access-review", Text: text, UserID: user.ID, UserName: user.Name,
-		ChannelID: approvals, TriggerID: trigger})
-	ack, ok := w.slack.WaitAck(id, time.Minute)
-	if !ok {
-		w.t.Fatalf("no ack for %q", text)
+	reply, err := slackdrive.Slash(w.slack, slacktest.SlashCommand{Command: "/access-review", Text: text, UserID: user.ID, UserName: user.Name,
+		ChannelID: approvals}, time.Minute)
+	if err != nil {
+		w.t.Fatal(err)
 	}
-	var p struct {
-		Text string `json:"text"`
-	}
-	_ = json.Unmarshal(ack.Payload, &p)
-	if p.Text != bot.SlowReply {
-		return p.Text
-	}
-	var reply string
-	w.eventually("the slow answer to "+text, time.Minute, func() bool {
-		ch, ok := w.slack.DMChannel(user.ID)
-		if !ok {
-			return false
-		}
-		for _, m := range w.slack.Messages(ch) {
-			if outboxKey(m) == "reply:"+trigger {
-				reply = m.Text
-				return true
-			}
-		}
-		return false
-	})
 	return reply
 }
 
 // click presses a button of a message with the given radio choices.
 func (w *world) click(user slacktest.User, m slacktest.Message, actionID string, choices map[string]string) {
 	w.t.Helper()
-	state := map[string]map[string]slacktest.StateValue{}
-	for blockID, v := range choices {
-		state[blockID] = map[string]slacktest.StateValue{"decision": {Type: "radio_buttons", SelectedOption: &slacktest.SelectOption{Text: v, Value: v}}}
-	}
-	payload, err := w.slack.BlockActions(user, m.Channel, m.TS, []slacktest.Action{{ActionID: actionID}}, state)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	if _, ok := w.slack.WaitAck(w.slack.SendInteraction(payload), time.Minute); !ok {
-		w.t.Fatalf("no ack for %s by %s", actionID, user.ID)
+	if err := slackdrive.Click(w.slack, user, m, actionID, choices, time.Minute); err != nil {
+		w.t.Fatalf("%v (by %s)", err, user.ID)
 	}
 }
 
@@ -813,15 +782,7 @@ func write(t *testing.T, path, content string) {
 }
 
 // outboxKey is the outbox key a message carries in its metadata.
-func outboxKey(m slacktest.Message) string {
-	var meta struct {
-		Payload struct {
-			Key string `json:"key"`
-		} `json:"event_payload"`
-	}
-	_ = json.Unmarshal(m.Metadata, &meta)
-	return meta.Payload.Key
-}
+func outboxKey(m slacktest.Message) string { return slackdrive.OutboxKey(m) }
 
 // caseIDs lists the case block ids of a message's blocks.
 func caseIDs(m slacktest.Message) []string {
