@@ -50,11 +50,11 @@ func (e *Engine) remind(ctx context.Context, c *Campaign, now time.Time) error {
 	if !ok {
 		return nil
 	}
-	// One marker per slot keeps later ticks from recounting the campaign;
-	// per-person markers keep a person from being reminded twice.
-	first, err := e.Store.MarkReminder(ctx, c.ID, "*", slot, Event{At: now, CampaignID: c.ID, Type: "reminder.slot",
-		Actor: System, Detail: map[string]any{"slot": slot.Format(time.RFC3339), "stage": string(c.State)}})
-	if err != nil || !first {
+	// One marker per slot keeps later ticks from recounting the campaign
+	// once its reminders all went out; per-person markers keep a person
+	// from being reminded twice (engine_remind_resume.go).
+	todo, err := e.beginSlot(ctx, c, slot, now)
+	if err != nil || !todo {
 		return err
 	}
 	p, err := e.Store.CaseProgress(ctx, c.ID)
@@ -93,19 +93,20 @@ func (e *Engine) remind(ctx context.Context, c *Campaign, now time.Time) error {
 		}
 	}
 	sort.Slice(targets, func(i, j int) bool { return targets[i].to < targets[j].to })
+	reminded, refused := 0, 0
 	for _, t := range targets {
-		// The audit log says a reminder was queued only once the notifier
-		// took it; one that could not be queued is reported, not recorded.
 		t.n.Key = "remind:" + strconv.FormatInt(c.ID, 10) + ":" + t.to + ":" + slot.UTC().Format(time.RFC3339)
-		if err := e.deliver(ctx, t.n); err != nil {
-			continue
-		}
-		if _, err := e.Store.MarkReminder(ctx, c.ID, t.to, slot, Event{At: now, CampaignID: c.ID, Type: "reminder.queued",
-			Actor: System, Detail: map[string]any{"to": t.n.To, "open": t.n.Open, "slot": slot.Format(time.RFC3339), "stage": string(c.State)}}); err != nil {
+		ok, err := e.remindOnce(ctx, c, t.to, slot, now, t.n)
+		if err != nil {
 			return err
 		}
+		if ok {
+			reminded++
+		} else {
+			refused++
+		}
 	}
-	return nil
+	return e.endSlot(ctx, c, slot, now, reminded, refused)
 }
 
 // notify delivers one notification; failures are reported, never fatal.

@@ -225,9 +225,8 @@ func (e *Engine) remindOwners(ctx context.Context, c *Campaign, now time.Time) e
 	if !ok {
 		return nil
 	}
-	first, err := e.Store.MarkReminder(ctx, c.ID, "*", slot, Event{At: now, CampaignID: c.ID, Type: "reminder.slot",
-		Actor: System, Detail: map[string]any{"slot": slot.Format(time.RFC3339), "stage": string(c.State)}})
-	if err != nil || !first {
+	todo, err := e.beginSlot(ctx, c, slot, now)
+	if err != nil || !todo {
 		return err
 	}
 	cases, err := e.Store.Cases(ctx, c.ID, CaseQuery{Kind: KindApp})
@@ -252,17 +251,20 @@ func (e *Engine) remindOwners(ctx context.Context, c *Campaign, now time.Time) e
 			}
 		}
 	}
+	reminded, refused := 0, 0
 	for _, o := range sortedKeys(open) {
 		to := "owner:" + o
 		n := Notification{Kind: NoteReminder, To: o, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline, Open: open[o],
 			Text: "app owner review", Key: "remind:" + strconv.FormatInt(c.ID, 10) + ":" + to + ":" + slot.UTC().Format(time.RFC3339)}
-		if err := e.deliver(ctx, n); err != nil {
-			continue
-		}
-		if _, err := e.Store.MarkReminder(ctx, c.ID, to, slot, Event{At: now, CampaignID: c.ID, Type: "reminder.queued",
-			Actor: System, Detail: map[string]any{"to": o, "open": open[o], "slot": slot.Format(time.RFC3339), "stage": string(c.State)}}); err != nil {
+		ok, err := e.remindOnce(ctx, c, to, slot, now, n)
+		if err != nil {
 			return err
 		}
+		if ok {
+			reminded++
+		} else {
+			refused++
+		}
 	}
-	return nil
+	return e.endSlot(ctx, c, slot, now, reminded, refused)
 }

@@ -196,3 +196,28 @@ func TestReviewerFanOutResumedOnce(t *testing.T) {
 		t.Errorf("resumed fan-out not recorded: %v, %v", ok, err)
 	}
 }
+
+// TestKeyedReminderQueuedOnce: a reminder the engine keys per person and
+// slot is queued once however often it is retried; one without a key (an
+// older caller) still gets a key of its own.
+func TestKeyedReminderQueuedOnce(t *testing.T) {
+	r := newFanOutRig(t)
+	r.eng.Notifier = r.out
+	c := r.launch(t, "name: Q4\nowner: iam@x.com\n")
+	key := fmt.Sprintf("remind:%d:member:dev1:2026-11-06T09:00:00Z", c.ID)
+	for i := 0; i < 2; i++ {
+		r.advance(time.Second)
+		if err := r.out.Notify(r.ctx, campaign.Notification{Kind: campaign.NoteReminder, To: "dev1", CampaignID: c.ID, Open: 2, Key: key}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := r.posts(t, key); n != 1 {
+		t.Errorf("a keyed reminder retried once: %d posts under %s, want 1", n, key)
+	}
+	if err := r.out.Notify(r.ctx, campaign.Notification{Kind: campaign.NoteReminder, To: "dev1", CampaignID: c.ID, Open: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.posts(t, fmt.Sprintf("remind:%d:dev1:", c.ID)); n != 1 {
+		t.Errorf("an unkeyed reminder: %d posts, want 1", n)
+	}
+}

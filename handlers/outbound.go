@@ -95,7 +95,13 @@ func (n *Notifier) Notify(ctx context.Context, note campaign.Notification) error
 			text = fmt.Sprintf("Your team's self-attestation in *%s*: %d of %d answered; due %s.", name, note.Answered, note.Total,
 				note.Deadline.Format(dateLayout))
 		}
-		return n.PostDM(ctx, note.To, "remind:"+strconv.FormatInt(c.ID, 10)+":"+note.To+":"+stamp, text)
+		// The engine keys a reminder per person and slot, so one retried
+		// after a crash is queued once.
+		key := note.Key
+		if key == "" {
+			key = "remind:" + strconv.FormatInt(c.ID, 10) + ":" + note.To + ":" + stamp
+		}
+		return n.PostDM(ctx, note.To, key, text)
 	case campaign.NoteClosed:
 		return n.postApproval(ctx, c)
 	case campaign.NoteApproved, campaign.NoteRejected:

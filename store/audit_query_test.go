@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/attestbot/attest/campaign"
 )
@@ -35,5 +36,38 @@ func TestHasEvent(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("%s: HasEvent(%d, %q) = %v, want %v", tc.name, tc.id, tc.typ, got, tc.want)
 		}
+	}
+}
+
+// TestReminderMarked: a marker is read back for its person and slot only,
+// and reading writes none.
+func TestReminderMarked(t *testing.T) {
+	ctx := context.Background()
+	s, snap := openCampaignStore(t)
+	id := createCampaign(t, s, snap, sampleCases()).ID
+	slot := time.Date(2026, 11, 6, 9, 0, 0, 0, time.UTC)
+	if ok, err := s.ReminderMarked(ctx, id, "*", slot); err != nil || ok {
+		t.Fatalf("before any mark: %v, %v", ok, err)
+	}
+	if first, err := s.MarkReminder(ctx, id, "*", slot, campaign.Event{Type: "reminder.slot"}); err != nil || !first {
+		t.Fatalf("mark: %v, %v", first, err)
+	}
+	for _, tc := range []struct {
+		name   string
+		person string
+		slot   time.Time
+		want   bool
+	}{
+		{"marked", "*", slot, true},
+		{"other person", "*done", slot, false},
+		{"other slot", "*", slot.Add(time.Hour), false},
+	} {
+		got, err := s.ReminderMarked(ctx, id, tc.person, tc.slot)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: ReminderMarked = %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+	if first, err := s.MarkReminder(ctx, id, "*done", slot, campaign.Event{Type: "reminder.slot_done"}); err != nil || !first {
+		t.Errorf("reading a marker wrote one: mark *done = %v, %v", first, err)
 	}
 }
