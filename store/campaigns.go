@@ -249,6 +249,9 @@ func writeOutcomeIDs(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome
 	if total == 0 {
 		return nil
 	}
+	if tx.d == dialectPostgres {
+		return writeOutcomeArrays(ctx, tx, campaignID, byOutcome, total)
+	}
 	full, err := tx.PrepareContext(ctx, outcomeUpdate(outcomeChunk))
 	if err != nil {
 		return fmt.Errorf("outcomes: %w", err)
@@ -275,6 +278,43 @@ func writeOutcomeIDs(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome
 			} else {
 				res, err = tx.ExecContext(ctx, outcomeUpdate(n), args...)
 			}
+			if err != nil {
+				return fmt.Errorf("outcomes: %w", err)
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("outcomes: %w", err)
+			}
+			updated += k
+			ids = ids[n:]
+		}
+	}
+	if updated != int64(total) {
+		return fmt.Errorf("%d of %d outcomes name cases not in campaign %d: %w",
+			int64(total)-updated, total, campaignID, campaign.ErrInvalid)
+	}
+	return nil
+}
+
+// pgOutcomeChunk is how many case ids one PostgreSQL UPDATE carries, as
+// one array parameter.
+const pgOutcomeChunk = 50000
+
+// writeOutcomeArrays is writeOutcomeIDs on PostgreSQL: each UPDATE names
+// its cases by one bigint[] parameter, so a million outcomes take a few
+// dozen statements rather than thousands of 500-parameter ones.
+func writeOutcomeArrays(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome map[string][]int64, total int) error {
+	outcomes := make([]string, 0, len(byOutcome))
+	for o := range byOutcome {
+		outcomes = append(outcomes, o)
+	}
+	slices.Sort(outcomes)
+	var updated int64
+	for _, o := range outcomes {
+		for ids := byOutcome[o]; len(ids) > 0; {
+			n := min(len(ids), pgOutcomeChunk)
+			res, err := tx.ExecContext(ctx, `UPDATE cases SET outcome = ? WHERE +campaign_id = ? AND id = ANY(?::bigint[])`,
+				o, campaignID, ids[:n])
 			if err != nil {
 				return fmt.Errorf("outcomes: %w", err)
 			}

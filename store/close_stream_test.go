@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/attestbot/attest/campaign"
+)
+
+// streamCases are n app cases of distinct users, answered as given.
+func streamCases(n int, prefix string) []campaign.CaseRecord {
+	out := make([]campaign.CaseRecord, n)
+	for i := range out {
+		out[i] = campaign.CaseRecord{UserID: fmt.Sprintf("%s%02d", prefix, i), Kind: campaign.KindApp, EntitlementID: "0oa1",
+			Label: "GitHub", Direct: true, ReviewerID: "mgr"}
+	}
+	return out
+}
+
+// EachCase hands over a campaign's cases, and only its own, in id order,
+// a page at a time: the same cases Cases returns.
+func TestEachCasePages(t *testing.T) {
+	ctx := context.Background()
+	st, snap := openCampaignStore(t)
+	c := createCampaign(t, st, snap, streamCases(23, "u"))
+	other := newCampaign(snap, "name: Q4\n")
+	if _, err := st.CreateCampaign(ctx, other, streamCases(5, "w"), campaign.Event{At: t0, Type: "campaign.launched",
+		Actor: owner}); err != nil {
+		t.Fatal(err)
+	}
+	want, err := st.Cases(ctx, c.ID, campaign.CaseQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []campaign.CaseRecord
+	pages := 0
+	if err := st.EachCase(ctx, c.ID, 4, func(page []campaign.CaseRecord) error {
+		if len(page) == 0 || len(page) > 4 {
+			t.Errorf("page of %d cases, want 1 to 4", len(page))
+		}
+		pages++
+		got = append(got, page...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if pages != 6 || !reflect.DeepEqual(got, want) {
+		t.Fatalf("%d pages, cases %+v; want 6 pages of %+v", pages, got, want)
+	}
+	stop := errors.New("stop")
+	if err := st.EachCase(ctx, c.ID, 4, func([]campaign.CaseRecord) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("err = %v, want fn's", err)
+	}
+	if err := st.EachCase(ctx, 999, 4, func([]campaign.CaseRecord) error { t.Error("a page of no campaign"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CloseCampaignCases writes outcomes from id lists and makes the history
+// from the cases: a decided case's decider, or its user when none is
+// recorded or the member revoked it, or the stage-3 decider given; its
+// accept-until; nothing for cases closed without a decision. A close
+// naming a foreign case stores nothing.
+func TestCloseCampaignCases(t *testing.T) {
+	ctx := context.Background()
+	st, snap := openCampaignStore(t)
+	cases := streamCases(5, "u")
+	until := t0.AddDate(0, 6, 0)
+	cases[0].ReviewerDecision, cases[0].DecidedBy, cases[0].AcceptUntil = campaign.DecisionKeep, "mgr@x.com", until
+	cases[1].ReviewerDecision = campaign.DecisionRevoke                                // decider: the user
+	cases[2].MemberDecision, cases[2].DecidedBy = campaign.DecisionRevoke, "mgr@x.com" // member revoke: the user
+	cases[3].ReviewerDecision, cases[3].DecidedBy = campaign.DecisionKeep, "mgr@x.com" // owner decides in stage 3
+	c := createCampaign(t, st, snap, cases)
+	closed := *c
+	closed.State, closed.ClosedAt = campaign.StateClosed, t0.Add(2*time.Hour+time.Second/3)
+	outcomes := map[string][]int64{
+		campaign.OutcomeKept:              {cases[0].ID, cases[3].ID},
+		campaign.OutcomeRevoked:           {cases[1].ID},
+		campaign.OutcomeRevokedByMember:   {cases[2].ID},
+		campaign.OutcomeNoDecisionRevoked: {cases[4].ID},
+	}
+	deciders := map[int64]string{cases[3].ID: "owner@x.com"}
+	plan := []campaign.PlanItem{{Seq: 1, Kind: campaign.OpUnassignApp, UserID: "u01", AppID: "0oa1", CaseIDs: []int64{cases[1].ID}}}
+	ev := campaign.Event{Type: "campaign.closed", Actor: campaign.System}
+
+	foreign := map[string][]int64{campaign.OutcomeKept: {cases[0].ID, 12345}}
+	if err := st.CloseCampaignCases(ctx, &closed, campaign.StateStage1, foreign, nil, plan, ev); !errors.Is(err, campaign.ErrInvalid) {
+		t.Fatalf("outcome of a foreign case: err = %v, want ErrInvalid", err)
+	}
+	if h, err := st.Certifications(ctx); err != nil || len(h) != 0 {
+		t.Fatalf("a failed close left history: %+v, %v", h, err)
+	}
+	if p, err := st.Plan(ctx, c.ID); err != nil || len(p) != 0 {
+		t.Fatalf("a failed close left a plan: %+v, %v", p, err)
+	}
+
+	if err := st.CloseCampaignCases(ctx, &closed, campaign.StateStage1, outcomes, deciders, plan, ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CloseCampaignCases(ctx, &closed, campaign.StateStage1, outcomes, deciders, plan, ev); !errors.Is(err, campaign.ErrConflict) {
+		t.Fatalf("second close: err = %v, want ErrConflict", err)
+	}
+	got, err := st.Cases(ctx, c.ID, campaign.CaseQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for o, ids := range outcomes {
+		for _, id := range ids {
+			if g := got[id-got[0].ID]; g.ID != id || g.Outcome != o {
+				t.Errorf("case %d outcome = %q, want %q", id, g.Outcome, o)
+			}
+		}
+	}
+	if p, err := st.Plan(ctx, c.ID); err != nil || !reflect.DeepEqual(p, plan) {
+		t.Fatalf("plan = %+v, %v; want %+v", p, err, plan)
+	}
+	if cc, err := st.GetCampaign(ctx, c.ID); err != nil || cc.PlanDigest != campaign.PlanDigest(plan) {
+		t.Fatalf("campaign = %+v, %v; want the plan's digest", cc, err)
+	}
+	cert := func(i int, outcome, by string, until time.Time) campaign.Certification {
+		return campaign.Certification{EntitlementKey: campaign.EntitlementKey{UserID: cases[i].UserID, Kind: campaign.KindApp,
+			EntitlementID: "0oa1"}, CertifiedAt: closed.ClosedAt, Outcome: outcome, DecidedBy: by, CampaignID: c.ID, AcceptUntil: until}
+	}
+	want := map[campaign.EntitlementKey]campaign.Certification{}
+	for _, w := range []campaign.Certification{
+		cert(0, campaign.OutcomeKept, "mgr@x.com", until),
+		cert(1, campaign.OutcomeRevoked, "u01", time.Time{}),
+		cert(2, campaign.OutcomeRevokedByMember, "u02", time.Time{}),
+		cert(3, campaign.OutcomeKept, "owner@x.com", time.Time{}),
+	} {
+		want[w.EntitlementKey] = w
+	}
+	h, err := st.Certifications(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != len(want) {
+		t.Errorf("%d history records, want %d", len(h), len(want))
+	}
+	for k, w := range want {
+		if g := h[k]; !reflect.DeepEqual(g, w) || !g.CertifiedAt.Equal(w.CertifiedAt) {
+			t.Errorf("history of %v = %+v, want %+v", k, g, w)
+		}
+	}
+}
