@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -55,6 +56,11 @@ type Engine struct {
 	// (okta.app_owner_attribute); a definition's owners_attribute must
 	// name it.
 	AppOwnerAttribute string
+
+	// fannedOut remembers the stages whose fan-out this process saw
+	// recorded (FormsQueuedType is append-only), so the tick reads the
+	// audit log for a stage at most until it finds the record.
+	fannedOut sync.Map // fanOutStage -> true
 }
 
 func (e *Engine) now() time.Time {

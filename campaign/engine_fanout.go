@@ -86,6 +86,12 @@ func (e *Engine) recordFanOut(ctx context.Context, c *Campaign, stage State, f f
 	return nil
 }
 
+// fanOutStage names one stage of one campaign.
+type fanOutStage struct {
+	id    int64
+	stage State
+}
+
 // stageStart is when the campaign's current stage began.
 func stageStart(c *Campaign) time.Time {
 	switch c.State {
@@ -105,9 +111,17 @@ func (e *Engine) resumeFanOut(ctx context.Context, c *Campaign, now time.Time) e
 	if !c.State.Open() || now.Sub(stageStart(c)) < fanOutLease {
 		return nil
 	}
+	seen := fanOutStage{c.ID, c.State}
+	if _, ok := e.fannedOut.Load(seen); ok {
+		return nil
+	}
 	done, err := e.hasEvent(ctx, c.ID, FormsQueuedType(c.State))
-	if err != nil || done {
+	if err != nil {
 		return err
+	}
+	if done {
+		e.fannedOut.Store(seen, true)
+		return nil
 	}
 	var f fanOut
 	switch c.State {
