@@ -7,10 +7,12 @@ import (
 )
 
 // caseStreamer is what a Store offers for a close that streams its cases
-// instead of holding them all (see store.Store's EachCase and
+// instead of holding them all (see store.Store's EachCaseDecision and
 // CloseCampaignCases). A Store without it is closed the old way.
 type caseStreamer interface {
-	EachCase(ctx context.Context, campaignID int64, pageSize int, fn func([]CaseRecord) error) error
+	// EachCaseDecision pages through a campaign's cases in id order,
+	// filling only what Outcome, the owner stage and the plan read.
+	EachCaseDecision(ctx context.Context, campaignID int64, pageSize int, fn func([]CaseRecord) error) error
 	CloseCampaignCases(ctx context.Context, c *Campaign, from State, outcomes map[string][]int64,
 		deciders map[int64]string, plan []PlanItem, ev Event) error
 }
@@ -42,7 +44,7 @@ func (e *Engine) streamOutcomes(ctx context.Context, c *Campaign, st caseStreame
 		dir = d
 	}
 	out := &closedCases{outcomes: map[string][]int64{}, deciders: map[int64]string{}, counts: map[string]int{}}
-	err := st.EachCase(ctx, c.ID, closePage, func(page []CaseRecord) error {
+	err := st.EachCaseDecision(ctx, c.ID, closePage, func(page []CaseRecord) error {
 		for i := range page {
 			cs := &page[i]
 			var v ownerVerdict
@@ -103,7 +105,9 @@ func (e *Engine) closeStreamed(ctx context.Context, c *Campaign, st caseStreamer
 		if err != nil {
 			return c, nil, fmt.Errorf("load reviewed snapshot %d: %w", c.SnapshotID, err)
 		}
-		plan = BuildPlanFrom(NewIndex(snap), c.Definition, cc.plan)
+		// The index keeps what the plan reads; the snapshot's relations
+		// are garbage from here on.
+		plan = BuildPlanFrom(planIndex(snap, cc.plan), c.Definition, cc.plan)
 		cc.plan = nil
 	}
 	next, ev, ops := closedState(c, actor, now, why, from, cc.counts, plan)

@@ -185,13 +185,13 @@ func (s *hookStore) Cases(ctx context.Context, id int64, q campaign.CaseQuery) (
 	return s.Store.Cases(ctx, id, q)
 }
 
-// EachCase is how close reads a whole campaign's cases when it streams
-// them.
-func (s *hookStore) EachCase(ctx context.Context, id int64, pageSize int, fn func([]campaign.CaseRecord) error) error {
+// EachCaseDecision is how close reads a whole campaign's cases when it
+// streams them.
+func (s *hookStore) EachCaseDecision(ctx context.Context, id int64, pageSize int, fn func([]campaign.CaseRecord) error) error {
 	if s.onReadAll != nil {
 		s.once.Do(s.onReadAll)
 	}
-	return s.Store.EachCase(ctx, id, pageSize, fn)
+	return s.Store.EachCaseDecision(ctx, id, pageSize, fn)
 }
 
 // The old race, made deterministic: an answer committed while close is

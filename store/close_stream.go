@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -20,6 +21,45 @@ const defaultCasePage = 10000
 // campaign's cases have consecutive ids (see insertCases), so each page is
 // a primary-key range read. It stops at fn's first error and returns it.
 func (s *Store) EachCase(ctx context.Context, campaignID int64, pageSize int, fn func([]campaign.CaseRecord) error) error {
+	return s.eachCasePage(ctx, campaignID, pageSize, caseColumns, scanCase, fn)
+}
+
+// decisionColumns are what a close decides a case's outcome and plan
+// from, in the order scanDecision reads them.
+const decisionColumns = `id, campaign_id, user_id, kind, entitlement_id, direct, via_groups, member_decision,
+	reviewer_decision, decided_by, owner_decision, owner_decided_by`
+
+// EachCaseDecision is EachCase filling only what a close decides on: ID,
+// CampaignID, UserID, Kind, EntitlementID, Direct, ViaGroups,
+// MemberDecision, ReviewerDecision, DecidedBy, OwnerDecision and
+// OwnerDecidedBy. Leaving out comments, labels and times makes a close
+// read its millions of cases about twice as fast.
+func (s *Store) EachCaseDecision(ctx context.Context, campaignID int64, pageSize int, fn func([]campaign.CaseRecord) error) error {
+	return s.eachCasePage(ctx, campaignID, pageSize, decisionColumns, scanDecision, fn)
+}
+
+// scanDecision reads one row of decisionColumns.
+func scanDecision(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
+	var c campaign.CaseRecord
+	var user, kind, ent, via, memberDec, reviewerDec, decidedBy, ownerDec, ownerBy sql.RawBytes
+	var direct int
+	if err := r.Scan(&c.ID, &c.CampaignID, &user, &kind, &ent, &direct, &via, &memberDec, &reviewerDec, &decidedBy,
+		&ownerDec, &ownerBy); err != nil {
+		return c, err
+	}
+	c.UserID, c.Kind, c.EntitlementID, c.Direct = ids.get(user), ids.get(kind), ids.get(ent), direct != 0
+	for _, g := range bytes.Fields(via) {
+		c.ViaGroups = append(c.ViaGroups, ids.get(g))
+	}
+	c.MemberDecision, c.ReviewerDecision, c.DecidedBy = ids.get(memberDec), ids.get(reviewerDec), ids.get(decidedBy)
+	c.OwnerDecision, c.OwnerDecidedBy = ids.get(ownerDec), ids.get(ownerBy)
+	return c, nil
+}
+
+// eachCasePage pages through a campaign's cases for EachCase and
+// EachCaseDecision, reading cols with scan.
+func (s *Store) eachCasePage(ctx context.Context, campaignID int64, pageSize int, cols string,
+	scan func(*sql.Rows, interner) (campaign.CaseRecord, error), fn func([]campaign.CaseRecord) error) error {
 	if pageSize <= 0 {
 		pageSize = defaultCasePage
 	}
@@ -33,11 +73,11 @@ func (s *Store) EachCase(ctx context.Context, campaignID int64, pageSize int, fn
 	}
 	ids := interner{}
 	page := make([]campaign.CaseRecord, 0, min(int64(pageSize), last.Int64-first.Int64+1))
-	q := `SELECT ` + caseColumns + ` FROM cases WHERE id > ? AND id <= ? AND +campaign_id = ? ORDER BY id LIMIT ?`
+	q := `SELECT ` + cols + ` FROM cases WHERE id > ? AND id <= ? AND +campaign_id = ? ORDER BY id LIMIT ?`
 	for after := first.Int64 - 1; after < last.Int64; {
 		page = page[:0]
 		err := s.each(ctx, q, []any{after, last.Int64, campaignID, pageSize}, func(r *sql.Rows) error {
-			c, err := scanCase(r, ids)
+			c, err := scan(r, ids)
 			if err != nil {
 				return err
 			}

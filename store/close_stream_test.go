@@ -26,7 +26,18 @@ func streamCases(n int, prefix string) []campaign.CaseRecord {
 func TestEachCasePages(t *testing.T) {
 	ctx := context.Background()
 	st, snap := openCampaignStore(t)
-	c := createCampaign(t, st, snap, streamCases(23, "u"))
+	cases := streamCases(23, "u")
+	for i := range cases {
+		switch i % 4 {
+		case 0:
+			cases[i].MemberDecision, cases[i].DecidedBy = campaign.DecisionKeep, "mgr@x.com"
+		case 1:
+			cases[i].ReviewerDecision, cases[i].Direct, cases[i].ViaGroups = campaign.DecisionRevoke, false, []string{"00g1", "00g2"}
+		case 2:
+			cases[i].OwnerDecision, cases[i].OwnerDecidedBy = campaign.DecisionKeep, "owner@x.com"
+		}
+	}
+	c := createCampaign(t, st, snap, cases)
 	other := newCampaign(snap, "name: Q4\n")
 	if _, err := st.CreateCampaign(ctx, other, streamCases(5, "w"), campaign.Event{At: t0, Type: "campaign.launched",
 		Actor: owner}); err != nil {
@@ -50,6 +61,25 @@ func TestEachCasePages(t *testing.T) {
 	}
 	if pages != 6 || !reflect.DeepEqual(got, want) {
 		t.Fatalf("%d pages, cases %+v; want 6 pages of %+v", pages, got, want)
+	}
+	var decided []campaign.CaseRecord
+	if err := st.EachCaseDecision(ctx, c.ID, 5, func(page []campaign.CaseRecord) error {
+		decided = append(decided, page...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(decided) != len(want) {
+		t.Fatalf("EachCaseDecision: %d cases, want %d", len(decided), len(want))
+	}
+	for i, w := range want {
+		d := decided[i]
+		if d.ID != w.ID || d.CampaignID != w.CampaignID || d.UserID != w.UserID || d.Kind != w.Kind ||
+			d.EntitlementID != w.EntitlementID || d.Direct != w.Direct || !reflect.DeepEqual(d.ViaGroups, w.ViaGroups) ||
+			d.MemberDecision != w.MemberDecision || d.ReviewerDecision != w.ReviewerDecision || d.DecidedBy != w.DecidedBy ||
+			d.OwnerDecision != w.OwnerDecision || d.OwnerDecidedBy != w.OwnerDecidedBy {
+			t.Errorf("EachCaseDecision case %d = %+v, want the decision fields of %+v", i, d, w)
+		}
 	}
 	stop := errors.New("stop")
 	if err := st.EachCase(ctx, c.ID, 4, func([]campaign.CaseRecord) error { return stop }); !errors.Is(err, stop) {
