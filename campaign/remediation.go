@@ -307,13 +307,6 @@ func compactIDs(ids []int64) []int64 {
 	return out
 }
 
-func firstID(ids []int64) int64 {
-	if len(ids) == 0 {
-		return 0
-	}
-	return ids[0]
-}
-
 func keySet(list []string) map[string]bool {
 	m := make(map[string]bool, len(list))
 	for _, x := range list {

@@ -286,9 +286,6 @@ func (w *world) slash(ctx context.Context, user slacktest.User, text string) (st
 		UserName: user.Name, ChannelID: demoApprovals}, patience)
 }
 
-// outboxKey is the outbox key a message carries in its metadata.
-func outboxKey(m slacktest.Message) string { return slackdrive.OutboxKey(m) }
-
 // dm returns the messages of a Slack user's DM with the bot.
 func (w *world) dm(slackID string) []slacktest.Message {
 	ch, ok := w.slack.DMChannel(slackID)
