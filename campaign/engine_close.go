@@ -133,8 +133,10 @@ func (e *Engine) finishClose(ctx context.Context, c, closed *Campaign, plan []Pl
 		}
 		next = done
 	}
-	e.notify(ctx, Notification{Kind: NoteClosed, CampaignID: c.ID, Campaign: c.Name, Open: ops,
-		Text: fmt.Sprintf("%s: %d removals planned, %d items to handle by hand", why, ops, len(plan)-ops)})
+	if err := e.announceClosed(ctx, &next, Notification{Kind: NoteClosed, CampaignID: c.ID, Campaign: c.Name, Open: ops,
+		Text: fmt.Sprintf("%s: %d removals planned, %d items to handle by hand", why, ops, len(plan)-ops)}, now, false); err != nil {
+		e.reportNotify(Notification{Kind: NoteClosed, CampaignID: c.ID}, err)
+	}
 	if next.State == StateDone && next.OwnerID != "" {
 		// Nothing to remove: the control owner signs off at once.
 		e.notify(ctx, Notification{Kind: NoteSignOff, To: next.OwnerID, CampaignID: c.ID, Campaign: c.Name,

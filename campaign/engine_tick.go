@@ -47,6 +47,9 @@ func (e *Engine) Tick(ctx context.Context) error {
 			}
 		}
 	}
+	if err := e.resumeApprovals(ctx, now); err != nil {
+		errs = append(errs, fmt.Errorf("resume approval messages: %w", err))
+	}
 	return errors.Join(errs...)
 }
 

@@ -247,6 +247,8 @@ func (e *Engine) ProposeGroupChange(ctx context.Context, key, kind, userID, grou
 		Type: "campaign.closed", Actor: Actor{Via: "okta-event"}, Detail: map[string]any{"note": "proposal awaiting approval"}}); err != nil {
 		return nil, err
 	}
-	e.notify(ctx, Notification{Kind: NoteClosed, CampaignID: id, Campaign: c.Name, Open: 1, Text: why})
+	if err := e.announceClosed(ctx, &closed, Notification{Kind: NoteClosed, CampaignID: id, Campaign: c.Name, Open: 1, Text: why}, now, false); err != nil {
+		e.reportNotify(Notification{Kind: NoteClosed, CampaignID: id}, err)
+	}
 	return &closed, nil
 }
