@@ -75,19 +75,22 @@ func (e *Engine) streamOutcomes(ctx context.Context, c *Campaign, st caseStreame
 // ownerVerdictOf is the stage-3 verdict on a case due to its app's
 // owners, as ownerOutcomes gives it.
 func ownerVerdictOf(def *Definition, cs *CaseRecord) ownerVerdict {
-	v := ownerVerdict{by: cs.OwnerDecidedBy}
-	switch cs.OwnerDecision {
+	return verdictOf(def, cs.OwnerDecision, cs.OwnerDecidedBy)
+}
+
+// verdictOf is an owner's decision (or silence) as a case outcome: Revoke
+// and Keep stand, silence follows remediation.no_decision.
+func verdictOf(def *Definition, decision, by string) ownerVerdict {
+	switch decision {
 	case DecisionRevoke:
-		v.outcome = OutcomeRevoked
+		return ownerVerdict{outcome: OutcomeRevoked, by: by}
 	case DecisionKeep:
-		v.outcome = OutcomeKept
-	default:
-		v.outcome, v.by = OutcomeNoDecisionKept, ""
-		if def.Remediation.NoDecision == DecisionRevoke {
-			v.outcome = OutcomeNoDecisionRevoked
-		}
+		return ownerVerdict{outcome: OutcomeKept, by: by}
 	}
-	return v
+	if def.Remediation.NoDecision == DecisionRevoke {
+		return ownerVerdict{outcome: OutcomeNoDecisionRevoked}
+	}
+	return ownerVerdict{outcome: OutcomeNoDecisionKept}
 }
 
 // closeStreamed is close for a Store that streams cases: the same

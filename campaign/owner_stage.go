@@ -309,19 +309,7 @@ func (e *Engine) ownerOutcomes(ctx context.Context, c *Campaign, cases []CaseRec
 	out := map[int64]ownerVerdict{}
 	for _, a := range st.apps {
 		for _, oc := range a.Cases {
-			v := ownerVerdict{by: oc.DecidedBy}
-			switch oc.Decision {
-			case DecisionRevoke:
-				v.outcome = OutcomeRevoked
-			case DecisionKeep:
-				v.outcome = OutcomeKept
-			default:
-				v.outcome, v.by = OutcomeNoDecisionKept, ""
-				if c.Definition.Remediation.NoDecision == DecisionRevoke {
-					v.outcome = OutcomeNoDecisionRevoked
-				}
-			}
-			out[oc.Case.ID] = v
+			out[oc.Case.ID] = verdictOf(c.Definition, oc.Decision, oc.DecidedBy)
 		}
 	}
 	return out, nil

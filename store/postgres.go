@@ -199,13 +199,3 @@ func (s *Store) Location() string {
 	}
 	return s.path
 }
-
-// Ping checks that the database answers, for readiness probes.
-func (s *Store) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: %s does not answer: %w", s.Location(), err)
-	}
-	return nil
-}
