@@ -61,6 +61,9 @@ type Engine struct {
 	// recorded (FormsQueuedType is append-only), so the tick reads the
 	// audit log for a stage at most until it finds the record.
 	fannedOut sync.Map // fanOutStage -> true
+	// noticesRead remembers, per campaign, the audit id up to which every
+	// escalation and delegation notice was seen queued (resumeNotices).
+	noticesRead sync.Map // campaign id -> int64
 }
 
 func (e *Engine) now() time.Time {

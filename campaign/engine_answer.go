@@ -283,16 +283,20 @@ func (e *Engine) Delegate(ctx context.Context, req DelegateRequest) (int, error)
 	if len(ups) == 0 {
 		return 0, fmt.Errorf("you have no open cases of %s to delegate: %w", req.Member, ErrForbidden)
 	}
-	ev := Event{At: now, CampaignID: c.ID, Type: "review.delegated", Actor: actor,
-		Detail: actor.stamp(map[string]any{"member": member.ID, "to": to.UserID, "cases": len(ups)})}
+	key := DelegationKey(c.ID, to.UserID, ups[0].Case.ID, now)
+	ev := Event{At: now, CampaignID: c.ID, Type: DelegatedType, Actor: actor,
+		Detail: actor.stamp(map[string]any{"member": member.ID, "to": to.UserID, "cases": len(ups), noticeDetail: key})}
 	if err := e.Store.UpdateCases(ctx, ups, []Event{ev}); err != nil {
 		if errors.Is(err, ErrStageEnded) {
 			return 0, &Error{Code: EConflict, Message: "this campaign's review has ended; nothing was delegated", Err: err}
 		}
 		return 0, err
 	}
-	e.notify(ctx, Notification{Kind: NoteDelegated, To: to.UserID, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
-		Open: len(ups), Members: []string{member.ID}, Text: actor.String() + " delegated a review to you"})
+	// The delegation is done: a notice not queued or not recorded now is
+	// handed again by the leader's tick (resumeNotices).
+	_, _ = e.announceMove(ctx, c, Notification{Kind: NoteDelegated, To: to.UserID, CampaignID: c.ID, Campaign: c.Name,
+		Deadline: c.Deadline, Open: len(ups), Members: []string{member.ID}, Text: actor.String() + " delegated a review to you", Key: key},
+		DelegationQueuedType, now, false)
 	return len(ups), nil
 }
 

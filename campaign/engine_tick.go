@@ -10,7 +10,8 @@ import (
 
 // Tick applies what is due now to every open campaign: stage ends,
 // deadlines, a stage's form fan-out cut short (resumeFanOut),
-// escalations and reminders. It is idempotent: calling it twice
+// escalations, escalation and delegation notices never queued
+// (resumeNotices) and reminders. It is idempotent: calling it twice
 // at the same instant changes nothing the second time. Errors of one
 // campaign do not stop the others; all are returned joined.
 func (e *Engine) Tick(ctx context.Context) error {
@@ -40,6 +41,9 @@ func (e *Engine) Tick(ctx context.Context) error {
 			if err := e.escalate(ctx, c, now); err != nil {
 				errs = append(errs, fmt.Errorf("campaign %d: escalate: %w", c.ID, err))
 			}
+		}
+		if err := e.resumeNotices(ctx, c, now); err != nil {
+			errs = append(errs, fmt.Errorf("campaign %d: resume escalation and delegation notices: %w", c.ID, err))
 		}
 		if c.State.Open() {
 			if err := e.remind(ctx, c, now); err != nil {
@@ -150,7 +154,7 @@ func (e *Engine) escalate(ctx context.Context, c *Campaign, now time.Time) error
 		}
 		var ups []CaseUpdate
 		var events []Event
-		moved := map[string][]string{} // new reviewer -> members
+		var moved escalationNotices
 		for i := range cases {
 			cs := &cases[i]
 			since := cs.ReviewerSince
@@ -166,12 +170,12 @@ func (e *Engine) escalate(ctx context.Context, c *Campaign, now time.Time) error
 			}
 			cs.ReviewerID, cs.EscalationLevel = to, cs.EscalationLevel+1
 			ups = append(ups, CaseUpdate{Case: cs, ExpectReviewer: r, ExpectState: StateStage2})
-			d := map[string]any{"from": r, "to": to, "level": cs.EscalationLevel, "member": cs.UserID}
+			d := map[string]any{"from": r, "to": to, "level": cs.EscalationLevel, "member": cs.UserID,
+				noticeDetail: moved.add(c, cs, to)}
 			if len(skipped) > 0 {
 				d["skipped"] = skipped // the member themself, or inactive managers
 			}
-			events = append(events, Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: "case.escalated", Actor: System, Detail: d})
-			moved[to] = appendUnique(moved[to], cs.UserID)
+			events = append(events, Event{At: now, CampaignID: c.ID, CaseID: cs.ID, Type: EscalatedType, Actor: System, Detail: d})
 		}
 		if len(ups) == 0 {
 			continue
@@ -185,12 +189,33 @@ func (e *Engine) escalate(ctx context.Context, c *Campaign, now time.Time) error
 			}
 			return err
 		}
-		for to, members := range moved {
-			e.notify(ctx, Notification{Kind: NoteEscalated, To: to, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
-				Members: members, Text: "reviews escalated to you: " + r + " did not answer in time"})
+		// A notice not queued now is handed again by a later tick.
+		for _, n := range moved {
+			n.Text = "reviews escalated to you: " + r + " did not answer in time"
+			if _, err := e.announceMove(ctx, c, n, EscalationQueuedType, now, false); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// escalationNotices are the notices of one reviewer's escalation, one per
+// new reviewer, in the order of their first case.
+type escalationNotices []Notification
+
+// add counts cs's member in the notice to to and returns its key
+// (EscalationKey of the first case moved to them).
+func (ns *escalationNotices) add(c *Campaign, cs *CaseRecord, to string) string {
+	for i := range *ns {
+		if n := &(*ns)[i]; n.To == to {
+			n.Members = appendUnique(n.Members, cs.UserID)
+			return n.Key
+		}
+	}
+	*ns = append(*ns, Notification{Kind: NoteEscalated, To: to, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Deadline,
+		Members: []string{cs.UserID}, Key: EscalationKey(c.ID, to, cs.ID, cs.EscalationLevel)})
+	return (*ns)[len(*ns)-1].Key
 }
 
 // nextReviewer is the manager of from, skipping the member themself (nobody

@@ -52,14 +52,15 @@ func (n *Notifier) sendMemberForm(ctx context.Context, c *campaign.Campaign, mem
 }
 
 // sendStageForms queues a reviewer's forms (one per member) or an app
-// owner's (one per app). The engine's fan-out at the start of a stage
-// keys its notification (campaign.FormKey, one per campaign, stage and
-// person): then the outbox keys are "post:<ref>:<key>", the same on every
-// try, so a fan-out resumed after a crash, or run twice at once, queues
-// each page once; and a form whose first page was queued before under
-// any key (from the Home tab, an escalation, or a fan-out of an older
-// release) is not queued again. Other notifications (escalations,
-// delegations) post a new version of the form under version.
+// owner's (one per app). A keyed notification's outbox keys are
+// "post:<ref>:<key>", the same on every try, so one handed again after a
+// crash, or twice at once, queues each page once. The engine's fan-out at
+// the start of a stage keys its notification (campaign.FormKey, one per
+// campaign, stage and person), and there a form whose first page was
+// queued before under any key (from the Home tab, an escalation, or a
+// fan-out of an older release) is not queued again. Escalations and
+// delegations post a new version of the form, under their key
+// (campaign.EscalationKey, campaign.DelegationKey) or else under version.
 func (n *Notifier) sendStageForms(ctx context.Context, c *campaign.Campaign, note campaign.Notification, version string) error {
 	owner := note.Kind == campaign.NoteOwnerForm
 	list := note.Members
@@ -68,6 +69,8 @@ func (n *Notifier) sendStageForms(ctx context.Context, c *campaign.Campaign, not
 	}
 	if note.Key != "" {
 		version = note.Key
+	}
+	if fanOut := note.Kind == campaign.NoteReviewerForm || owner; note.Key != "" && fanOut {
 		fresh := make([]string, 0, len(list))
 		for _, x := range list {
 			ref := reviewerRef(c.ID, note.To, x, 1)

@@ -232,24 +232,12 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time, key []byte) (i
 // them, and an empty Detail as nil. It returns an error if the query or a detail fails to decode.
 func (s *Store) Events(ctx context.Context, campaignID int64) ([]campaign.Event, error) {
 	var out []campaign.Event
-	err := s.each(ctx, `SELECT id, at, campaign_id, case_id, type, actor, actor_id, actor_via, slack_user, slack_team, detail
-		FROM audit_log WHERE campaign_id = ? ORDER BY id`, []any{campaignID}, func(r *sql.Rows) error {
-		var ev campaign.Event
-		var at, detail string
-		a := &ev.Actor
-		if err := r.Scan(&ev.ID, &at, &ev.CampaignID, &ev.CaseID, &ev.Type, &a.Email, &a.UserID, &a.Via,
-			&a.SlackUserID, &a.SlackTeamID, &detail); err != nil {
+	err := s.each(ctx, `SELECT `+eventColumns+` FROM audit_log WHERE campaign_id = ? ORDER BY id`, []any{campaignID},
+		func(r *sql.Rows) error {
+			ev, err := scanEvent(r)
+			out = append(out, ev)
 			return err
-		}
-		ev.At = parseTime(at)
-		if detail != "" && detail != "{}" {
-			if err := json.Unmarshal([]byte(detail), &ev.Detail); err != nil {
-				return fmt.Errorf("event %d detail: %w", ev.ID, err)
-			}
-		}
-		out = append(out, ev)
-		return nil
-	})
+		})
 	if err != nil {
 		return nil, fmt.Errorf("store: events of campaign %d: %w", campaignID, err)
 	}
