@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/jackc/pgx/v5"
 )
 
 // CreateCampaign stores a campaign, its cases, its first transition ("" to
@@ -242,6 +244,82 @@ func writeOutcomes(ctx context.Context, tx *sqlTx, campaignID int64, outcomes ma
 // (each list ascending), in chunks of outcomeChunk ids. It returns an error
 // wrapping campaign.ErrInvalid when an id names a case not in the campaign.
 func writeOutcomeIDs(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome map[string][]int64) error {
+	runs, rest := outcomeRuns(byOutcome)
+	if err := writeOutcomeRuns(ctx, tx, campaignID, runs); err != nil {
+		return err
+	}
+	return writeOutcomeList(ctx, tx, campaignID, rest)
+}
+
+// minOutcomeRun is the shortest run of consecutive case ids whose
+// outcome is written as one id range rather than listed id by id.
+const minOutcomeRun = 16
+
+// outcomeRun is the outcome of the cases first to last.
+type outcomeRun struct {
+	outcome     string
+	first, last int64
+}
+
+// outcomeRuns splits each outcome's ascending ids into runs of at least
+// minOutcomeRun consecutive ids and the ids left over. A campaign's cases
+// have consecutive ids, so a close where most cases share an outcome
+// (nobody answered) writes a few ranges instead of millions of ids.
+func outcomeRuns(byOutcome map[string][]int64) ([]outcomeRun, map[string][]int64) {
+	var runs []outcomeRun
+	rest := map[string][]int64{}
+	for o, ids := range byOutcome {
+		var left []int64
+		for i := 0; i < len(ids); {
+			j := i + 1
+			for j < len(ids) && ids[j] == ids[j-1]+1 {
+				j++
+			}
+			if j-i >= minOutcomeRun {
+				runs = append(runs, outcomeRun{outcome: o, first: ids[i], last: ids[j-1]})
+			} else {
+				left = append(left, ids[i:j]...)
+			}
+			i = j
+		}
+		if len(left) > 0 {
+			rest[o] = left
+		}
+	}
+	slices.SortFunc(runs, func(a, b outcomeRun) int { return cmp.Compare(a.first, b.first) })
+	return runs, rest
+}
+
+// writeOutcomeRuns writes each run's outcome with one UPDATE of an id
+// range. It returns an error wrapping campaign.ErrInvalid when a run
+// names a case not in the campaign.
+func writeOutcomeRuns(ctx context.Context, tx *sqlTx, campaignID int64, runs []outcomeRun) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `UPDATE cases SET outcome = ? WHERE +campaign_id = ? AND id BETWEEN ? AND ?`)
+	if err != nil {
+		return fmt.Errorf("outcomes: %w", err)
+	}
+	defer stmt.Close()
+	for _, r := range runs {
+		res, err := stmt.ExecContext(ctx, r.outcome, campaignID, r.first, r.last)
+		if err != nil {
+			return fmt.Errorf("outcomes: %w", err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("outcomes: %w", err)
+		}
+		if want := r.last - r.first + 1; k != want {
+			return fmt.Errorf("%d of %d outcomes name cases not in campaign %d: %w", want-k, want, campaignID, campaign.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// writeOutcomeList writes the outcomes of cases listed id by id.
+func writeOutcomeList(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome map[string][]int64) error {
 	total := 0
 	for _, ids := range byOutcome {
 		total += len(ids)
@@ -340,10 +418,26 @@ func outcomeUpdate(n int) string {
 	return `UPDATE cases SET outcome = ? WHERE +campaign_id = ? AND id IN (` + placeholders(n) + `)`
 }
 
+// anyAnswers reports whether a case holds more than a new case does.
+func anyAnswers(cases []campaign.CaseRecord) bool {
+	for i := range cases {
+		if hasAnswers(&cases[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 // AddCases adds a slice of cases to a campaign in one transaction, as a
 // large launch writes them: numbered after the highest case id so far.
 func (s *Store) AddCases(ctx context.Context, campaignID int64, createdAt time.Time, cases []campaign.CaseRecord) error {
-	if err := s.inTx(ctx, func(tx *sqlTx) error { return insertCases(ctx, tx, campaignID, createdAt, cases) }); err != nil {
+	var err error
+	if s.db.d == dialectPostgres && !anyAnswers(cases) {
+		err = s.inPgTx(ctx, func(tx pgx.Tx) error { return copyCases(ctx, tx, campaignID, createdAt, cases) })
+	} else {
+		err = s.inTx(ctx, func(tx *sqlTx) error { return insertCases(ctx, tx, campaignID, createdAt, cases) })
+	}
+	if err != nil {
 		return fmt.Errorf("store: add cases to campaign %d: %w", campaignID, err)
 	}
 	return nil

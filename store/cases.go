@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/attestbot/attest/campaign"
+	"github.com/jackc/pgx/v5"
 )
 
 // caseColumns are the columns of a case in the order scanCase reads them.
@@ -32,23 +33,12 @@ func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt tim
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM cases`).Scan(&last); err != nil {
 		return fmt.Errorf("cases: %w", err)
 	}
-	ins := newBulk(ctx, tx, "cases", "id", "campaign_id", "user_id", "kind", "entitlement_id", "label",
-		"direct", "via_groups", "flags", "risk", "manager_id", "reviewer_id", "reviewer_since")
+	ins := newBulk(ctx, tx, "cases", newCaseColumns...)
 	var answered []campaign.CaseUpdate
 	launched := fmtTime(createdAt)
 	for i := range cases {
 		c := &cases[i]
-		c.ID, c.CampaignID = last+int64(i)+1, campaignID
-		since := ""
-		switch {
-		case c.ReviewerID == "":
-		case c.ReviewerSince.IsZero():
-			c.ReviewerSince, since = createdAt, launched
-		default:
-			since = fmtTime(c.ReviewerSince)
-		}
-		ins.add(c.ID, campaignID, c.UserID, c.Kind, c.EntitlementID, c.Label, boolInt(c.Direct),
-			strings.Join(c.ViaGroups, " "), int64(c.Flags), c.Risk, c.ManagerID, c.ReviewerID, since)
+		ins.add(newCaseRow(c, last+int64(i)+1, campaignID, createdAt, launched)...)
 		if hasAnswers(c) {
 			answered = append(answered, campaign.CaseUpdate{Case: c, ExpectReviewer: c.ReviewerID})
 		}
@@ -59,6 +49,52 @@ func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt tim
 	if len(answered) > 0 {
 		// The reviewer is unchanged, so reviewer_since stays as inserted.
 		return updateCases(ctx, tx, createdAt, answered)
+	}
+	return nil
+}
+
+// newCaseColumns are the columns a new case is inserted with, in the
+// order newCaseRow gives their values.
+var newCaseColumns = []string{"id", "campaign_id", "user_id", "kind", "entitlement_id", "label",
+	"direct", "via_groups", "flags", "risk", "manager_id", "reviewer_id", "reviewer_since"}
+
+// newCaseRow numbers c (id, campaignID), gives it createdAt as
+// ReviewerSince when it has a reviewer and none (launched is createdAt
+// formatted), and returns its newCaseColumns values.
+func newCaseRow(c *campaign.CaseRecord, id, campaignID int64, createdAt time.Time, launched string) []any {
+	c.ID, c.CampaignID = id, campaignID
+	since := ""
+	switch {
+	case c.ReviewerID == "":
+	case c.ReviewerSince.IsZero():
+		c.ReviewerSince, since = createdAt, launched
+	default:
+		since = fmtTime(c.ReviewerSince)
+	}
+	return []any{c.ID, campaignID, c.UserID, c.Kind, c.EntitlementID, c.Label, int64(boolInt(c.Direct)),
+		strings.Join(c.ViaGroups, " "), int64(c.Flags), c.Risk, c.ManagerID, c.ReviewerID, since}
+}
+
+// copyCases is insertCases on PostgreSQL for cases that hold nothing but
+// what a new case holds: one COPY straight into cases, which fails, like
+// the INSERT, on a duplicate case.
+func copyCases(ctx context.Context, tx pgx.Tx, campaignID int64, createdAt time.Time, cases []campaign.CaseRecord) error {
+	var last int64
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM cases`).Scan(&last); err != nil {
+		return fmt.Errorf("cases: %w", err)
+	}
+	launched := fmtTime(createdAt)
+	i := 0
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"cases"}, newCaseColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(cases) {
+			return nil, nil
+		}
+		row := newCaseRow(&cases[i], last+int64(i)+1, campaignID, createdAt, launched)
+		i++
+		return row, nil
+	}))
+	if err != nil {
+		return fmt.Errorf("cases: %w", err)
 	}
 	return nil
 }

@@ -177,3 +177,68 @@ func TestCloseCampaignCases(t *testing.T) {
 		}
 	}
 }
+
+// A close writes long runs of consecutive case ids as id ranges and the
+// rest id by id, with the same result; a run reaching into another
+// campaign's cases, or past the last case, stores nothing.
+func TestCloseOutcomeRuns(t *testing.T) {
+	ctx := context.Background()
+	st, snap := openCampaignStore(t)
+	cases := streamCases(60, "u")
+	c := createCampaign(t, st, snap, cases)
+	other := createCampaign(t, st, snap, streamCases(20, "o"))
+	otherCases, err := st.Cases(ctx, other.ID, campaign.CaseQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := *c
+	closed.State, closed.ClosedAt = campaign.StateClosed, t0.Add(2*time.Hour)
+	ev := campaign.Event{Type: "campaign.closed", Actor: campaign.System}
+	ids := func(from, to int) []int64 {
+		var out []int64
+		for i := from; i < to; i++ {
+			out = append(out, cases[i].ID)
+		}
+		return out
+	}
+	for name, bad := range map[string]map[string][]int64{
+		"into another campaign": {campaign.OutcomeKept: append(ids(40, 60), otherCases[0].ID, otherCases[1].ID)},
+		"past the last case":    {campaign.OutcomeKept: append(ids(50, 60), otherCases[19].ID+1, otherCases[19].ID+2)},
+	} {
+		// Consecutive ids across the two campaigns form one run.
+		if err := st.CloseCampaignCases(ctx, &closed, campaign.StateStage1, bad, nil, nil, ev); !errors.Is(err, campaign.ErrInvalid) {
+			t.Fatalf("%s: err = %v, want ErrInvalid", name, err)
+		}
+		if got, err := st.Cases(ctx, c.ID, campaign.CaseQuery{}); err != nil || got[45].Outcome != "" {
+			t.Fatalf("%s: a failed close wrote outcomes: %+v, %v", name, got[45], err)
+		}
+	}
+	outcomes := map[string][]int64{campaign.OutcomeNoDecisionRevoked: ids(0, 40)}
+	for i := 40; i < 60; i++ {
+		o := campaign.OutcomeKept
+		if i%2 == 1 {
+			o = campaign.OutcomeRevoked
+		}
+		outcomes[o] = append(outcomes[o], cases[i].ID)
+	}
+	if runs, rest := outcomeRuns(outcomes); len(runs) != 1 || len(rest[campaign.OutcomeKept]) != 10 {
+		t.Fatalf("runs = %+v, rest = %v: want one run and 20 single ids", runs, rest)
+	}
+	if err := st.CloseCampaignCases(ctx, &closed, campaign.StateStage1, outcomes, nil, nil, ev); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Cases(ctx, c.ID, campaign.CaseQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for o, ids := range outcomes {
+		for _, id := range ids {
+			if g := got[id-got[0].ID]; g.Outcome != o {
+				t.Errorf("case %d outcome = %q, want %q", id, g.Outcome, o)
+			}
+		}
+	}
+	if oc, err := st.Cases(ctx, other.ID, campaign.CaseQuery{}); err != nil || oc[0].Outcome != "" {
+		t.Fatalf("the other campaign's case got an outcome: %+v, %v", oc[0], err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/attestbot/attest/campaign"
+	"golang.org/x/sync/errgroup"
 )
 
 // interner returns one shared copy of each id string, so that millions of
@@ -30,7 +31,10 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 	}
 	snap := &campaign.Snapshot{ID: info.ID, OrgURL: info.OrgURL, StartedAt: info.StartedAt,
 		CompletedAt: info.CompletedAt, LogCursor: info.LogCursor, Digest: info.Digest}
-	ids := interner{}
+	// Three lanes read at once, each on its own connection with its own
+	// interner: the directory, the memberships, the app assignments. A
+	// snapshot's rows never change once saved, so the lanes agree.
+	ids, mids, aids := interner{}, interner{}, interner{}
 	args := []any{id}
 	c := info.Counts
 	snap.Users = make([]campaign.User, 0, c.Users)
@@ -38,10 +42,11 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 	snap.Usage = make([]campaign.AppUsage, 0, c.SignIns)
 
 	steps := []struct {
+		lane    int
 		what, q string
 		fn      func(*sql.Rows) error
 	}{
-		{"users", `SELECT id, login, email, first_name, last_name, status, created, last_login, department, title, manager_ref, manager_id
+		{0, "users", `SELECT id, login, email, first_name, last_name, status, created, last_login, department, title, manager_ref, manager_id
 			FROM dir_users WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var u campaign.User
 			var id sql.RawBytes
@@ -54,7 +59,7 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 			snap.Users = append(snap.Users, u)
 			return nil
 		}},
-		{"groups", `SELECT id, name, description, type, rule_ids FROM dir_groups WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{0, "groups", `SELECT id, name, description, type, rule_ids FROM dir_groups WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var g campaign.Group
 			var id sql.RawBytes
 			var rules string
@@ -65,7 +70,7 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 			snap.Groups = append(snap.Groups, g)
 			return nil
 		}},
-		{"group rules", `SELECT id, name, status, group_ids FROM dir_group_rules WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{0, "group rules", `SELECT id, name, status, group_ids FROM dir_group_rules WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var g campaign.GroupRule
 			var groups string
 			if err := r.Scan(&g.ID, &g.Name, &g.Status, &groups); err != nil {
@@ -75,7 +80,7 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 			snap.Rules = append(snap.Rules, g)
 			return nil
 		}},
-		{"apps", `SELECT id, name, label, status, sign_on_mode, link_url, owners FROM dir_apps WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{0, "apps", `SELECT id, name, label, status, sign_on_mode, link_url, owners FROM dir_apps WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var a campaign.App
 			var id sql.RawBytes
 			if err := r.Scan(&id, &a.Name, &a.Label, &a.Status, &a.SignOnMode, &a.LinkURL, &a.Owners); err != nil {
@@ -85,15 +90,15 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 			snap.Apps = append(snap.Apps, a)
 			return nil
 		}},
-		{"memberships", `SELECT group_id, user_id FROM dir_memberships WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{1, "memberships", `SELECT group_id, user_id FROM dir_memberships WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var g, u sql.RawBytes
 			if err := r.Scan(&g, &u); err != nil {
 				return err
 			}
-			snap.Memberships = append(snap.Memberships, campaign.Membership{GroupID: ids.get(g), UserID: ids.get(u)})
+			snap.Memberships = append(snap.Memberships, campaign.Membership{GroupID: mids.get(g), UserID: mids.get(u)})
 			return nil
 		}},
-		{"app users", `SELECT app_id, user_id, scope, created FROM dir_app_users WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{2, "app users", `SELECT app_id, user_id, scope, created FROM dir_app_users WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var a, u, scope sql.RawBytes
 			var created int64
 			if err := r.Scan(&a, &u, &scope, &created); err != nil {
@@ -103,10 +108,10 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 			if string(scope) == campaign.ScopeUser {
 				sc = campaign.ScopeUser
 			}
-			snap.AppAssignments = append(snap.AppAssignments, campaign.AppAssignment{AppID: ids.get(a), UserID: ids.get(u), Scope: sc, Created: fromUnix(created)})
+			snap.AppAssignments = append(snap.AppAssignments, campaign.AppAssignment{AppID: aids.get(a), UserID: aids.get(u), Scope: sc, Created: fromUnix(created)})
 			return nil
 		}},
-		{"app groups", `SELECT app_id, group_id, priority FROM dir_app_groups WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{0, "app groups", `SELECT app_id, group_id, priority FROM dir_app_groups WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var a, g sql.RawBytes
 			var p int
 			if err := r.Scan(&a, &g, &p); err != nil {
@@ -115,7 +120,7 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 			snap.GroupAssignments = append(snap.GroupAssignments, campaign.GroupAssignment{AppID: ids.get(a), GroupID: ids.get(g), Priority: p})
 			return nil
 		}},
-		{"app usage", `SELECT user_id, app_id, last_used FROM dir_app_usage WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{0, "app usage", `SELECT user_id, app_id, last_used FROM dir_app_usage WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var u, a sql.RawBytes
 			var t int64
 			if err := r.Scan(&u, &a, &t); err != nil {
@@ -125,10 +130,22 @@ func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot,
 			return nil
 		}},
 	}
-	for _, st := range steps {
-		if err := s.each(ctx, st.q, args, st.fn); err != nil {
-			return nil, fmt.Errorf("store: load snapshot %d %s: %w", id, st.what, err)
-		}
+	g, gctx := errgroup.WithContext(ctx)
+	for lane := range 3 {
+		g.Go(func() error {
+			for _, st := range steps {
+				if st.lane != lane {
+					continue
+				}
+				if err := s.each(gctx, st.q, args, st.fn); err != nil {
+					return fmt.Errorf("store: load snapshot %d %s: %w", id, st.what, err)
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return snap, nil
 }
