@@ -98,16 +98,33 @@ func verdictOf(def *Definition, decision, by string) ownerVerdict {
 // what the plan needs of the revoked ones rather than every case.
 func (e *Engine) closeStreamed(ctx context.Context, c *Campaign, st caseStreamer, actor Actor, now time.Time, why string,
 	from State) (*Campaign, []PlanItem, error) {
+	// The reviewed snapshot is read while the outcomes are decided: the
+	// two reads overlap.
+	type loaded struct {
+		snap *Snapshot
+		err  error
+	}
+	snapc := make(chan loaded, 1)
+	revoke := c.Definition.Remediation.Mode == ModeRevoke
+	if revoke {
+		go func() {
+			snap, err := e.Store.LoadSnapshot(ctx, c.SnapshotID)
+			snapc <- loaded{snap, err}
+		}()
+	}
 	cc, err := e.streamOutcomes(ctx, c, st)
+	var l loaded
+	if revoke {
+		if l = <-snapc; err == nil && l.err != nil {
+			err = fmt.Errorf("load reviewed snapshot %d: %w", c.SnapshotID, l.err)
+		}
+	}
 	if err != nil {
 		return c, nil, err
 	}
 	var plan []PlanItem
-	if c.Definition.Remediation.Mode == ModeRevoke {
-		snap, err := e.Store.LoadSnapshot(ctx, c.SnapshotID)
-		if err != nil {
-			return c, nil, fmt.Errorf("load reviewed snapshot %d: %w", c.SnapshotID, err)
-		}
+	if revoke {
+		snap := l.snap
 		// The index keeps what the plan reads; the snapshot's relations
 		// are garbage from here on.
 		plan = BuildPlanFrom(planIndex(snap, cc.plan), c.Definition, cc.plan)

@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -158,22 +159,9 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	if req.claim != nil {
 		err = req.claim(ctx, id)
 	}
-	chunk := make([]CaseRecord, 0, min(total, launchChunk))
-	flush := func() error {
-		err := e.Store.AddCases(ctx, id, now, chunk)
-		chunk = chunk[:0]
-		return err
-	}
+	var memberOpen map[string]int
 	if err == nil {
-		err = e.eachCaseRecord(cs, req.Only, func(r CaseRecord) error {
-			if chunk = append(chunk, r); len(chunk) == launchChunk {
-				return flush()
-			}
-			return nil
-		})
-	}
-	if err == nil && len(chunk) > 0 {
-		err = flush()
+		memberOpen, err = e.writeCases(ctx, id, now, cs, req.Only)
 	}
 	open := *c
 	open.State = target
@@ -195,7 +183,7 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	if c.State == StateStage1 {
 		// Members whose accounts are suspended or deprovisioned owe no
 		// answer: a stage 1 that waits for nobody ends at once.
-		f := e.notifyMembers(ctx, c)
+		f := e.notifyMembersOpen(ctx, c, memberOpen)
 		_ = e.recordFanOut(ctx, c, StateStage1, f, now, false)
 		if f.err == nil && f.people+f.failed == 0 {
 			if next, err := e.startStage2(ctx, c, now, "no member has to answer"); err == nil {
@@ -249,17 +237,6 @@ const launchChunk = 50_000
 // reviewers chosen so that nobody confirms their own access. fn returning
 // an error stops the walk with it.
 func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn func(CaseRecord) error) error {
-	if levels := cs.Def.Scope.Risk; len(levels) > 0 {
-		inner := fn
-		fn = func(r CaseRecord) error {
-			for _, l := range levels {
-				if strings.EqualFold(l, r.Risk) {
-					return inner(r)
-				}
-			}
-			return nil
-		}
-	}
 	s := cs.Index.Snap
 	// A case's reviewer is the member's nearest manager who is not the
 	// member and whose account is active: a suspended or deprovisioned
@@ -276,7 +253,8 @@ func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn fu
 		for i := range cs.Cases {
 			c := &cs.Cases[i]
 			u, a := &s.Users[c.User], &s.Apps[c.App]
-			if only != nil && !only[EntitlementKey{u.ID, KindApp, a.ID}] {
+			risk, ok := e.selected(cs, only, u.ID, KindApp, a.ID, a.Label)
+			if !ok {
 				continue
 			}
 			via := make([]string, 0, c.viaLen)
@@ -284,30 +262,118 @@ func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn fu
 				via = append(via, s.Groups[g].ID)
 			}
 			if err := fn(CaseRecord{UserID: u.ID, Kind: KindApp, EntitlementID: a.ID, Label: a.Label, Direct: c.Direct,
-				ViaGroups: via, Flags: c.Flags, Risk: e.risk(KindApp, a.ID, a.Label), ManagerID: u.ManagerID, ReviewerID: reviewerOf(c.User)}); err != nil {
+				ViaGroups: via, Flags: c.Flags, Risk: risk, ManagerID: u.ManagerID, ReviewerID: reviewerOf(c.User)}); err != nil {
 				return err
 			}
 		}
 	}
 	for _, gc := range cs.GroupCases {
 		u, g := &s.Users[gc.User], &s.Groups[gc.Group]
-		if only != nil && !only[EntitlementKey{u.ID, KindGroup, g.ID}] {
+		risk, ok := e.selected(cs, only, u.ID, KindGroup, g.ID, g.Name)
+		if !ok {
 			continue
 		}
 		if err := fn(CaseRecord{UserID: u.ID, Kind: KindGroup, EntitlementID: g.ID, Label: g.Name, Direct: true,
-			Flags: gc.Flags, Risk: e.risk(KindGroup, g.ID, g.Name), ManagerID: u.ManagerID, ReviewerID: reviewerOf(gc.User)}); err != nil {
+			Flags: gc.Flags, Risk: risk, ManagerID: u.ManagerID, ReviewerID: reviewerOf(gc.User)}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// countCases counts the cases eachCaseRecord would yield.
+// selected reports whether a case of the set is in the campaign (only,
+// when set, names it; the definition's risk levels, when set, include
+// its risk), and its risk.
+func (e *Engine) selected(cs *CaseSet, only map[EntitlementKey]bool, user, kind, id, label string) (string, bool) {
+	if only != nil && !only[EntitlementKey{user, kind, id}] {
+		return "", false
+	}
+	risk := e.risk(kind, id, label)
+	levels := cs.Def.Scope.Risk
+	if len(levels) == 0 {
+		return risk, true
+	}
+	for _, l := range levels {
+		if strings.EqualFold(l, risk) {
+			return risk, true
+		}
+	}
+	return risk, false
+}
+
+// countCases counts the cases eachCaseRecord would yield, without
+// making them.
 func (e *Engine) countCases(cs *CaseSet, only map[EntitlementKey]bool) int {
+	s := cs.Index.Snap
 	n := 0
-	_ = e.eachCaseRecord(cs, only, func(CaseRecord) error { n++; return nil })
+	if cs.Def.Entitlements.ReviewsApps() {
+		for i := range cs.Cases {
+			a := &s.Apps[cs.Cases[i].App]
+			if _, ok := e.selected(cs, only, s.Users[cs.Cases[i].User].ID, KindApp, a.ID, a.Label); ok {
+				n++
+			}
+		}
+	}
+	for _, gc := range cs.GroupCases {
+		g := &s.Groups[gc.Group]
+		if _, ok := e.selected(cs, only, s.Users[gc.User].ID, KindGroup, g.ID, g.Name); ok {
+			n++
+		}
+	}
 	return n
 }
+
+// writeCases stores a launch's cases in slices of launchChunk, each in
+// its transaction, making the next slice while the store writes the last
+// one (the two overlap on two cores). It returns how many cases each
+// member is to answer in stage 1, counted as the store's CaseProgress
+// counts MemberOpen, so the launch's fan-out need not read the cases
+// back. It returns the first error of the store.
+func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *CaseSet, only map[EntitlementKey]bool) (map[string]int, error) {
+	chunks := make(chan []CaseRecord, 1)
+	stop := make(chan struct{})
+	memberOpen := map[string]int{}
+	go func() {
+		defer close(chunks)
+		send := func(chunk []CaseRecord) error {
+			select {
+			case chunks <- chunk:
+				return nil
+			case <-stop:
+				return errLaunchStopped
+			}
+		}
+		chunk := make([]CaseRecord, 0, launchChunk)
+		err := e.eachCaseRecord(cs, only, func(r CaseRecord) error {
+			if r.MemberDecision == "" && r.MemberStage() {
+				memberOpen[r.UserID]++
+			}
+			if chunk = append(chunk, r); len(chunk) == launchChunk {
+				if err := send(chunk); err != nil {
+					return err
+				}
+				chunk = make([]CaseRecord, 0, launchChunk)
+			}
+			return nil
+		})
+		if err == nil && len(chunk) > 0 {
+			_ = send(chunk)
+		}
+	}()
+	var err error
+	for chunk := range chunks {
+		if err != nil {
+			continue // drain: the maker stops at its next slice
+		}
+		if err = e.Store.AddCases(ctx, id, now, chunk); err != nil {
+			close(stop)
+		}
+	}
+	return memberOpen, err
+}
+
+// errLaunchStopped stops writeCases's case maker once the store failed.
+var errLaunchStopped = errors.New("launch stopped")
 
 func (e *Engine) risk(kind, id, label string) string {
 	if e.Risk == nil {

@@ -2,12 +2,8 @@ package campaign
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -16,20 +12,7 @@ import (
 // reason]. Approvals are bound to it, and the executor refuses a plan
 // whose digest is not the one approved.
 func PlanDigest(plan []PlanItem) string {
-	items := make([]PlanItem, len(plan))
-	copy(items, plan)
-	sort.SliceStable(items, func(i, j int) bool { return items[i].Seq < items[j].Seq })
-	rows := make([][]any, 0, len(items))
-	for _, it := range items {
-		ids := it.CaseIDs
-		if ids == nil {
-			ids = []int64{}
-		}
-		rows = append(rows, []any{it.Seq, it.Kind, it.UserID, it.GroupID, it.AppID, ids, it.Reason})
-	}
-	text, _ := json.Marshal(rows) // plain values: cannot fail
-	sum := sha256.Sum256(append([]byte("attest plan v1\n"), text...))
-	return hex.EncodeToString(sum[:])
+	return planDigest(plan)
 }
 
 // ApprovalStatus is where a closed campaign's plan stands: what the Slack

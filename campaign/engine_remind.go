@@ -137,14 +137,20 @@ func (e *Engine) notifyMembers(ctx context.Context, c *Campaign) fanOut {
 		e.reportNotify(Notification{Kind: NoteMemberForm, CampaignID: c.ID}, err)
 		return fanOut{err: err}
 	}
+	return e.notifyMembersOpen(ctx, c, p.MemberOpen)
+}
+
+// notifyMembersOpen is notifyMembers with each member's open cases
+// given (CaseProgress's MemberOpen), as a launch counts them.
+func (e *Engine) notifyMembersOpen(ctx context.Context, c *Campaign, open map[string]int) fanOut {
 	var f fanOut
-	for _, m := range sortedKeys(p.MemberOpen) {
+	for _, m := range sortedKeys(open) {
 		if ctx.Err() != nil {
 			f.err = ctx.Err()
 			break
 		}
 		e.deliverForm(ctx, &f, Notification{Kind: NoteMemberForm, To: m, CampaignID: c.ID, Campaign: c.Name, Deadline: c.Stage1Ends,
-			Open: p.MemberOpen[m], Key: FormKey(c.ID, StateStage1, m)})
+			Open: open[m], Key: FormKey(c.ID, StateStage1, m)})
 	}
 	return f
 }

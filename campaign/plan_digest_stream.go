@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"slices"
 	"sort"
+	"strconv"
 )
 
 // planDigest is PlanDigest hashed as it is encoded, a row at a time: the
@@ -21,18 +22,49 @@ func planDigest(plan []PlanItem) string {
 	}
 	h := sha256.New()
 	h.Write([]byte("attest plan v1\n["))
+	var row []byte
 	for i := range items {
-		it := &items[i]
-		ids := it.CaseIDs
-		if ids == nil {
-			ids = []int64{}
-		}
 		if i > 0 {
 			h.Write([]byte{','})
 		}
-		row, _ := json.Marshal([]any{it.Seq, it.Kind, it.UserID, it.GroupID, it.AppID, ids, it.Reason}) // plain values: cannot fail
+		row = appendPlanRow(row[:0], &items[i])
 		h.Write(row)
 	}
 	h.Write([]byte{']'})
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// appendPlanRow appends an item's row of the digest, the bytes
+// encoding/json gives [seq, kind, user, group, app, [case ids], reason],
+// without reflection: ids and reasons are plain ASCII almost always, and
+// a string holding anything JSON escapes is encoded by encoding/json
+// itself.
+func appendPlanRow(b []byte, it *PlanItem) []byte {
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(it.Seq), 10)
+	for _, s := range []string{it.Kind, it.UserID, it.GroupID, it.AppID} {
+		b = appendJSONString(append(b, ','), s)
+	}
+	b = append(b, ',', '[')
+	for i, id := range it.CaseIDs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	b = append(b, ']', ',')
+	return append(appendJSONString(b, it.Reason), ']')
+}
+
+// appendJSONString appends s as encoding/json encodes a string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string: cannot fail
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
