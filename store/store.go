@@ -74,7 +74,7 @@ func Open(ctx context.Context, target string, opts ...Option) (*Store, error) {
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)",
-		"cache_size(" + sqliteCacheKiB + ")", "temp_store(MEMORY)"} {
+		"cache_size(" + sqliteCacheKiB + ")"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
