@@ -119,7 +119,7 @@ func (s *Store) CloseCampaignCases(ctx context.Context, c *campaign.Campaign, fr
 	if c.PlanDigest == "" {
 		c.PlanDigest = campaign.PlanDigest(plan)
 	}
-	err := s.inTx(ctx, func(tx *sqlTx) error {
+	err := s.inCopyTx(ctx, func(tx *sqlTx) error {
 		if err := moveState(ctx, tx, c, from); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -29,6 +30,82 @@ func (s *Store) withCopySink(ctx context.Context, fn func(copySink) error) error
 		return s.inTx(ctx, func(tx *sqlTx) error { return fn(sqliteSink{tx}) })
 	}
 	return s.inPgTx(ctx, func(tx pgx.Tx) error { return fn(pgSink{tx}) })
+}
+
+// inCopyTx is inTx in a transaction whose bulk writes (sqlTx.bulk) use
+// COPY on PostgreSQL: the transaction is begun on a connection held for
+// it, which COPY reaches through pgx. On SQLite it is inTx.
+func (s *Store) inCopyTx(ctx context.Context, fn func(*sqlTx) error) error {
+	if s.db.d != dialectPostgres {
+		return s.inTx(ctx, fn)
+	}
+	conn, err := s.db.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	t, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	tx := &sqlTx{Tx: t, d: s.db.d, lockKeys: s.db.lockKeys, conn: conn}
+	if s.db.writeLock {
+		if err := tx.beginWrite(ctx); err != nil {
+			_ = t.Rollback()
+			return err
+		}
+	}
+	if err := fn(tx); err != nil {
+		_ = t.Rollback()
+		return err
+	}
+	return t.Commit()
+}
+
+// bulk writes plain rows into table (a duplicate key fails the write):
+// with COPY in a transaction of inCopyTx on PostgreSQL, else with
+// multi-row INSERTs.
+func (tx *sqlTx) bulk(ctx context.Context, table string, cols ...string) rowWriter {
+	if tx.conn == nil {
+		return newBulk(ctx, tx, table, cols...)
+	}
+	return &txCopier{ctx: ctx, conn: tx.conn, table: table, cols: cols}
+}
+
+// txCopier is bulk's writer on PostgreSQL: COPY on the transaction's
+// connection, copyChunk rows at a time.
+type txCopier struct {
+	ctx   context.Context
+	conn  *sql.Conn
+	table string
+	cols  []string
+	rows  [][]any
+	err   error
+}
+
+func (c *txCopier) add(values ...any) {
+	if c.err != nil {
+		return
+	}
+	if c.rows = append(c.rows, values); len(c.rows) >= copyChunk {
+		c.copy()
+	}
+}
+
+func (c *txCopier) copy() {
+	if c.err != nil || len(c.rows) == 0 {
+		return
+	}
+	c.err = c.conn.Raw(func(dc any) error {
+		_, err := dc.(*stdlib.Conn).Conn().CopyFrom(c.ctx, pgx.Identifier{c.table}, c.cols, pgx.CopyFromRows(c.rows))
+		return err
+	})
+	c.rows = c.rows[:0]
+}
+
+func (c *txCopier) flush() error {
+	c.copy()
+	return c.err
 }
 
 // inPgTx runs fn in a pgx transaction on a connection of the pool held

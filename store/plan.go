@@ -16,7 +16,7 @@ import (
 // writePlan stores a campaign's remediation plan. Sequence numbers are
 // kept as given; a repeated one fails rather than drop an item.
 func writePlan(ctx context.Context, tx *sqlTx, campaignID int64, plan []campaign.PlanItem) error {
-	ins := newBulk(ctx, tx, "plan_items", "campaign_id", "seq", "kind", "user_id", "group_id", "app_id",
+	ins := tx.bulk(ctx, "plan_items", "campaign_id", "seq", "kind", "user_id", "group_id", "app_id",
 		"case_ids", "reason")
 	var ids strings.Builder
 	for _, it := range plan {
@@ -27,7 +27,7 @@ func writePlan(ctx context.Context, tx *sqlTx, campaignID int64, plan []campaign
 			}
 			ids.WriteString(strconv.FormatInt(id, 10))
 		}
-		ins.add(campaignID, it.Seq, it.Kind, it.UserID, it.GroupID, it.AppID, ids.String(), it.Reason)
+		ins.add(campaignID, int64(it.Seq), it.Kind, it.UserID, it.GroupID, it.AppID, ids.String(), it.Reason)
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("plan: %w", err)

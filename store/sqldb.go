@@ -194,6 +194,9 @@ type sqlTx struct {
 	*sql.Tx
 	d        dialect
 	lockKeys lockKeys
+	// conn, on PostgreSQL in a transaction begun by Store.inCopyTx, is
+	// the transaction's connection: bulk writes COPY through it.
+	conn *sql.Conn
 }
 
 // beginWrite takes the store's write lock for the rest of the
