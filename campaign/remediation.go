@@ -131,6 +131,9 @@ type planner struct {
 	// unassigns are the direct assignments revoked cases ask to remove.
 	unassigns map[pair][]int64
 	direct    map[uint64]bool // user<<32|app: a direct assignment in the snapshot
+	// reasons are manualReason's answers, one string per group: the
+	// million items of a large plan share a few thousand reasons.
+	reasons map[*Group]string
 }
 
 func newPlanner(ix *Index, def *Definition, cases []PlanCase) *planner {
@@ -139,6 +142,7 @@ func newPlanner(ix *Index, def *Definition, cases []PlanCase) *planner {
 		protectedUser:  keySet(def.Remediation.ProtectedUsers),
 		revokedApps:    map[pair]bool{}, keptGroups: map[pair]bool{},
 		candidates: map[pair][]int64{}, removed: map[pair]bool{}, unassigns: map[pair][]int64{}, direct: map[uint64]bool{},
+		reasons: map[*Group]string{},
 	}
 	for i := range cases {
 		c := &cases[i]
@@ -215,6 +219,16 @@ func (p *planner) considerGroup(c *PlanCase, gid string) {
 // manualReason says why attest never removes a membership of g itself, or
 // "" when it may.
 func (p *planner) manualReason(g *Group) string {
+	r, ok := p.reasons[g]
+	if !ok {
+		r = p.groupReason(g)
+		p.reasons[g] = r
+	}
+	return r
+}
+
+// groupReason is manualReason made afresh.
+func (p *planner) groupReason(g *Group) string {
 	switch {
 	case g.Type == GroupBuiltIn:
 		return fmt.Sprintf("granted by built-in group %q, which attest never changes", g.Name)
