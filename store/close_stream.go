@@ -73,10 +73,20 @@ func (s *Store) eachCasePage(ctx context.Context, campaignID int64, pageSize int
 	}
 	ids := interner{}
 	page := make([]campaign.CaseRecord, 0, min(int64(pageSize), last.Int64-first.Int64+1))
-	q := `SELECT ` + cols + ` FROM cases WHERE id > ? AND id <= ? AND +campaign_id = ? ORDER BY id LIMIT ?`
-	for after := first.Int64 - 1; after < last.Int64; {
+	// Each page is the campaign's cases in an id range of pageSize ids,
+	// not "the next pageSize after": bounded by both ends, no plan reads
+	// more than a page. (PostgreSQL, before its statistics know the new
+	// cases, planned the open-ended form as a scan of every case after
+	// the page and a sort: a million-case close read its cases in time
+	// growing with the square of their number.) A launch written in
+	// slices beside another launch leaves gaps, so a range may hold
+	// fewer cases, or none: after an empty range the next one starts at
+	// the campaign's next case.
+	q := `SELECT ` + cols + ` FROM cases WHERE id > ? AND id <= ? AND +campaign_id = ? ORDER BY id`
+	for after := first.Int64 - 1; after < last.Int64; after += int64(pageSize) {
 		page = page[:0]
-		err := s.each(ctx, q, []any{after, last.Int64, campaignID, pageSize}, func(r *sql.Rows) error {
+		upto := min(after+int64(pageSize), last.Int64)
+		err := s.each(ctx, q, []any{after, upto, campaignID}, func(r *sql.Rows) error {
 			c, err := scan(r, ids)
 			if err != nil {
 				return err
@@ -88,9 +98,17 @@ func (s *Store) eachCasePage(ctx context.Context, campaignID int64, pageSize int
 			return fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
 		}
 		if len(page) == 0 {
-			return nil
+			var next sql.NullInt64
+			if err := s.db.QueryRowContext(ctx, `SELECT MIN(id) FROM cases WHERE campaign_id = ? AND id > ?`, campaignID, upto).
+				Scan(&next); err != nil {
+				return fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
+			}
+			if !next.Valid {
+				return nil
+			}
+			after = next.Int64 - 1 - int64(pageSize) // the loop adds pageSize
+			continue
 		}
-		after = page[len(page)-1].ID
 		if err := fn(page); err != nil {
 			return err
 		}

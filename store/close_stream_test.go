@@ -242,3 +242,40 @@ func TestCloseOutcomeRuns(t *testing.T) {
 		t.Fatalf("the other campaign's case got an outcome: %+v, %v", oc[0], err)
 	}
 }
+
+// Two launches written in slices side by side interleave their ids:
+// EachCase still hands over each campaign's cases, all of them and only
+// them, in id order, no page longer than asked, and none empty.
+func TestEachCaseAcrossInterleavedLaunches(t *testing.T) {
+	ctx := context.Background()
+	st, snap := openCampaignStore(t)
+	a := createCampaign(t, st, snap, streamCases(3, "a"))
+	b := createCampaign(t, st, snap, streamCases(2, "b"))
+	for i, add := range []struct {
+		id    int64
+		cases []campaign.CaseRecord
+	}{{b.ID, streamCases(7, "c")}, {a.ID, streamCases(4, "d")}, {b.ID, streamCases(1, "e")}, {a.ID, streamCases(2, "f")}} {
+		if err := st.AddCases(ctx, add.id, t0, add.cases); err != nil {
+			t.Fatalf("slice %d: %v", i, err)
+		}
+	}
+	for _, c := range []*campaign.Campaign{a, b} {
+		want, err := st.Cases(ctx, c.ID, campaign.CaseQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []campaign.CaseRecord
+		if err := st.EachCase(ctx, c.ID, 2, func(page []campaign.CaseRecord) error {
+			if len(page) == 0 || len(page) > 2 {
+				t.Errorf("campaign %d: page of %d cases, want 1 or 2", c.ID, len(page))
+			}
+			got = append(got, page...)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("campaign %d: EachCase gave %d cases, Cases %d; want the same", c.ID, len(got), len(want))
+		}
+	}
+}
