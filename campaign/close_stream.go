@@ -17,6 +17,14 @@ type caseStreamer interface {
 		deciders map[int64]string, plan []PlanItem, ev Event) error
 }
 
+// planSnapshotLoader is offered by a Store that can read only what a
+// plan reads of a snapshot (see store.Store's LoadPlanSnapshot): its
+// users, groups, apps, memberships, app-to-group assignments and direct
+// app assignments.
+type planSnapshotLoader interface {
+	LoadPlanSnapshot(ctx context.Context, id int64) (*Snapshot, error)
+}
+
 // closePage is how many cases a streamed close reads at a time.
 const closePage = 10000
 
@@ -107,8 +115,12 @@ func (e *Engine) closeStreamed(ctx context.Context, c *Campaign, st caseStreamer
 	snapc := make(chan loaded, 1)
 	revoke := c.Definition.Remediation.Mode == ModeRevoke
 	if revoke {
+		load := e.Store.LoadSnapshot
+		if pl, ok := e.Store.(planSnapshotLoader); ok {
+			load = pl.LoadPlanSnapshot
+		}
 		go func() {
-			snap, err := e.Store.LoadSnapshot(ctx, c.SnapshotID)
+			snap, err := load(ctx, c.SnapshotID)
 			snapc <- loaded{snap, err}
 		}()
 	}

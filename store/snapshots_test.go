@@ -158,3 +158,29 @@ func TestOpenRejectsBadPath(t *testing.T) {
 		t.Fatal("a path in a missing directory must fail")
 	}
 }
+
+// LoadPlanSnapshot reads what a plan needs and nothing else: the whole
+// directory, memberships and app-to-group assignments, only the direct
+// app assignments, no group rules and no sign-ins.
+func TestLoadPlanSnapshot(t *testing.T) {
+	ctx := context.Background()
+	st := openTemp(t)
+	in := sampleSnapshot()
+	id, err := st.SaveSnapshot(ctx, in, campaign.Count(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := st.LoadPlanSnapshot(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *in
+	want.ID, want.Rules, want.Usage = id, nil, nil
+	want.AppAssignments = []campaign.AppAssignment{in.AppAssignments[1]}
+	if !reflect.DeepEqual(&want, out) {
+		t.Fatalf("plan snapshot differs:\n want %+v\n got  %+v", &want, out)
+	}
+	if _, err := st.LoadPlanSnapshot(ctx, id+1); !errors.Is(err, campaign.ErrNotFound) {
+		t.Fatalf("missing snapshot: err = %v", err)
+	}
+}
