@@ -142,7 +142,7 @@ func (e *Engine) Answer(ctx context.Context, req AnswerRequest) (*CaseRecord, er
 	}
 	if c.State == StateStage1 && own {
 		// The stage ends early once every member has answered.
-		if err := e.maybeEndStage1(ctx, c, now); err != nil {
+		if err := e.maybeEndStage1(ctx, c, now, cs.UserID); err != nil {
 			return cs, err
 		}
 	}

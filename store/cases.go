@@ -381,6 +381,28 @@ func (s *Store) CaseProgress(ctx context.Context, campaignID int64) (campaign.Pr
 	return p, nil
 }
 
+// MemberOpen reports whether a case of the campaign that its member is to
+// answer (not orphaned) is still unanswered: of user, or of anyone when
+// user is "". It stops at the first such case, through the campaign's
+// indexes, instead of counting them as CaseProgress does.
+func (s *Store) MemberOpen(ctx context.Context, campaignID int64, user string) (bool, error) {
+	q := `SELECT 1 FROM cases WHERE campaign_id = ? AND member_decision = '' AND (flags & ?) = 0`
+	args := []any{campaignID, int64(campaign.FlagOrphaned)}
+	if user != "" {
+		q += ` AND user_id = ?`
+		args = append(args, user)
+	}
+	var one int
+	err := s.db.QueryRowContext(ctx, q+` LIMIT 1`, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: open member cases of campaign %d: %w", campaignID, err)
+	}
+	return true, nil
+}
+
 // eachRow runs a query in tx and calls fn for every row.
 func eachRow(ctx context.Context, tx *sqlTx, q string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := tx.QueryContext(ctx, q, args...)

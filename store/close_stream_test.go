@@ -279,3 +279,29 @@ func TestEachCaseAcrossInterleavedLaunches(t *testing.T) {
 		}
 	}
 }
+
+// MemberOpen finds a case its member still owes, of one member or of
+// anyone, and never counts orphaned cases (a suspended member owes
+// nothing) or another campaign's.
+func TestMemberOpen(t *testing.T) {
+	ctx := context.Background()
+	st, snap := openCampaignStore(t)
+	cases := streamCases(4, "u") // u00 answered, u01 open, u02 orphaned, u03 answered
+	cases[0].MemberDecision = campaign.DecisionKeep
+	cases[2].Flags = campaign.FlagOrphaned
+	cases[3].MemberDecision = campaign.DecisionRevoke
+	c := createCampaign(t, st, snap, cases)
+	done := streamCases(3, "d")
+	done[0].MemberDecision, done[1].MemberDecision, done[2].Flags = campaign.DecisionKeep, campaign.DecisionUnsure, campaign.FlagOrphaned
+	d := createCampaign(t, st, snap, done)
+	for _, tc := range []struct {
+		campaign int64
+		user     string
+		want     bool
+	}{{c.ID, "", true}, {c.ID, "u01", true}, {c.ID, "u00", false}, {c.ID, "u02", false}, {c.ID, "u03", false},
+		{c.ID, "d00", false}, {d.ID, "", false}, {d.ID, "u01", false}, {999, "", false}} {
+		if got, err := st.MemberOpen(ctx, tc.campaign, tc.user); err != nil || got != tc.want {
+			t.Errorf("MemberOpen(%d, %q) = %v, %v; want %v", tc.campaign, tc.user, got, err, tc.want)
+		}
+	}
+}
