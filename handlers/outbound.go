@@ -57,6 +57,9 @@ type Notifier struct {
 
 	mu     sync.Mutex
 	lookup map[int64]*snapLookup // per snapshot: app links, group names
+	// statusMinute is, per campaign, the minute whose status update this
+	// process queued (see RefreshStatus).
+	statusMinute sync.Map
 }
 
 var _ campaign.Notifier = (*Notifier)(nil)

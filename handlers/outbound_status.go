@@ -60,6 +60,13 @@ func (n *Notifier) RefreshStatus(ctx context.Context, cid int64) error {
 	if ch == "" {
 		return nil
 	}
+	// The first refresh of a minute wins (its outbox key), so a later one
+	// in the same minute is not even worked out: the status reads every
+	// case of the campaign, and answers arrive by the thousand.
+	minute := n.now().Truncate(time.Minute).Format(time.RFC3339)
+	if last, ok := n.statusMinute.Load(cid); ok && last == minute {
+		return nil
+	}
 	c, err := n.Campaigns.GetCampaign(ctx, cid)
 	if err != nil {
 		return fmt.Errorf("campaign %d: %w", cid, err)
@@ -68,8 +75,12 @@ func (n *Notifier) RefreshStatus(ctx context.Context, cid int64) error {
 	if err != nil {
 		return err
 	}
-	return n.updateMessage(ctx, ch, statusRef(cid), n.now().Truncate(time.Minute).Format(time.RFC3339),
-		"Access review "+c.Name+": "+string(c.State), blocks.StatusBlocks(s))
+	if err := n.updateMessage(ctx, ch, statusRef(cid), minute, "Access review "+c.Name+": "+string(c.State),
+		blocks.StatusBlocks(s)); err != nil {
+		return err
+	}
+	n.statusMinute.Store(cid, minute)
+	return nil
 }
 
 // PostReport uploads a campaign's report CSV to the status channel with a

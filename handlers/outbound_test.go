@@ -290,3 +290,34 @@ func TestSweepMessages(t *testing.T) {
 		t.Errorf("launched update %+v", r.box.items[2])
 	}
 }
+
+// The live status is worked out once a minute however many answers
+// arrive: a refresh in a minute already refreshed reads no report and
+// queues nothing; the next minute's does both.
+func TestStatusRefreshOncePerMinute(t *testing.T) {
+	r := newOutbound(t)
+	reports := 0
+	r.n.Reports = fakeReporter(func(id int64) (*campaign.Report, error) {
+		reports++
+		return &campaign.Report{ID: id, Cases: 10, ByState: map[string]int{"answered_by_member": reports}}, nil
+	})
+	now := t0
+	r.n.Now = func() time.Time { return now }
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if err := r.n.RefreshStatus(ctx, 7); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(10 * time.Second)
+	}
+	if reports != 1 || len(r.box.items) != 1 || r.box.items[0].Key != "update:status:7:2026-11-20T12:00:00Z" {
+		t.Fatalf("within a minute: %d reports, items %+v; want one of each", reports, r.box.items)
+	}
+	now = t0.Add(time.Minute)
+	if err := r.n.RefreshStatus(ctx, 7); err != nil {
+		t.Fatal(err)
+	}
+	if reports != 2 || len(r.box.items) != 2 || r.box.items[1].Key != "update:status:7:2026-11-20T12:01:00Z" {
+		t.Fatalf("next minute: %d reports, items %+v; want a second of each", reports, r.box.items)
+	}
+}
