@@ -179,3 +179,49 @@ func benchmarkEngine(b *testing.B, p oktatest.Params, backend string) {
 		now = now.Add(time.Hour)
 	}
 }
+
+// BenchmarkMemberAnswer measures one member answer in stage 1 of a
+// campaign of the given size: the decision, its audit entry and the check
+// whether the stage can end. Each op answers the next case, as members
+// answering their forms one case after another.
+func BenchmarkMemberAnswer(b *testing.B) {
+	for _, backend := range backends() {
+		b.Run("200k/"+backend, func(b *testing.B) {
+			st, org := benchStore(b, sizes[0].p, backend)
+			defer st.Close()
+			ctx := context.Background()
+			eng := &campaign.Engine{Store: st, Now: func() time.Time { return org.Now },
+				Notifier: campaign.NotifierFunc(func(context.Context, campaign.Notification) error { return nil })}
+			yaml := "name: bench\nowner: " + org.Owner + "\n"
+			def, err := campaign.ParseDefinition("b.yaml", []byte(yaml))
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, err := eng.Launch(ctx, campaign.LaunchRequest{Definition: def, YAML: yaml, Owner: campaign.System, Trigger: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			all, err := st.Cases(ctx, c.ID, campaign.CaseQuery{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var open []campaign.CaseRecord
+			for _, cs := range all {
+				if cs.MemberStage() {
+					open = append(open, cs)
+				}
+			}
+			if b.N > len(open) {
+				b.Fatalf("%d answers asked, the campaign has %d member cases", b.N, len(open))
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				cs := open[i]
+				if _, err := eng.Answer(ctx, campaign.AnswerRequest{CampaignID: c.ID, Actor: campaign.Actor{UserID: cs.UserID, Via: "bench"},
+					CaseID: cs.ID, Decision: campaign.DecisionKeep}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
