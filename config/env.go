@@ -107,10 +107,16 @@ func EnvVars() []EnvVar {
 	return out
 }
 
+// runtimeEnv are the variables the Go runtime of the attest binary reads
+// that a deployment may set: the heap's soft limit, the collector's pace
+// and the number of threads running Go code.
+var runtimeEnv = map[string]bool{"GOMEMLIMIT": true, "GOGC": true, "GOMAXPROCS": true}
+
 // KnownEnv reports whether attest reads the environment variable name:
-// ATTEST_CONFIG or one of EnvVars.
+// ATTEST_CONFIG, one of EnvVars, or one its Go runtime reads (GOMEMLIMIT,
+// GOGC, GOMAXPROCS).
 func KnownEnv(name string) bool {
-	if name == EnvConfig {
+	if name == EnvConfig || runtimeEnv[name] {
 		return true
 	}
 	for _, v := range EnvVars() {
