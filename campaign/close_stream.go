@@ -36,12 +36,79 @@ type closedCases struct {
 	outcomes map[string][]int64
 	deciders map[int64]string
 	counts   map[string]int
-	plan     []PlanCase
+}
+
+// streamPlan builds a close's plan from its cases as they are decided:
+// once the reviewed snapshot is read (ready), each case the plan depends
+// on goes straight into the planner and is not kept; the cases decided
+// before that wait in buf. At a million revoked cases that is the
+// difference between holding every case's plan fields and holding none.
+type streamPlan struct {
+	def   *Definition
+	ready <-chan loadedSnapshot
+	p     *planner
+	buf   []PlanCase
+	err   error
+}
+
+// loadedSnapshot is a snapshot read in the background, or why not.
+type loadedSnapshot struct {
+	snap *Snapshot
+	err  error
+}
+
+// take hands one case to the planner, or keeps it until the snapshot is
+// read.
+func (sp *streamPlan) take(pc PlanCase) {
+	if sp.p == nil && sp.err == nil {
+		select {
+		case l := <-sp.ready:
+			sp.start(l)
+		default:
+		}
+	}
+	switch {
+	case sp.err != nil:
+	case sp.p == nil:
+		sp.buf = append(sp.buf, pc)
+	default:
+		sp.p.take(&pc)
+	}
+}
+
+// start makes the planner on a snapshot just read and hands it the cases
+// waiting.
+func (sp *streamPlan) start(l loadedSnapshot) {
+	if l.err != nil {
+		sp.err = l.err
+		sp.buf = nil
+		return
+	}
+	// The index keeps what the plan reads; the snapshot's relations are
+	// garbage from here on.
+	sp.p = newPlanner(planIndex(l.snap, nil), sp.def)
+	for i := range sp.buf {
+		sp.p.take(&sp.buf[i])
+	}
+	sp.buf = nil
+}
+
+// finish waits for the snapshot when it is not read yet and returns the
+// plan, or the error reading the snapshot.
+func (sp *streamPlan) finish() ([]PlanItem, error) {
+	if sp.p == nil && sp.err == nil {
+		sp.start(<-sp.ready)
+	}
+	if sp.err != nil {
+		return nil, sp.err
+	}
+	return sp.p.finish(), nil
 }
 
 // streamOutcomes decides every case's outcome, as close does, a page of
-// cases at a time.
-func (e *Engine) streamOutcomes(ctx context.Context, c *Campaign, st caseStreamer) (*closedCases, error) {
+// cases at a time, handing the cases the plan depends on to sp (nil: a
+// campaign that removes nothing).
+func (e *Engine) streamOutcomes(ctx context.Context, c *Campaign, st caseStreamer, sp *streamPlan) (*closedCases, error) {
 	def := c.Definition
 	var dir *ownerDirectory
 	if def.Stages.AppOwner.On() && (!c.Stage3Started.IsZero() || c.State == StateStage3) {
@@ -66,9 +133,9 @@ func (e *Engine) streamOutcomes(ctx context.Context, c *Campaign, st caseStreame
 			if v.by != "" && (cs.Outcome == OutcomeKept || cs.Outcome == OutcomeRevoked) {
 				out.deciders[cs.ID] = v.by
 			}
-			if def.Remediation.Mode == ModeRevoke {
+			if sp != nil {
 				if pc, ok := PlanCaseOf(cs); ok {
-					out.plan = append(out.plan, pc)
+					sp.take(pc)
 				}
 			}
 		}
@@ -107,40 +174,29 @@ func verdictOf(def *Definition, decision, by string) ownerVerdict {
 func (e *Engine) closeStreamed(ctx context.Context, c *Campaign, st caseStreamer, actor Actor, now time.Time, why string,
 	from State) (*Campaign, []PlanItem, error) {
 	// The reviewed snapshot is read while the outcomes are decided: the
-	// two reads overlap.
-	type loaded struct {
-		snap *Snapshot
-		err  error
-	}
-	snapc := make(chan loaded, 1)
-	revoke := c.Definition.Remediation.Mode == ModeRevoke
-	if revoke {
+	// two reads overlap, and the plan is built as the cases come.
+	var sp *streamPlan
+	if c.Definition.Remediation.Mode == ModeRevoke {
 		load := e.Store.LoadSnapshot
 		if pl, ok := e.Store.(planSnapshotLoader); ok {
 			load = pl.LoadPlanSnapshot
 		}
+		ready := make(chan loadedSnapshot, 1)
 		go func() {
 			snap, err := load(ctx, c.SnapshotID)
-			snapc <- loaded{snap, err}
+			ready <- loadedSnapshot{snap, err}
 		}()
+		sp = &streamPlan{def: c.Definition, ready: ready}
 	}
-	cc, err := e.streamOutcomes(ctx, c, st)
-	var l loaded
-	if revoke {
-		if l = <-snapc; err == nil && l.err != nil {
-			err = fmt.Errorf("load reviewed snapshot %d: %w", c.SnapshotID, l.err)
-		}
-	}
+	cc, err := e.streamOutcomes(ctx, c, st, sp)
 	if err != nil {
-		return c, nil, err
+		return c, nil, err // the load, if any, ends on its own
 	}
 	var plan []PlanItem
-	if revoke {
-		snap := l.snap
-		// The index keeps what the plan reads; the snapshot's relations
-		// are garbage from here on.
-		plan = BuildPlanFrom(planIndex(snap, cc.plan), c.Definition, cc.plan)
-		cc.plan = nil
+	if sp != nil {
+		if plan, err = sp.finish(); err != nil {
+			return c, nil, fmt.Errorf("load reviewed snapshot %d: %w", c.SnapshotID, err)
+		}
 	}
 	next, ev, ops := closedState(c, actor, now, why, from, cc.counts, plan)
 	return e.finishClose(ctx, c, next, plan, ops, why, now,

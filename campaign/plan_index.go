@@ -8,7 +8,9 @@ import "slices"
 // and their direct app assignments. It keeps the snapshot's users, groups
 // and apps but not its memberships, assignments or usage, so those can
 // be freed before the plan is built: at two million relations they are
-// hundreds of MiB that the plan never reads again.
+// hundreds of MiB that the plan never reads again. With cases nil it
+// indexes every user's groups and direct assignments (a few bytes per
+// membership), for a plan whose cases are not known yet.
 func planIndex(s *Snapshot, cases []PlanCase) *Index {
 	ix := &Index{
 		Snap:         &Snapshot{ID: s.ID, Users: s.Users, Groups: s.Groups, Apps: s.Apps},
@@ -33,6 +35,11 @@ func planIndex(s *Snapshot, cases []PlanCase) *Index {
 	for i := range cases {
 		if u, ok := ix.UserByID[cases[i].UserID]; ok {
 			want[u] = true
+		}
+	}
+	if cases == nil {
+		for i := range want {
+			want[i] = true
 		}
 	}
 	for _, m := range s.Memberships {

@@ -107,10 +107,29 @@ func PlanCaseOf(c *CaseRecord) (PlanCase, bool) {
 // BuildPlanFrom is BuildPlan on the cases PlanCaseOf keeps: the same
 // cases give the same plan.
 func BuildPlanFrom(ix *Index, def *Definition, cases []PlanCase) []PlanItem {
-	p := newPlanner(ix, def, cases)
+	p := newPlanner(ix, def)
 	for i := range cases {
-		p.consider(&cases[i])
+		p.take(&cases[i])
 	}
+	return p.finish()
+}
+
+// take adds a case to the plan being built: what it revokes or keeps,
+// and what it asks for. Cases may come in any order, one at a time; none
+// is kept.
+func (p *planner) take(c *PlanCase) {
+	switch {
+	case c.Kind == KindApp && Revoked(c.Outcome):
+		p.revokedApps[pair{c.UserID, c.EntitlementID}] = true
+	case c.Kind == KindGroup && c.Outcome != "" && !Revoked(c.Outcome):
+		p.keptGroups[pair{c.UserID, c.EntitlementID}] = true
+	}
+	p.consider(c)
+}
+
+// finish decides the plan once every case is taken (consider reads
+// nothing take records; resolve reads all of it).
+func (p *planner) finish() []PlanItem {
 	p.resolve()
 	p.planUnassigns()
 	return numberPlan(p.items)
@@ -136,24 +155,14 @@ type planner struct {
 	reasons map[*Group]string
 }
 
-func newPlanner(ix *Index, def *Definition, cases []PlanCase) *planner {
-	p := &planner{ix: ix,
+func newPlanner(ix *Index, def *Definition) *planner {
+	return &planner{ix: ix,
 		protectedGroup: keySet(def.Remediation.ProtectedGroups),
 		protectedUser:  keySet(def.Remediation.ProtectedUsers),
 		revokedApps:    map[pair]bool{}, keptGroups: map[pair]bool{},
 		candidates: map[pair][]int64{}, removed: map[pair]bool{}, unassigns: map[pair][]int64{}, direct: map[uint64]bool{},
 		reasons: map[*Group]string{},
 	}
-	for i := range cases {
-		c := &cases[i]
-		switch {
-		case c.Kind == KindApp && Revoked(c.Outcome):
-			p.revokedApps[pair{c.UserID, c.EntitlementID}] = true
-		case c.Kind == KindGroup && c.Outcome != "" && !Revoked(c.Outcome):
-			p.keptGroups[pair{c.UserID, c.EntitlementID}] = true
-		}
-	}
-	return p
 }
 
 func (p *planner) add(kind, user, group, app, reason string, caseIDs ...int64) {
