@@ -173,6 +173,17 @@ func (s *Store) Operations(ctx context.Context, campaignID int64) ([]campaign.Op
 	return s.ops(ctx, `WHERE campaign_id = ?`, campaignID)
 }
 
+// OpenOperations counts a campaign's pending and running jobs, through
+// the (campaign_id, state) index, without reading them.
+func (s *Store) OpenOperations(ctx context.Context, campaignID int64) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM operations WHERE campaign_id = ? AND state IN (?, ?)`,
+		campaignID, campaign.OpPending, campaign.OpRunning).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: open operations of campaign %d: %w", campaignID, err)
+	}
+	return n, nil
+}
+
 func (s *Store) ops(ctx context.Context, where string, args ...any) ([]campaign.Operation, error) {
 	var out []campaign.Operation
 	err := s.each(ctx, `SELECT `+opColumns+` FROM operations `+where+` ORDER BY seq`, args, func(r *sql.Rows) error {
