@@ -221,14 +221,14 @@ func (s *Store) CloseCampaign(ctx context.Context, c *campaign.Campaign, from ca
 	return nil
 }
 
-// outcomeChunk is how many case ids one UPDATE ... WHERE id IN (...)
+// outcomeChunk is how many case ids one statement of writeOutcomeList
 // carries.
 const outcomeChunk = 500
 
-// writeOutcomes sets the outcome of many cases: grouped by outcome (there
-// are a handful) and in id order, so that each UPDATE changes a run of
-// neighbouring rows found by primary key. A statement per case would take
-// minutes for millions of cases.
+// writeOutcomes records the outcome of many cases (case_outcomes):
+// grouped by outcome (there are a handful) and in id order, so that each
+// statement takes a run of neighbouring cases found by primary key. A
+// statement per case would take minutes for millions of cases.
 func writeOutcomes(ctx context.Context, tx *sqlTx, campaignID int64, outcomes map[int64]string) error {
 	byOutcome := map[string][]int64{}
 	for id, o := range outcomes {
@@ -240,9 +240,11 @@ func writeOutcomes(ctx context.Context, tx *sqlTx, campaignID int64, outcomes ma
 	return writeOutcomeIDs(ctx, tx, campaignID, byOutcome)
 }
 
-// writeOutcomeIDs sets the outcome of the cases listed under each outcome
-// (each list ascending), in chunks of outcomeChunk ids. It returns an error
-// wrapping campaign.ErrInvalid when an id names a case not in the campaign.
+// writeOutcomeIDs records the outcome of the cases listed under each
+// outcome (each list ascending) in case_outcomes: runs of consecutive ids
+// a statement each, the rest in chunks of outcomeChunk ids. It returns an
+// error wrapping campaign.ErrInvalid when an id names a case not in the
+// campaign, and fails on a case whose outcome is recorded already.
 func writeOutcomeIDs(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome map[string][]int64) error {
 	runs, rest := outcomeRuns(byOutcome)
 	if err := writeOutcomeRuns(ctx, tx, campaignID, runs); err != nil {
@@ -290,14 +292,15 @@ func outcomeRuns(byOutcome map[string][]int64) ([]outcomeRun, map[string][]int64
 	return runs, rest
 }
 
-// writeOutcomeRuns writes each run's outcome with one UPDATE of an id
-// range. It returns an error wrapping campaign.ErrInvalid when a run
+// writeOutcomeRuns writes each run's outcome with one statement over an
+// id range. It returns an error wrapping campaign.ErrInvalid when a run
 // names a case not in the campaign.
 func writeOutcomeRuns(ctx context.Context, tx *sqlTx, campaignID int64, runs []outcomeRun) error {
 	if len(runs) == 0 {
 		return nil
 	}
-	stmt, err := tx.PrepareContext(ctx, `UPDATE cases SET outcome = ? WHERE +campaign_id = ? AND id BETWEEN ? AND ?`)
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO case_outcomes (case_id, outcome)
+		SELECT id, ? FROM cases WHERE +campaign_id = ? AND id BETWEEN ? AND ?`)
 	if err != nil {
 		return fmt.Errorf("outcomes: %w", err)
 	}
@@ -391,7 +394,8 @@ func writeOutcomeArrays(ctx context.Context, tx *sqlTx, campaignID int64, byOutc
 	for _, o := range outcomes {
 		for ids := byOutcome[o]; len(ids) > 0; {
 			n := min(len(ids), pgOutcomeChunk)
-			res, err := tx.ExecContext(ctx, `UPDATE cases SET outcome = ? WHERE +campaign_id = ? AND id = ANY(?::bigint[])`,
+			res, err := tx.ExecContext(ctx, `INSERT INTO case_outcomes (case_id, outcome)
+				SELECT id, ? FROM cases WHERE +campaign_id = ? AND id = ANY(?::bigint[])`,
 				o, campaignID, ids[:n])
 			if err != nil {
 				return fmt.Errorf("outcomes: %w", err)
@@ -411,11 +415,14 @@ func writeOutcomeArrays(ctx context.Context, tx *sqlTx, campaignID int64, byOutc
 	return nil
 }
 
-// outcomeUpdate is the UPDATE for n case ids. The unary + keeps the
-// planner off the campaign_id indexes: through them it would visit every
-// case of the campaign for each statement instead of n by primary key.
+// outcomeUpdate is the statement writing one outcome for n case ids of a
+// campaign: it takes them from the campaign's cases, so an id of another
+// campaign writes nothing. The unary + keeps the planner off the
+// campaign_id indexes: through them it would visit every case of the
+// campaign for each statement instead of n by primary key.
 func outcomeUpdate(n int) string {
-	return `UPDATE cases SET outcome = ? WHERE +campaign_id = ? AND id IN (` + placeholders(n) + `)`
+	return `INSERT INTO case_outcomes (case_id, outcome)
+		SELECT id, ? FROM cases WHERE +campaign_id = ? AND id IN (` + placeholders(n) + `)`
 }
 
 // anyAnswers reports whether a case holds more than a new case does.

@@ -13,11 +13,20 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// caseColumns are the columns of a case in the order scanCase reads them.
+// caseColumns are the columns of a case in the order scanCase reads them,
+// read from caseTables.
 const caseColumns = `id, campaign_id, user_id, kind, entitlement_id, label, direct, via_groups, flags, risk,
 	manager_id, reviewer_id, reviewer_since, escalation_level, delegated_by, member_decision, member_comment, member_at,
-	reviewer_decision, reviewer_comment, reviewer_at, decided_by, accept_until, outcome,
+	reviewer_decision, reviewer_comment, reviewer_at, decided_by, accept_until, ` + caseOutcome + `,
 	owner_decision, owner_comment, owner_at, owner_decided_by, owner_decided_by_id`
+
+// caseTables are the cases with their outcomes: a closed case's outcome
+// is in case_outcomes (see migration 0017), or in cases.outcome for a
+// case closed before it or given one by UpdateCases.
+const caseTables = `cases LEFT JOIN case_outcomes ON case_outcomes.case_id = cases.id`
+
+// caseOutcome is a case's outcome in a query of caseTables.
+const caseOutcome = `COALESCE(case_outcomes.outcome, cases.outcome)`
 
 // insertCases writes a campaign's cases with batched multi-row INSERTs,
 // numbering them after the highest id so far (the transaction holds the
@@ -151,7 +160,7 @@ func (s *Store) Cases(ctx context.Context, campaignID int64, q campaign.CaseQuer
 		where, args = append(where, "reviewer_id = ?"), append(args, *q.ReviewerID)
 	}
 	ids := interner{}
-	err := s.each(ctx, `SELECT `+caseColumns+` FROM cases WHERE `+strings.Join(where, " AND ")+` ORDER BY id`, args,
+	err := s.each(ctx, `SELECT `+caseColumns+` FROM `+caseTables+` WHERE `+strings.Join(where, " AND ")+` ORDER BY id`, args,
 		func(r *sql.Rows) error {
 			c, err := scanCase(r, ids)
 			if err != nil {
@@ -352,8 +361,8 @@ func (s *Store) CaseProgress(ctx context.Context, campaignID int64) (campaign.Pr
 		{`SELECT user_id, '', COUNT(*), 0, '' FROM cases WHERE campaign_id = ? AND member_decision = '' AND (flags & ?) = 0
 			GROUP BY user_id`,
 			[]any{campaignID, int64(campaign.FlagOrphaned)}, func(member, _ string, n, _ int, _ string) { p.MemberOpen[member] = n }},
-		{`SELECT reviewer_id, user_id, COUNT(*), 0, MIN(reviewer_since) FROM cases WHERE campaign_id = ? AND reviewer_decision = '' AND outcome = ''
-			AND (member_decision <> ? OR ?) GROUP BY reviewer_id, user_id ORDER BY reviewer_id, user_id`,
+		{`SELECT reviewer_id, user_id, COUNT(*), 0, MIN(reviewer_since) FROM ` + caseTables + ` WHERE campaign_id = ? AND reviewer_decision = ''
+			AND ` + caseOutcome + ` = '' AND (member_decision <> ? OR ?) GROUP BY reviewer_id, user_id ORDER BY reviewer_id, user_id`,
 			[]any{campaignID, campaign.DecisionRevoke, def.Stages.ConfirmMemberRevokes},
 			func(reviewer, member string, n, _ int, oldest string) {
 				p.ReviewerOpen[reviewer] += n

@@ -82,7 +82,7 @@ func (s *Store) eachCasePage(ctx context.Context, campaignID int64, pageSize int
 	// slices beside another launch leaves gaps, so a range may hold
 	// fewer cases, or none: after an empty range the next one starts at
 	// the campaign's next case.
-	q := `SELECT ` + cols + ` FROM cases WHERE id > ? AND id <= ? AND +campaign_id = ? ORDER BY id`
+	q := `SELECT ` + cols + ` FROM ` + caseTables + ` WHERE id > ? AND id <= ? AND +campaign_id = ? ORDER BY id`
 	for after := first.Int64 - 1; after < last.Int64; after += int64(pageSize) {
 		page = page[:0]
 		upto := min(after+int64(pageSize), last.Int64)
@@ -169,9 +169,9 @@ func historyFromCases(ctx context.Context, tx *sqlTx, campaignID int64, at time.
 	certified := fmtSortable(at)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO cert_history (user_id, kind, entitlement_id, certified_at, outcome, decided_by,
 			campaign_id, accept_until)
-		SELECT user_id, kind, entitlement_id, ?, outcome,
-			CASE WHEN outcome = ? OR decided_by = '' THEN user_id ELSE decided_by END, campaign_id, accept_until
-		FROM cases WHERE campaign_id = ? AND outcome IN (?, ?, ?)
+		SELECT user_id, kind, entitlement_id, ?, `+caseOutcome+`,
+			CASE WHEN `+caseOutcome+` = ? OR decided_by = '' THEN user_id ELSE decided_by END, campaign_id, accept_until
+		FROM `+caseTables+` WHERE campaign_id = ? AND `+caseOutcome+` IN (?, ?, ?)
 		ON CONFLICT (user_id, kind, entitlement_id, campaign_id) DO UPDATE SET certified_at = excluded.certified_at,
 			outcome = excluded.outcome, decided_by = excluded.decided_by, accept_until = excluded.accept_until`,
 		certified, campaign.OutcomeRevokedByMember, campaignID,
@@ -182,9 +182,9 @@ func historyFromCases(ctx context.Context, tx *sqlTx, campaignID int64, at time.
 		return nil
 	}
 	stmt, err := tx.PrepareContext(ctx, `UPDATE cert_history SET decided_by = ?
-		WHERE campaign_id = ? AND EXISTS (SELECT 1 FROM cases WHERE cases.id = ? AND cases.user_id = cert_history.user_id
+		WHERE campaign_id = ? AND EXISTS (SELECT 1 FROM `+caseTables+` WHERE cases.id = ? AND cases.user_id = cert_history.user_id
 			AND cases.kind = cert_history.kind AND cases.entitlement_id = cert_history.entitlement_id
-			AND cases.outcome IN (?, ?))`)
+			AND `+caseOutcome+` IN (?, ?))`)
 	if err != nil {
 		return fmt.Errorf("certification history: %w", err)
 	}

@@ -305,3 +305,83 @@ func TestMemberOpen(t *testing.T) {
 		}
 	}
 }
+
+// A close's outcomes go to case_outcomes, not into the cases rows, and
+// read back everywhere a case's outcome is read (Cases, EachCase,
+// CaseProgress's open reviews, the history); an outcome kept in
+// cases.outcome, as cases closed before migration 0017 have it, reads
+// back too.
+func TestOutcomesReadBackFromEitherPlace(t *testing.T) {
+	ctx := context.Background()
+	st, snap := openCampaignStore(t)
+	legacy := streamCases(3, "l")
+	for i := range legacy {
+		legacy[i].Outcome = campaign.OutcomeNoDecisionKept
+	}
+	old := createCampaign(t, st, snap, legacy)
+	cases := streamCases(20, "u")
+	cases[3].ReviewerDecision, cases[3].DecidedBy = campaign.DecisionKeep, "mgr@x.com"
+	c := createCampaign(t, st, snap, cases)
+	closed := *c
+	closed.State, closed.ClosedAt = campaign.StateClosed, t0.Add(time.Hour)
+	outcomes := map[string][]int64{campaign.OutcomeNoDecisionRevoked: {}, campaign.OutcomeKept: {cases[3].ID}}
+	for i := range cases {
+		if i != 3 {
+			outcomes[campaign.OutcomeNoDecisionRevoked] = append(outcomes[campaign.OutcomeNoDecisionRevoked], cases[i].ID)
+		}
+	}
+	if err := st.CloseCampaignCases(ctx, &closed, campaign.StateStage1, outcomes, nil, nil,
+		campaign.Event{Type: "campaign.closed", Actor: campaign.System}); err != nil {
+		t.Fatal(err)
+	}
+	var inRows, inTable int
+	if err := st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases WHERE campaign_id = ? AND outcome <> ''`, c.ID).Scan(&inRows); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_outcomes`).Scan(&inTable); err != nil {
+		t.Fatal(err)
+	}
+	if inRows != 0 || inTable != len(cases) {
+		t.Fatalf("%d outcomes in cases rows, %d in case_outcomes; want 0 and %d", inRows, inTable, len(cases))
+	}
+	for _, k := range []struct {
+		c    *campaign.Campaign
+		want func(i int) string
+	}{
+		{old, func(int) string { return campaign.OutcomeNoDecisionKept }},
+		{c, func(i int) string {
+			if i == 3 {
+				return campaign.OutcomeKept
+			}
+			return campaign.OutcomeNoDecisionRevoked
+		}},
+	} {
+		got, err := st.Cases(ctx, k.c.ID, campaign.CaseQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var paged []campaign.CaseRecord
+		if err := st.EachCase(ctx, k.c.ID, 7, func(p []campaign.CaseRecord) error { paged = append(paged, p...); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if got[i].Outcome != k.want(i) || paged[i].Outcome != k.want(i) {
+				t.Errorf("campaign %d case %d: outcome %q (Cases), %q (EachCase); want %q", k.c.ID, i, got[i].Outcome, paged[i].Outcome, k.want(i))
+			}
+		}
+		p, err := st.CaseProgress(ctx, k.c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.ReviewerOpen) != 0 {
+			t.Errorf("campaign %d: open reviews %v after close, want none", k.c.ID, p.ReviewerOpen)
+		}
+	}
+	h, err := st.Certifications(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h[campaign.EntitlementKey{UserID: cases[3].UserID, Kind: campaign.KindApp, EntitlementID: "0oa1"}]; got.Outcome != campaign.OutcomeKept {
+		t.Errorf("history of the kept case: %+v", got)
+	}
+}
