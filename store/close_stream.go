@@ -150,8 +150,15 @@ func (s *Store) CloseCampaignCases(ctx context.Context, c *campaign.Campaign, fr
 		if err := writePlan(ctx, tx, c.ID, plan); err != nil {
 			return err
 		}
-		if err := historyFromCases(ctx, tx, c.ID, c.ClosedAt, deciders); err != nil {
-			return err
+		// The history is of the cases kept, revoked or revoked by their
+		// member: when no case has such an outcome there is none to make,
+		// and no reason to read every case for it.
+		decided := len(outcomes[campaign.OutcomeKept]) + len(outcomes[campaign.OutcomeRevoked]) +
+			len(outcomes[campaign.OutcomeRevokedByMember])
+		if decided > 0 {
+			if err := historyFromCases(ctx, tx, c.ID, c.ClosedAt, deciders); err != nil {
+				return err
+			}
 		}
 		return s.recordChange(ctx, tx, c.ID, from, c.State, ev)
 	})
