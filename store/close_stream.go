@@ -21,7 +21,7 @@ const defaultCasePage = 10000
 // campaign's cases have consecutive ids (see insertCases), so each page is
 // a primary-key range read. It stops at fn's first error and returns it.
 func (s *Store) EachCase(ctx context.Context, campaignID int64, pageSize int, fn func([]campaign.CaseRecord) error) error {
-	return s.eachCasePage(ctx, campaignID, pageSize, caseColumns, scanCase, fn)
+	return s.eachCasePage(ctx, campaignID, pageSize, caseTables, caseColumns, scanCase, fn)
 }
 
 // decisionColumns are what a close decides a case's outcome and plan
@@ -35,7 +35,7 @@ const decisionColumns = `id, campaign_id, user_id, kind, entitlement_id, direct,
 // OwnerDecidedBy. Leaving out comments, labels and times makes a close
 // read its millions of cases about twice as fast.
 func (s *Store) EachCaseDecision(ctx context.Context, campaignID int64, pageSize int, fn func([]campaign.CaseRecord) error) error {
-	return s.eachCasePage(ctx, campaignID, pageSize, decisionColumns, scanDecision, fn)
+	return s.eachCasePage(ctx, campaignID, pageSize, "cases", decisionColumns, scanDecision, fn)
 }
 
 // scanDecision reads one row of decisionColumns.
@@ -58,7 +58,7 @@ func scanDecision(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
 
 // eachCasePage pages through a campaign's cases for EachCase and
 // EachCaseDecision, reading cols with scan.
-func (s *Store) eachCasePage(ctx context.Context, campaignID int64, pageSize int, cols string,
+func (s *Store) eachCasePage(ctx context.Context, campaignID int64, pageSize int, from, cols string,
 	scan func(*sql.Rows, interner) (campaign.CaseRecord, error), fn func([]campaign.CaseRecord) error) error {
 	if pageSize <= 0 {
 		pageSize = defaultCasePage
@@ -71,21 +71,75 @@ func (s *Store) eachCasePage(ctx context.Context, campaignID int64, pageSize int
 	if !first.Valid {
 		return nil
 	}
+	// The next page is read while fn works on this one: three page
+	// buffers go round, one being read, one waiting, one with fn.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	size := min(int64(pageSize), last.Int64-first.Int64+1)
+	free := make(chan []campaign.CaseRecord, 3)
+	for range 3 {
+		free <- make([]campaign.CaseRecord, 0, size)
+	}
+	pages := make(chan casePage, 1)
+	go s.readCasePages(rctx, campaignID, pageSize, first.Int64, last.Int64,
+		`SELECT `+cols+` FROM `+from+` WHERE id > ? AND id <= ? AND +campaign_id = ? ORDER BY id`, scan, free, pages)
+	var ferr error
+	for p := range pages {
+		switch {
+		case ferr != nil:
+		case p.err != nil:
+			ferr = fmt.Errorf("store: cases of campaign %d: %w", campaignID, p.err)
+		default:
+			if ferr = fn(p.cases); ferr == nil {
+				free <- p.cases
+			}
+		}
+		if ferr != nil {
+			cancel() // the reader stops; its last pages are drained
+		}
+	}
+	return ferr
+}
+
+// casePage is a page of cases read by readCasePages, or why not.
+type casePage struct {
+	cases []campaign.CaseRecord
+	err   error
+}
+
+// readCasePages reads the pages of eachCasePage into buffers taken from
+// free and sends them on pages, which it closes when done, on its first
+// error (sent) or when ctx ends.
+//
+// Each page is the campaign's cases in an id range of pageSize ids, not
+// "the next pageSize after": bounded by both ends, no plan reads more
+// than a page. (PostgreSQL, before its statistics know the new cases,
+// planned the open-ended form as a scan of every case after the page and
+// a sort: a million-case close read its cases in time growing with the
+// square of their number.) A launch written in slices beside another
+// launch leaves gaps, so a range may hold fewer cases, or none: after an
+// empty range the next one starts at the campaign's next case.
+func (s *Store) readCasePages(ctx context.Context, campaignID int64, pageSize int, first, last int64, q string,
+	scan func(*sql.Rows, interner) (campaign.CaseRecord, error), free chan []campaign.CaseRecord, pages chan<- casePage) {
+	defer close(pages)
+	send := func(p casePage) bool {
+		select {
+		case pages <- p:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
 	ids := interner{}
-	page := make([]campaign.CaseRecord, 0, min(int64(pageSize), last.Int64-first.Int64+1))
-	// Each page is the campaign's cases in an id range of pageSize ids,
-	// not "the next pageSize after": bounded by both ends, no plan reads
-	// more than a page. (PostgreSQL, before its statistics know the new
-	// cases, planned the open-ended form as a scan of every case after
-	// the page and a sort: a million-case close read its cases in time
-	// growing with the square of their number.) A launch written in
-	// slices beside another launch leaves gaps, so a range may hold
-	// fewer cases, or none: after an empty range the next one starts at
-	// the campaign's next case.
-	q := `SELECT ` + cols + ` FROM ` + caseTables + ` WHERE id > ? AND id <= ? AND +campaign_id = ? ORDER BY id`
-	for after := first.Int64 - 1; after < last.Int64; after += int64(pageSize) {
+	for after := first - 1; after < last; after += int64(pageSize) {
+		var page []campaign.CaseRecord
+		select {
+		case page = <-free:
+		case <-ctx.Done():
+			return
+		}
 		page = page[:0]
-		upto := min(after+int64(pageSize), last.Int64)
+		upto := min(after+int64(pageSize), last)
 		err := s.each(ctx, q, []any{after, upto, campaignID}, func(r *sql.Rows) error {
 			c, err := scan(r, ids)
 			if err != nil {
@@ -95,25 +149,27 @@ func (s *Store) eachCasePage(ctx context.Context, campaignID int64, pageSize int
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
+			send(casePage{err: err})
+			return
 		}
-		if len(page) == 0 {
-			var next sql.NullInt64
-			if err := s.db.QueryRowContext(ctx, `SELECT MIN(id) FROM cases WHERE campaign_id = ? AND id > ?`, campaignID, upto).
-				Scan(&next); err != nil {
-				return fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
+		if len(page) > 0 {
+			if !send(casePage{cases: page}) {
+				return
 			}
-			if !next.Valid {
-				return nil
-			}
-			after = next.Int64 - 1 - int64(pageSize) // the loop adds pageSize
 			continue
 		}
-		if err := fn(page); err != nil {
-			return err
+		free <- page
+		var next sql.NullInt64
+		if err := s.db.QueryRowContext(ctx, `SELECT MIN(id) FROM cases WHERE campaign_id = ? AND id > ?`, campaignID, upto).
+			Scan(&next); err != nil {
+			send(casePage{err: err})
+			return
 		}
+		if !next.Valid {
+			return
+		}
+		after = next.Int64 - 1 - int64(pageSize) // the loop adds pageSize
 	}
-	return nil
 }
 
 // CloseCampaignCases is CloseCampaign for a close that streamed its cases:
