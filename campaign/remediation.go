@@ -120,7 +120,14 @@ func BuildPlanFrom(ix *Index, def *Definition, cases []PlanCase) []PlanItem {
 func (p *planner) take(c *PlanCase) {
 	switch {
 	case c.Kind == KindApp && Revoked(c.Outcome):
-		p.revokedApps[pair{c.UserID, c.EntitlementID}] = true
+		// Keyed by index: a million revoked apps take a quarter of the
+		// memory string pairs would. An app or user not in the snapshot
+		// is never asked about (wouldLose walks the snapshot's apps).
+		u, okU := p.ix.UserByID[c.UserID]
+		a, okA := p.ix.AppByID[c.EntitlementID]
+		if okU && okA {
+			p.revokedApps[key(u, a)] = true
+		}
 	case c.Kind == KindGroup && c.Outcome != "" && !Revoked(c.Outcome):
 		p.keptGroups[pair{c.UserID, c.EntitlementID}] = true
 	}
@@ -140,8 +147,8 @@ type planner struct {
 	ix             *Index
 	protectedGroup map[string]bool
 	protectedUser  map[string]bool
-	revokedApps    map[pair]bool // user, app id
-	keptGroups     map[pair]bool // user, group id
+	revokedApps    map[uint64]bool // key(user, app): an app revoked for the user
+	keptGroups     map[pair]bool   // user, group id
 	items          []PlanItem
 	// candidates are the membership removals revoked cases ask for, with
 	// the cases each serves; removed is what resolve decided.
@@ -159,7 +166,7 @@ func newPlanner(ix *Index, def *Definition) *planner {
 	return &planner{ix: ix,
 		protectedGroup: keySet(def.Remediation.ProtectedGroups),
 		protectedUser:  keySet(def.Remediation.ProtectedUsers),
-		revokedApps:    map[pair]bool{}, keptGroups: map[pair]bool{},
+		revokedApps:    map[uint64]bool{}, keptGroups: map[pair]bool{},
 		candidates: map[pair][]int64{}, removed: map[pair]bool{}, unassigns: map[pair][]int64{}, direct: map[uint64]bool{},
 		reasons: map[*Group]string{},
 	}

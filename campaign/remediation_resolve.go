@@ -88,7 +88,7 @@ func (p *planner) wouldLose(userID, groupID string) []string {
 	var lost []string
 	for _, a := range ix.AppsOfGroup[g] {
 		app := &ix.Snap.Apps[a]
-		if p.revokedApps[pair{userID, app.ID}] || p.direct[key(u, a)] {
+		if p.revokedApps[key(u, a)] || p.direct[key(u, a)] {
 			continue
 		}
 		if len(p.grantingGroups(u, a, g)) == 0 {
