@@ -161,7 +161,7 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	}
 	var memberOpen map[string]int
 	if err == nil {
-		memberOpen, err = e.writeCases(ctx, id, now, cs, req.Only)
+		memberOpen, err = e.writeCases(ctx, id, now, cs, req.Only, total)
 	}
 	open := *c
 	open.State = target
@@ -323,21 +323,44 @@ func (e *Engine) countCases(cs *CaseSet, only map[EntitlementKey]bool) int {
 	return n
 }
 
-// writeCases stores a launch's cases in slices of launchChunk, each in
-// its transaction, making the next slice while the store writes the last
-// one (the two overlap on two cores). It returns how many cases each
-// member is to answer in stage 1, counted as the store's CaseProgress
-// counts MemberOpen, so the launch's fan-out need not read the cases
-// back. It returns the first error of the store.
-func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *CaseSet, only map[EntitlementKey]bool) (map[string]int, error) {
-	chunks := make(chan []CaseRecord, 1)
+// writeCases stores a launch's cases (total of them) in slices of
+// launchChunk, each in its transaction, making the next slice while the
+// store writes the last one (the two overlap on two cores). A store that
+// reserves case ids (caseIDReserver, PostgreSQL) writes two slices at
+// once, each numbered from its place in the launch. It returns how many
+// cases each member is to answer in stage 1, counted as the store's
+// CaseProgress counts MemberOpen, so the launch's fan-out need not read
+// the cases back. It returns the first error of the store.
+func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *CaseSet, only map[EntitlementKey]bool,
+	total int) (map[string]int, error) {
+	write, writers := func(_ int, chunk []CaseRecord) error { return e.Store.AddCases(ctx, id, now, chunk) }, 1
+	if r, ok := e.Store.(caseIDReserver); ok {
+		first, reserved, err := r.ReserveCaseIDs(ctx, total)
+		if err != nil {
+			return nil, err
+		}
+		if reserved {
+			write = func(k int, chunk []CaseRecord) error {
+				return r.AddCasesFrom(ctx, id, now, first+int64(k)*launchChunk, chunk)
+			}
+			writers = 2
+		}
+	}
+	type slice struct {
+		k     int
+		cases []CaseRecord
+	}
+	chunks := make(chan slice, 1)
 	stop := make(chan struct{})
 	memberOpen := map[string]int{}
+	var makeErr error // the maker's, read once chunks is closed
 	go func() {
 		defer close(chunks)
+		k, made := 0, 0
 		send := func(chunk []CaseRecord) error {
 			select {
-			case chunks <- chunk:
+			case chunks <- slice{k, chunk}:
+				k++
 				return nil
 			case <-stop:
 				return errLaunchStopped
@@ -345,6 +368,10 @@ func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *Ca
 		}
 		chunk := make([]CaseRecord, 0, launchChunk)
 		err := e.eachCaseRecord(cs, only, func(r CaseRecord) error {
+			if made++; made > total {
+				// Never write past the ids taken.
+				return fmt.Errorf("launch made more than the %d cases it counted", total)
+			}
 			if r.MemberDecision == "" && r.MemberStage() {
 				memberOpen[r.UserID]++
 			}
@@ -357,19 +384,51 @@ func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *Ca
 			return nil
 		})
 		if err == nil && len(chunk) > 0 {
-			_ = send(chunk)
+			err = send(chunk)
 		}
+		makeErr = err
 	}()
-	var err error
-	for chunk := range chunks {
-		if err != nil {
-			continue // drain: the maker stops at its next slice
-		}
-		if err = e.Store.AddCases(ctx, id, now, chunk); err != nil {
-			close(stop)
-		}
+	var mu sync.Mutex
+	var first error
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range chunks {
+				mu.Lock()
+				failed := first != nil
+				mu.Unlock()
+				if failed {
+					continue // drain: the maker stops at its next slice
+				}
+				if err := write(c.k, c.cases); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+						close(stop)
+					}
+					mu.Unlock()
+				}
+			}
+		}()
 	}
-	return memberOpen, err
+	wg.Wait()
+	if first == nil {
+		first = makeErr
+	}
+	if first == nil {
+		first = ctx.Err()
+	}
+	return memberOpen, first
+}
+
+// caseIDReserver is offered by a store whose launch can write slices of
+// cases side by side, numbered from ids taken at once (see store.Store's
+// ReserveCaseIDs and AddCasesFrom); reserved is false where it cannot.
+type caseIDReserver interface {
+	ReserveCaseIDs(ctx context.Context, n int) (first int64, reserved bool, err error)
+	AddCasesFrom(ctx context.Context, campaignID int64, createdAt time.Time, first int64, cases []CaseRecord) error
 }
 
 // errLaunchStopped stops writeCases's case maker once the store failed.

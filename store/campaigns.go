@@ -425,6 +425,44 @@ func outcomeUpdate(n int) string {
 		SELECT id, ? FROM cases WHERE +campaign_id = ? AND id IN (` + placeholders(n) + `)`
 }
 
+// ReserveCaseIDs takes n consecutive case ids for a launch that writes
+// its slices side by side (AddCasesFrom) and returns the first. Only
+// PostgreSQL, whose writers can run at once, takes them: on SQLite it
+// returns ok false and the launch writes its slices in turn (AddCases).
+func (s *Store) ReserveCaseIDs(ctx context.Context, n int) (first int64, ok bool, err error) {
+	if s.db.d != dialectPostgres {
+		return 0, false, nil
+	}
+	err = s.inPgTx(ctx, func(tx pgx.Tx) error {
+		first, err = pgTakeCaseIDs(ctx, tx, n)
+		return err
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("store: reserve %d case ids: %w", n, err)
+	}
+	return first, true, nil
+}
+
+// AddCasesFrom adds new cases to a draft campaign numbered from first,
+// ids ReserveCaseIDs took: with one COPY in a transaction of its own that
+// does not take the store's write lock (it reads nothing, and writes rows
+// no other transaction knows of), so a launch's slices are written on
+// several connections at once. Cases holding answers are refused.
+func (s *Store) AddCasesFrom(ctx context.Context, campaignID int64, createdAt time.Time, first int64, cases []campaign.CaseRecord) error {
+	if s.db.d != dialectPostgres {
+		return fmt.Errorf("store: numbered case slices need PostgreSQL: %w", campaign.ErrInvalid)
+	}
+	if anyAnswers(cases) {
+		return fmt.Errorf("store: numbered case slices hold new cases only: %w", campaign.ErrInvalid)
+	}
+	if err := s.inPgTxUnlocked(ctx, func(tx pgx.Tx) error {
+		return copyCasesFrom(ctx, tx, campaignID, createdAt, first, cases)
+	}); err != nil {
+		return fmt.Errorf("store: add cases to campaign %d: %w", campaignID, err)
+	}
+	return nil
+}
+
 // anyAnswers reports whether a case holds more than a new case does.
 func anyAnswers(cases []campaign.CaseRecord) bool {
 	for i := range cases {

@@ -39,7 +39,13 @@ const caseOutcome = `COALESCE(case_outcomes.outcome, cases.outcome)`
 // second, per-case UPDATE.
 func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt time.Time, cases []campaign.CaseRecord) error {
 	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM cases`).Scan(&last); err != nil {
+	if tx.d == dialectPostgres {
+		first, err := pgTakeCaseIDs(ctx, sqlTxQuerier{tx}, len(cases))
+		if err != nil {
+			return fmt.Errorf("cases: %w", err)
+		}
+		last = first - 1
+	} else if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM cases`).Scan(&last); err != nil {
 		return fmt.Errorf("cases: %w", err)
 	}
 	ins := newBulk(ctx, tx, "cases", newCaseColumns...)
@@ -60,6 +66,49 @@ func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt tim
 		return updateCases(ctx, tx, createdAt, answered)
 	}
 	return nil
+}
+
+// rowQuerier runs a query returning one row: a pgx transaction, or a
+// database/sql one through sqlTxQuerier.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, q string, args ...any) pgx.Row
+}
+
+// sqlTxQuerier is a database/sql transaction as a rowQuerier (queries
+// written with PostgreSQL's $n).
+type sqlTxQuerier struct{ tx *sqlTx }
+
+func (q sqlTxQuerier) QueryRow(ctx context.Context, query string, args ...any) pgx.Row {
+	return q.tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// pgTakeCaseIDs takes n case ids on PostgreSQL and returns the first:
+// above every case and every id taken before, as the cases table's
+// identity sequence records them. It must run under the store's write
+// lock, which every case id taker holds, so two takers never overlap;
+// ids taken and left unused (a launch that failed) are gaps.
+func pgTakeCaseIDs(ctx context.Context, q rowQuerier, n int) (int64, error) {
+	var seq string
+	if err := q.QueryRow(ctx, `SELECT pg_get_serial_sequence('cases', 'id')`).Scan(&seq); err != nil {
+		return 0, err
+	}
+	var maxID, lastValue int64
+	var called bool
+	if err := q.QueryRow(ctx, `SELECT COALESCE((SELECT MAX(id) FROM cases), 0), last_value, is_called FROM `+seq).
+		Scan(&maxID, &lastValue, &called); err != nil {
+		return 0, err
+	}
+	taken := lastValue
+	if !called {
+		taken--
+	}
+	base := max(maxID, taken)
+	if n > 0 {
+		if err := q.QueryRow(ctx, `SELECT setval($1::regclass, $2, true)`, seq, base+int64(n)).Scan(new(int64)); err != nil {
+			return 0, err
+		}
+	}
+	return base + 1, nil
 }
 
 // newCaseColumns are the columns a new case is inserted with, in the
@@ -88,10 +137,16 @@ func newCaseRow(c *campaign.CaseRecord, id, campaignID int64, createdAt time.Tim
 // what a new case holds: one COPY straight into cases, which fails, like
 // the INSERT, on a duplicate case.
 func copyCases(ctx context.Context, tx pgx.Tx, campaignID int64, createdAt time.Time, cases []campaign.CaseRecord) error {
-	var last int64
-	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM cases`).Scan(&last); err != nil {
+	first, err := pgTakeCaseIDs(ctx, tx, len(cases))
+	if err != nil {
 		return fmt.Errorf("cases: %w", err)
 	}
+	return copyCasesFrom(ctx, tx, campaignID, createdAt, first, cases)
+}
+
+// copyCasesFrom COPYs cases numbered from first.
+func copyCasesFrom(ctx context.Context, tx pgx.Tx, campaignID int64, createdAt time.Time, first int64, cases []campaign.CaseRecord) error {
+	last := first - 1
 	launched := fmtTime(createdAt)
 	i := 0
 	_, err := tx.CopyFrom(ctx, pgx.Identifier{"cases"}, newCaseColumns, pgx.CopyFromFunc(func() ([]any, error) {

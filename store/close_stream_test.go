@@ -385,3 +385,65 @@ func TestOutcomesReadBackFromEitherPlace(t *testing.T) {
 		t.Errorf("history of the kept case: %+v", got)
 	}
 }
+
+// On PostgreSQL a launch takes its case ids at once and writes numbered
+// slices in any order, side by side; ids taken are never handed out
+// again, used or not. SQLite, with its one writer, takes none.
+func TestReserveCaseIDs(t *testing.T) {
+	ctx := context.Background()
+	st, snap := openCampaignStore(t)
+	c := createCampaign(t, st, snap, streamCases(1, "a"))
+	first, ok, err := st.ReserveCaseIDs(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.db.d != dialectPostgres {
+		if ok {
+			t.Fatal("SQLite reserved case ids")
+		}
+		if err := st.AddCasesFrom(ctx, c.ID, t0, 100, streamCases(2, "b")); !errors.Is(err, campaign.ErrInvalid) {
+			t.Fatalf("numbered slices on SQLite: err = %v, want ErrInvalid", err)
+		}
+		return
+	}
+	if !ok {
+		t.Fatal("PostgreSQL reserved no case ids")
+	}
+	slices := streamCases(5, "b")
+	if err := st.AddCasesFrom(ctx, c.ID, t0, first+3, slices[3:]); err != nil {
+		t.Fatal(err)
+	}
+	other := createCampaign(t, st, snap, streamCases(2, "o")) // takes ids after the reserved ones
+	if err := st.AddCasesFrom(ctx, c.ID, t0, first, slices[:3]); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.ReserveCaseIDs(ctx, 4); err != nil { // taken, never used
+		t.Fatal(err)
+	}
+	if err := st.AddCases(ctx, other.ID, t0, streamCases(1, "p")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Cases(ctx, c.ID, campaign.CaseQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 6 {
+		t.Fatalf("%d cases, want 6", len(got))
+	}
+	for i, cs := range got[1:] {
+		if cs.ID != first+int64(i) || cs.UserID != slices[i].UserID {
+			t.Errorf("case %d: id %d user %s; want id %d user %s", i, cs.ID, cs.UserID, first+int64(i), slices[i].UserID)
+		}
+	}
+	others, err := st.Cases(ctx, other.ID, campaign.CaseQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(others) != 3 || others[0].ID <= first+4 || others[2].ID <= others[1].ID+4 {
+		t.Fatalf("the other campaign's ids %d, %d, %d: want them after the reserved block, the last after the 4 ids taken since",
+			others[0].ID, others[1].ID, others[2].ID)
+	}
+	if err := st.AddCasesFrom(ctx, c.ID, t0, first, streamCases(1, "b")); err == nil {
+		t.Fatal("a slice numbered over existing cases was written")
+	}
+}

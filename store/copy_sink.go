@@ -112,6 +112,18 @@ func (c *txCopier) flush() error {
 // for it, after taking the store's write lock: for what needs pgx itself
 // (COPY). It commits if fn returns nil.
 func (s *Store) inPgTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.pgTx(ctx, true, fn)
+}
+
+// inPgTxUnlocked is inPgTx without the store's write lock, for a
+// transaction that only writes rows no other one can know of.
+func (s *Store) inPgTxUnlocked(ctx context.Context, fn func(pgx.Tx) error) error {
+	return s.pgTx(ctx, false, fn)
+}
+
+// pgTx runs fn in a pgx transaction, taking the write lock first when
+// locked.
+func (s *Store) pgTx(ctx context.Context, locked bool, fn func(pgx.Tx) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -124,8 +136,10 @@ func (s *Store) inPgTx(ctx context.Context, fn func(pgx.Tx) error) error {
 			return err
 		}
 		defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit it does nothing
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.db.lockKeys.write); err != nil {
-			return err
+		if locked {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, s.db.lockKeys.write); err != nil {
+				return err
+			}
 		}
 		if err := fn(tx); err != nil {
 			return err
