@@ -389,7 +389,7 @@ func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *Ca
 		makeErr = err
 	}()
 	var mu sync.Mutex
-	var first error
+	var failure error
 	var wg sync.WaitGroup
 	for range writers {
 		wg.Add(1)
@@ -397,15 +397,15 @@ func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *Ca
 			defer wg.Done()
 			for c := range chunks {
 				mu.Lock()
-				failed := first != nil
+				failed := failure != nil
 				mu.Unlock()
 				if failed {
 					continue // drain: the maker stops at its next slice
 				}
 				if err := write(c.k, c.cases); err != nil {
 					mu.Lock()
-					if first == nil {
-						first = err
+					if failure == nil {
+						failure = err
 						close(stop)
 					}
 					mu.Unlock()
@@ -414,13 +414,13 @@ func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *Ca
 		}()
 	}
 	wg.Wait()
-	if first == nil {
-		first = makeErr
+	if failure == nil {
+		failure = makeErr
 	}
-	if first == nil {
-		first = ctx.Err()
+	if failure == nil {
+		failure = ctx.Err()
 	}
-	return memberOpen, first
+	return memberOpen, failure
 }
 
 // caseIDReserver is offered by a store whose launch can write slices of
