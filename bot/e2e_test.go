@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestbot/attest/internal/slackdrive"
+
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/slacktest"
 )
@@ -93,7 +95,7 @@ func campaignThroughSlack(t *testing.T, tr transport) {
 	}
 	r.eventually("member form delivered", func() bool { return len(r.dm(m)) > 0 })
 	form := r.dm(m)[0]
-	ids := caseIDs(form)
+	ids := slackdrive.CaseBlocks(form)
 	if len(ids) == 0 || !strings.Contains(string(form.Blocks), "Submit") || !strings.Contains(string(form.Blocks), `"unsure"`) {
 		t.Fatalf("member form: %s", form.Blocks)
 	}
@@ -142,14 +144,14 @@ func campaignThroughSlack(t *testing.T, tr transport) {
 	var rform slacktest.Message
 	r.eventually("reviewer form for m delivered", func() bool {
 		for _, f := range reviewerForms(r.dm(mgr), "reviewer_submit") {
-			if ids := caseIDs(f); len(ids) > 0 && mine[ids[0]] {
+			if ids := slackdrive.CaseBlocks(f); len(ids) > 0 && mine[ids[0]] {
 				rform = f
 				return true
 			}
 		}
 		return false
 	})
-	rids := caseIDs(rform)
+	rids := slackdrive.CaseBlocks(rform)
 	rchoices := map[string]string{}
 	for _, id := range rids {
 		rchoices[id] = "revoke"

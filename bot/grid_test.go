@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestbot/attest/internal/slackdrive"
+
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
@@ -149,7 +151,7 @@ func gridClicksAcrossWorkspaces(t *testing.T, tr transport) {
 		{stranger, func(map[string]any) {}, in(r.slackOf[stranger], thirdTeam)},
 	} {
 		form := r.dm(tc.who)[0]
-		ids := caseIDs(form)
+		ids := slackdrive.CaseBlocks(form)
 		p, err := r.slack.BlockActions(tc.user, form.Channel, form.TS, []slacktest.Action{{ActionID: "member_submit"}},
 			map[string]map[string]slacktest.StateValue{ids[0]: {"decision": {Type: "radio_buttons", SelectedOption: &slacktest.SelectOption{Text: "revoke", Value: "revoke"}}}})
 		if err != nil {
@@ -170,7 +172,7 @@ func gridClicksAcrossWorkspaces(t *testing.T, tr transport) {
 	// Accepted: m answers from the second workspace.
 	form := r.dm(m)[0]
 	choices := map[string]string{}
-	for _, id := range caseIDs(form) {
+	for _, id := range slackdrive.CaseBlocks(form) {
 		choices[id] = "keep"
 	}
 	r.click(in(r.slackOf[m], slacktest.SecondTeamID), form, "member_submit", choices)

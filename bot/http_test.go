@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestbot/attest/internal/syncbuf"
+
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
@@ -50,7 +52,7 @@ type httpRig struct {
 	slack    *slacktest.Server
 	bot      *bot.Bot
 	delivery slacktest.HTTPDelivery
-	logs     *syncBuffer
+	logs     *syncbuf.Buffer
 	stop     func() // stops the bot: Run returns
 }
 
@@ -60,7 +62,7 @@ func newHTTPRig(t *testing.T, h bot.Inbound, tweak func(*bot.Bot)) *httpRig {
 	srv := slacktest.New(slacktest.WithManifest(m))
 	srv.AddUser(slacktest.User{ID: "U1", Name: "ann", Email: "ann@x.com"})
 	srv.AddChannel("C1", "iam")
-	r := &httpRig{t: t, slack: srv, logs: &syncBuffer{}}
+	r := &httpRig{t: t, slack: srv, logs: &syncbuf.Buffer{}}
 	r.bot = &bot.Bot{API: srv.Client(), Handler: h, Log: zerolog.New(r.logs)}
 	if tweak != nil {
 		tweak(r.bot)
@@ -331,7 +333,7 @@ func TestHTTPEventsHandledOnce(t *testing.T) {
 	h := &counting{}
 	r := newHTTPRig(t, h, func(b *bot.Bot) { b.Handled = st })
 	r.deliverWith(nil)
-	dropped := func(logs *syncBuffer) int { return strings.Count(logs.String(), "handled already") }
+	dropped := func(logs *syncbuf.Buffer) int { return strings.Count(logs.String(), "handled already") }
 	id := r.slack.SendEvent(map[string]any{"type": "app_home_opened", "user": "U1", "channel": "D1", "tab": "home"})
 	eventually(t, "home published", func() bool { return h.homes.Load() == 1 })
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestbot/attest/internal/slackdrive"
+
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/slacktest"
 )
@@ -67,14 +69,14 @@ func TestIAMFormAfterTheChainEnds(t *testing.T) {
 	var dmForm slacktest.Message
 	r.eventually("the admin's reviewer form for the member", func() bool {
 		for _, f := range reviewerForms(r.dm(adminOkta), "reviewer_submit") {
-			if ids := caseIDs(f); len(ids) > 0 && theirs[ids[0]] {
+			if ids := slackdrive.CaseBlocks(f); len(ids) > 0 && theirs[ids[0]] {
 				dmForm = f
 				return true
 			}
 		}
 		return false
 	})
-	first := caseIDs(dmForm)[0]
+	first := slackdrive.CaseBlocks(dmForm)[0]
 	r.click(r.admin, dmForm, "reviewer_submit", map[string]string{first: "keep"})
 	r.eventually("the admin's one decision recorded", func() bool {
 		cs, _ := r.st.Cases(r.ctx, 1, campaign.CaseQuery{UserID: member})
@@ -140,7 +142,7 @@ func (r *rig) decideIAMForm(member string, cases []campaign.CaseRecord) {
 	var form slacktest.Message
 	r.eventually("the IAM form posted in the approvals channel", func() bool {
 		for _, f := range reviewerForms(r.slack.Messages(approvals), "reviewer_submit") {
-			if ids := caseIDs(f); len(ids) > 0 && theirs[ids[0]] {
+			if ids := slackdrive.CaseBlocks(f); len(ids) > 0 && theirs[ids[0]] {
 				form = f
 				return true
 			}
@@ -148,7 +150,7 @@ func (r *rig) decideIAMForm(member string, cases []campaign.CaseRecord) {
 		return false
 	})
 	choices := map[string]string{}
-	for _, id := range caseIDs(form) {
+	for _, id := range slackdrive.CaseBlocks(form) {
 		choices[id] = "keep"
 	}
 	channelUpdates := r.updatesOf("update:r:1::" + member + ":")

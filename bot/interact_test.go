@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestbot/attest/internal/slackdrive"
+
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -152,7 +154,7 @@ func TestClosedFormAnswersClearly(t *testing.T) {
 	if got := r.slash(r.admin, "close 1"); !strings.Contains(got, "Campaign 1 is") {
 		t.Fatalf("close: %q", got)
 	}
-	ids := caseIDs(form)
+	ids := slackdrive.CaseBlocks(form)
 	r.click(r.slackOf[m], form, "member_submit", map[string]string{ids[0]: "keep"})
 	r.eventually("closed note", func() bool { return len(r.ephemeralTo(r.slackOf[m].ID)) > 0 })
 	r.eventually("form marked closed", func() bool {
@@ -206,7 +208,7 @@ func TestDelegateThroughModal(t *testing.T) {
 	var form slacktest.Message
 	r.eventually("reviewer form", func() bool {
 		for _, f := range reviewerForms(r.dm(mgr), "delegate") {
-			for _, id := range caseIDs(f) {
+			for _, id := range slackdrive.CaseBlocks(f) {
 				if id == "case:"+itoa(cs.ID) {
 					form = f
 					return true

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestbot/attest/internal/slackdrive"
+
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/oktatest"
 	"github.com/attestbot/attest/internal/slacktest"
@@ -84,7 +86,7 @@ func ownerStageThroughSlack(t *testing.T, tr transport) {
 	var form slacktest.Message
 	r.eventually("the owner's form for "+target.Label+" delivered", func() bool {
 		for _, m := range reviewerForms(r.dm(owner.ID), "owner_submit") {
-			if slices.Contains(caseIDs(m), block) {
+			if slices.Contains(slackdrive.CaseBlocks(m), block) {
 				form = m
 				return true
 			}
@@ -97,7 +99,7 @@ func ownerStageThroughSlack(t *testing.T, tr transport) {
 			t.Fatalf("owner form lacks %q: %s", want, body)
 		}
 	}
-	onPage := caseIDs(form)
+	onPage := slackdrive.CaseBlocks(form)
 
 	r.click(outsider, form, "owner_keep_all", nil)
 	r.eventually("the outsider refused", func() bool { return len(r.ephemeralTo(outsider.ID)) > 0 })
@@ -201,7 +203,7 @@ func ownerStageThroughSlack(t *testing.T, tr transport) {
 	}
 	before := len(events)
 	staleChoice := map[string]string{}
-	for _, id := range caseIDs(stale) {
+	for _, id := range slackdrive.CaseBlocks(stale) {
 		staleChoice[id] = "revoke"
 	}
 	refusals := func() int {

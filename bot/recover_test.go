@@ -1,12 +1,12 @@
 package bot_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/attestbot/attest/internal/syncbuf"
 
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
@@ -38,34 +38,21 @@ func (f *inbound) BlockActions(ctx context.Context, cb slack.InteractionCallback
 func (f *inbound) PublishHome(ctx context.Context, user, _ string) error { return f.home(ctx, user) }
 func (f *inbound) DM(_ context.Context, user, key, text string)          { f.dms <- user + ": " + text }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.String() }
-
 // botRig runs a bot over Socket Mode with the given handlers.
-func botRig(t *testing.T, h bot.Inbound, replyWithin time.Duration) (*slacktest.Server, *syncBuffer) {
+func botRig(t *testing.T, h bot.Inbound, replyWithin time.Duration) (*slacktest.Server, *syncbuf.Buffer) {
 	t.Helper()
 	return botRigOver(t, socketMode, h, replyWithin)
 }
 
 // botRigOver runs a bot over the fake Slack and transport tr with the
 // given handlers; tweaks set the bot up further.
-func botRigOver(t *testing.T, tr transport, h bot.Inbound, replyWithin time.Duration, tweaks ...func(*bot.Bot)) (*slacktest.Server, *syncBuffer) {
+func botRigOver(t *testing.T, tr transport, h bot.Inbound, replyWithin time.Duration, tweaks ...func(*bot.Bot)) (*slacktest.Server, *syncbuf.Buffer) {
 	t.Helper()
 	manifest := loadManifest(t, tr)
 	srv := slacktest.New(slacktest.WithManifest(manifest))
 	srv.AddUser(slacktest.User{ID: "U1", Name: "ann", Email: "ann@x.com"})
 	srv.AddChannel("C1", "iam")
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	b := &bot.Bot{API: srv.Client(), Handler: h, Log: zerolog.New(logs), ReplyWithin: replyWithin}
 	for _, tweak := range tweaks {
 		tweak(b)

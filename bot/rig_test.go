@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
@@ -232,21 +231,6 @@ func (r *rig) dm(oktaID string) []slacktest.Message {
 		return nil
 	}
 	return r.slack.Messages(ch)
-}
-
-// caseIDs lists the case block ids of a message's blocks.
-func caseIDs(m slacktest.Message) []string {
-	var blks []struct {
-		BlockID string `json:"block_id"`
-	}
-	_ = json.Unmarshal(m.Blocks, &blks)
-	var out []string
-	for _, b := range blks {
-		if strings.HasPrefix(b.BlockID, "case:") {
-			out = append(out, b.BlockID)
-		}
-	}
-	return out
 }
 
 // click presses a button on a message with the given radio choices.

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestbot/attest/internal/syncbuf"
+
 	"github.com/rs/zerolog"
 	"github.com/slack-go/slack"
 
@@ -40,7 +42,7 @@ func TestClaimTakenOverIsNotSentTwice(t *testing.T) {
 	}
 	t.Cleanup(func() { stB.Close() })
 	api := slack.New(slacktest.BotToken, slack.OptionAPIURL(srv.APIURL()))
-	var logA syncBuffer
+	var logA syncbuf.Buffer
 	// A sends one message every 2 s; its claims hold for an hour.
 	a := &bot.Sender{API: api, Store: stA, Log: zerolog.New(&logA), PerChannel: time.Millisecond, Rate: 0.5, Lease: time.Hour}
 	// B takes over any claim: as if A's lease had long passed.

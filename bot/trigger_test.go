@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestbot/attest/internal/slackdrive"
+
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/hooks"
 	"github.com/attestbot/attest/internal/hookevent"
@@ -59,7 +61,7 @@ func TestGrantEventThroughSlack(t *testing.T) {
 	}
 	r.eventually("manager gets the grant review", func() bool { return len(reviewerForms(r.dm(mgr), "reviewer_submit")) > 0 })
 	f := reviewerForms(r.dm(mgr), "reviewer_submit")[0]
-	ids := caseIDs(f)
+	ids := slackdrive.CaseBlocks(f)
 	if len(ids) != 1 || !strings.Contains(string(f.Blocks), app.Label) {
 		t.Fatalf("grant review form: %s", f.Blocks)
 	}

@@ -17,14 +17,6 @@ type caseStreamer interface {
 		deciders map[int64]string, plan []PlanItem, ev Event) error
 }
 
-// planSnapshotLoader is offered by a Store that can read only what a
-// plan reads of a snapshot (see store.Store's LoadPlanSnapshot): its
-// users, groups, apps, memberships, app-to-group assignments and direct
-// app assignments.
-type planSnapshotLoader interface {
-	LoadPlanSnapshot(ctx context.Context, id int64) (*Snapshot, error)
-}
-
 // closePage is how many cases a streamed close reads at a time.
 const closePage = 10000
 
@@ -86,7 +78,7 @@ func (sp *streamPlan) start(l loadedSnapshot) {
 	}
 	// The index keeps what the plan reads; the snapshot's relations are
 	// garbage from here on.
-	sp.p = newPlanner(planIndex(l.snap, nil), sp.def)
+	sp.p = newPlanner(planIndex(l.snap), sp.def)
 	for i := range sp.buf {
 		sp.p.take(&sp.buf[i])
 	}
@@ -177,13 +169,9 @@ func (e *Engine) closeStreamed(ctx context.Context, c *Campaign, st caseStreamer
 	// two reads overlap, and the plan is built as the cases come.
 	var sp *streamPlan
 	if c.Definition.Remediation.Mode == ModeRevoke {
-		load := e.Store.LoadSnapshot
-		if pl, ok := e.Store.(planSnapshotLoader); ok {
-			load = pl.LoadPlanSnapshot
-		}
 		ready := make(chan loadedSnapshot, 1)
 		go func() {
-			snap, err := load(ctx, c.SnapshotID)
+			snap, err := e.Store.LoadPlanSnapshot(ctx, c.SnapshotID)
 			ready <- loadedSnapshot{snap, err}
 		}()
 		sp = &streamPlan{def: c.Definition, ready: ready}

@@ -24,7 +24,7 @@ func TestStreamPlanMatchesBuildPlan(t *testing.T) {
 		{ID: 6, UserID: "new", Kind: KindGroup, EntitlementID: "everyone", Direct: true, Outcome: OutcomeRevoked},
 		{ID: 7, UserID: "stale", Kind: KindGroup, EntitlementID: "eng", Direct: true, Outcome: OutcomeRevoked},
 	}
-	want := BuildPlanFrom(planIndex(smallOrg(), cases), def, cases)
+	want := BuildPlanFrom(NewIndex(smallOrg()), def, cases)
 	if len(want) < 4 {
 		t.Fatalf("the reference plan has %d items: the cases test too little", len(want))
 	}

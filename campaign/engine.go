@@ -306,6 +306,13 @@ func (e *Engine) selected(cs *CaseSet, only map[EntitlementKey]bool, user, kind,
 func (e *Engine) countCases(cs *CaseSet, only map[EntitlementKey]bool) int {
 	s := cs.Index.Snap
 	n := 0
+	if only == nil && len(cs.Def.Scope.Risk) == 0 {
+		// Every case is in: nothing to rate or look up.
+		if cs.Def.Entitlements.ReviewsApps() {
+			n = len(cs.Cases)
+		}
+		return n + len(cs.GroupCases)
+	}
 	if cs.Def.Entitlements.ReviewsApps() {
 		for i := range cs.Cases {
 			a := &s.Apps[cs.Cases[i].App]
@@ -326,25 +333,23 @@ func (e *Engine) countCases(cs *CaseSet, only map[EntitlementKey]bool) int {
 // writeCases stores a launch's cases (total of them) in slices of
 // launchChunk, each in its transaction, making the next slice while the
 // store writes the last one (the two overlap on two cores). A store that
-// reserves case ids (caseIDReserver, PostgreSQL) writes two slices at
-// once, each numbered from its place in the launch. It returns how many
+// reserves case ids (PostgreSQL) writes two slices at once, each
+// numbered from its place in the launch. It returns how many
 // cases each member is to answer in stage 1, counted as the store's
 // CaseProgress counts MemberOpen, so the launch's fan-out need not read
 // the cases back. It returns the first error of the store.
 func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *CaseSet, only map[EntitlementKey]bool,
 	total int) (map[string]int, error) {
 	write, writers := func(_ int, chunk []CaseRecord) error { return e.Store.AddCases(ctx, id, now, chunk) }, 1
-	if r, ok := e.Store.(caseIDReserver); ok {
-		first, reserved, err := r.ReserveCaseIDs(ctx, total)
-		if err != nil {
-			return nil, err
+	first, reserved, err := e.Store.ReserveCaseIDs(ctx, total)
+	if err != nil {
+		return nil, err
+	}
+	if reserved {
+		write = func(k int, chunk []CaseRecord) error {
+			return e.Store.AddCasesFrom(ctx, id, now, first+int64(k)*launchChunk, chunk)
 		}
-		if reserved {
-			write = func(k int, chunk []CaseRecord) error {
-				return r.AddCasesFrom(ctx, id, now, first+int64(k)*launchChunk, chunk)
-			}
-			writers = 2
-		}
+		writers = 2
 	}
 	type slice struct {
 		k     int
@@ -421,14 +426,6 @@ func (e *Engine) writeCases(ctx context.Context, id int64, now time.Time, cs *Ca
 		failure = ctx.Err()
 	}
 	return memberOpen, failure
-}
-
-// caseIDReserver is offered by a store whose launch can write slices of
-// cases side by side, numbered from ids taken at once (see store.Store's
-// ReserveCaseIDs and AddCasesFrom); reserved is false where it cannot.
-type caseIDReserver interface {
-	ReserveCaseIDs(ctx context.Context, n int) (first int64, reserved bool, err error)
-	AddCasesFrom(ctx context.Context, campaignID int64, createdAt time.Time, first int64, cases []CaseRecord) error
 }
 
 // errLaunchStopped stops writeCases's case maker once the store failed.

@@ -7,14 +7,6 @@ import (
 	"strings"
 )
 
-// PlanDigest is the SHA-256 (hex) of a plan's canonical form: every item,
-// ordered by sequence number, as [seq, kind, user, group, app, case ids,
-// reason]. Approvals are bound to it, and the executor refuses a plan
-// whose digest is not the one approved.
-func PlanDigest(plan []PlanItem) string {
-	return planDigest(plan)
-}
-
 // ApprovalStatus is where a closed campaign's plan stands: what the Slack
 // approval message shows as "Approved of Required".
 type ApprovalStatus struct {

@@ -100,7 +100,7 @@ func closedState(c *Campaign, actor Actor, now time.Time, why string, from State
 		}
 	}
 	next := *c
-	next.State, next.ClosedAt, next.PlanDigest = StateClosed, now, planDigest(plan)
+	next.State, next.ClosedAt, next.PlanDigest = StateClosed, now, PlanDigest(plan)
 	detail := actor.stamp(map[string]any{"note": why, "outcomes": counts, "operations": ops, "plan_items": len(plan),
 		"from": string(from), "plan_sha256": next.PlanDigest})
 	return &next, Event{At: now, CampaignID: c.ID, Type: "campaign.closed", Actor: actor, Detail: detail}, ops

@@ -34,6 +34,14 @@ type Store interface {
 	CreateCampaign(ctx context.Context, c *Campaign, cases []CaseRecord, ev Event) (int64, error)
 	// AddCases adds cases to a draft campaign in one transaction.
 	AddCases(ctx context.Context, campaignID int64, createdAt time.Time, cases []CaseRecord) error
+	// ReserveCaseIDs takes n consecutive case ids for a launch that
+	// writes its slices side by side with AddCasesFrom, and returns the
+	// first; reserved is false for a store with one writer, whose launch
+	// writes its slices in turn with AddCases.
+	ReserveCaseIDs(ctx context.Context, n int) (first int64, reserved bool, err error)
+	// AddCasesFrom adds new cases to a draft campaign numbered from
+	// first, ids ReserveCaseIDs took.
+	AddCasesFrom(ctx context.Context, campaignID int64, createdAt time.Time, first int64, cases []CaseRecord) error
 	// GetCampaign returns a campaign, or ErrNotFound.
 	GetCampaign(ctx context.Context, id int64) (*Campaign, error)
 	// ListCampaigns returns campaigns, newest first; states filters when set.
@@ -49,9 +57,14 @@ type Store interface {
 	UpdateCases(ctx context.Context, updates []CaseUpdate, events []Event) error
 	// CloseCampaign records every case's outcome and the plan in one step.
 	CloseCampaign(ctx context.Context, c *Campaign, from State, outcomes map[int64]string, plan []PlanItem, history []Certification, ev Event) error
-	// CaseProgress counts open work per person for reminders and the
-	// stage-end check.
+	// CaseProgress counts open work per person for reminders,
+	// escalations and the stage fan-outs.
 	CaseProgress(ctx context.Context, campaignID int64) (Progression, error)
+	// MemberOpen reports whether a case of the campaign that its member
+	// is to answer (not orphaned) is still unanswered: of user, or of
+	// anyone when user is "". It stops at the first such case instead of
+	// counting them all: a submit must not read millions of cases.
+	MemberOpen(ctx context.Context, campaignID int64, user string) (bool, error)
 
 	// Plan returns the stored remediation plan of a campaign.
 	Plan(ctx context.Context, campaignID int64) ([]PlanItem, error)

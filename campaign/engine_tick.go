@@ -87,43 +87,17 @@ func (e *Engine) catchUp(ctx context.Context, c *Campaign, now time.Time) (*Camp
 // maybeEndStage1 starts stage 2 once every member has answered; member
 // is the one who just answered.
 func (e *Engine) maybeEndStage1(ctx context.Context, c *Campaign, now time.Time, member string) error {
-	if mc, ok := e.Store.(memberOpenChecker); ok {
-		// The member's own cases first: while they owe answers the stage
-		// goes on, and the campaign-wide look is made once per member,
-		// not once per answer.
-		for _, who := range []string{member, ""} {
-			open, err := mc.MemberOpen(ctx, c.ID, who)
-			if err != nil {
-				return err
-			}
-			if open {
-				return nil
-			}
-		}
-	} else {
-		p, err := e.Store.CaseProgress(ctx, c.ID)
-		if err != nil {
+	// The member's own cases first: while they owe answers the stage goes
+	// on, and the campaign-wide look is made once per member, not once
+	// per answer.
+	for _, who := range []string{member, ""} {
+		open, err := e.Store.MemberOpen(ctx, c.ID, who)
+		if err != nil || open {
 			return err
-		}
-		for _, n := range p.MemberOpen {
-			if n > 0 {
-				return nil
-			}
 		}
 	}
 	_, err := e.startStage2(ctx, c, now, "every member answered")
 	return err
-}
-
-// memberOpenChecker is offered by a store that can tell whether
-// members still owe answers by looking for one open case instead of
-// counting all of them (see store.Store's MemberOpen): a submit in a
-// campaign of millions of cases must not read them all.
-type memberOpenChecker interface {
-	// MemberOpen reports whether a case of the campaign that its member
-	// is to answer (not orphaned) is still unanswered: of user, or of
-	// anyone when user is "".
-	MemberOpen(ctx context.Context, campaignID int64, user string) (bool, error)
 }
 
 // startStage2 ends self-attestation. With manager confirmation off, the

@@ -247,30 +247,11 @@ func (x *Executor) runJobs(ctx context.Context, c *Campaign) (int, error) {
 	return claimed, ctx.Err()
 }
 
-// openCounter is offered by an OperationStore that counts open jobs
-// without reading them (see store.Store's OpenOperations).
-type openCounter interface {
-	OpenOperations(ctx context.Context, campaignID int64) (int, error)
-}
-
 // openJobs counts a campaign's pending and running jobs, for progress.
 func (x *Executor) openJobs(ctx context.Context, id int64) int {
-	if oc, ok := x.Ops.(openCounter); ok {
-		n, err := oc.OpenOperations(ctx, id)
-		if err != nil {
-			return 0
-		}
-		return n
-	}
-	ops, err := x.Ops.Operations(ctx, id)
+	n, err := x.Ops.OpenOperations(ctx, id)
 	if err != nil {
 		return 0
-	}
-	n := 0
-	for _, op := range ops {
-		if op.State == OpPending || op.State == OpRunning {
-			n++
-		}
 	}
 	return n
 }

@@ -52,6 +52,10 @@ type SnapshotStore interface {
 	SaveSnapshot(ctx context.Context, s *Snapshot, counts SyncCounts) (int64, error)
 	// LoadSnapshot reads a whole snapshot, or ErrNotFound.
 	LoadSnapshot(ctx context.Context, id int64) (*Snapshot, error)
+	// LoadPlanSnapshot reads what a remediation plan reads of a
+	// snapshot: users, groups, apps, memberships, app-to-group and direct
+	// app assignments; no group rules, no sign-ins.
+	LoadPlanSnapshot(ctx context.Context, id int64) (*Snapshot, error)
 	// FindUser finds a user of a snapshot by Okta id, login or email
 	// (case-insensitive), or returns ErrNotFound.
 	FindUser(ctx context.Context, snapshotID int64, key string) (User, error)

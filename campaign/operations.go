@@ -82,6 +82,8 @@ type OperationStore interface {
 	StuckOperations(ctx context.Context, campaignID int64, before time.Time) ([]Operation, error)
 	// Operations returns every job of a campaign in order.
 	Operations(ctx context.Context, campaignID int64) ([]Operation, error)
+	// OpenOperations counts a campaign's pending and running jobs.
+	OpenOperations(ctx context.Context, campaignID int64) (int, error)
 	// RetryFailed puts failed jobs back to pending and returns how many.
 	RetryFailed(ctx context.Context, campaignID int64, ev Event) (int, error)
 	// SetVerified records the read-back after the run.

@@ -9,12 +9,17 @@ import (
 	"strconv"
 )
 
-// planDigest is PlanDigest hashed as it is encoded, a row at a time: the
-// same digest without holding the whole plan's JSON (and a boxed copy of
-// every item) at once, which for a million-item plan is most of a close's
-// memory. A JSON array is its rows joined by commas in brackets, so
-// hashing each row's encoding between them hashes the same bytes.
-func planDigest(plan []PlanItem) string {
+// PlanDigest is the SHA-256 (hex) of a plan's canonical form: every item,
+// ordered by sequence number, as [seq, kind, user, group, app, case ids,
+// reason]. Approvals are bound to it, and the executor refuses a plan
+// whose digest is not the one approved.
+//
+// It is hashed as it is encoded, a row at a time, without holding the
+// whole plan's JSON (and a boxed copy of every item) at once, which for a
+// million-item plan is most of a close's memory. A JSON array is its rows
+// joined by commas in brackets, so hashing each row's encoding between
+// them hashes the same bytes.
+func PlanDigest(plan []PlanItem) string {
 	items := plan
 	if !slices.IsSortedFunc(items, func(a, b PlanItem) int { return a.Seq - b.Seq }) {
 		items = slices.Clone(plan)

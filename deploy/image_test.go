@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -10,10 +9,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/attestbot/attest/internal/syncbuf"
 )
 
 // Paths of the image that the test maps into temporary directories.
@@ -63,7 +63,7 @@ func TestImageRunsAsDocumented(t *testing.T) {
 	serve := exec.Command(bin, "serve")
 	serve.Dir = dataDir // WORKDIR /data
 	serve.Env = env
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	serve.Stdout, serve.Stderr = &logs, &logs
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func imageEnv(t *testing.T, d *dockerfile, paths map[string]string) []string {
 
 // waitHealthy polls url until it answers 200, failing if serve exits or
 // the deadline passes first.
-func waitHealthy(t *testing.T, url string, exited <-chan error, logs *lockedBuffer) {
+func waitHealthy(t *testing.T, url string, exited <-chan error, logs *syncbuf.Buffer) {
 	t.Helper()
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(30 * time.Second)
@@ -184,22 +184,4 @@ func freePort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -2,7 +2,6 @@ package evidence_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -187,21 +186,6 @@ func withButton(msgs []slacktest.Message, actionID string) []slacktest.Message {
 	return out
 }
 
-// caseBlocks lists the case block ids of a message.
-func caseBlocks(m slacktest.Message) []string {
-	var blks []struct {
-		BlockID string `json:"block_id"`
-	}
-	_ = json.Unmarshal(m.Blocks, &blks)
-	var out []string
-	for _, b := range blks {
-		if strings.HasPrefix(b.BlockID, "case:") {
-			out = append(out, b.BlockID)
-		}
-	}
-	return out
-}
-
 // runToSignOff runs the campaign through Slack up to the sign-off message
 // DMed to its owner, and returns the rig, the fast reviewer's Okta id and
 // that message.
@@ -250,7 +234,7 @@ func runToSignOff(t *testing.T) (*slackRig, string, slacktest.Message) {
 			var fs []slacktest.Message
 			for _, m := range withButton(r.dm(rv), "reviewer_submit") {
 				fs = append(fs, m)
-				for _, id := range caseBlocks(m) {
+				for _, id := range slackdrive.CaseBlocks(m) {
 					seen[id] = true
 				}
 			}
@@ -266,7 +250,7 @@ func runToSignOff(t *testing.T) (*slackRig, string, slacktest.Message) {
 	for _, rv := range reviewers {
 		for _, f := range forms[rv] {
 			choices := map[string]string{}
-			for i, id := range caseBlocks(f) {
+			for i, id := range slackdrive.CaseBlocks(f) {
 				choices[id] = "keep"
 				if rv != fast && i == 0 {
 					choices[id] = "revoke"

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -306,114 +307,91 @@ func writeOutcomeRuns(ctx context.Context, tx *sqlTx, campaignID int64, runs []o
 	}
 	defer stmt.Close()
 	for _, r := range runs {
-		res, err := stmt.ExecContext(ctx, r.outcome, campaignID, r.first, r.last)
+		k, err := affected(stmt.ExecContext(ctx, r.outcome, campaignID, r.first, r.last))
 		if err != nil {
-			return fmt.Errorf("outcomes: %w", err)
+			return err
 		}
-		k, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("outcomes: %w", err)
-		}
-		if want := r.last - r.first + 1; k != want {
-			return fmt.Errorf("%d of %d outcomes name cases not in campaign %d: %w", want-k, want, campaignID, campaign.ErrInvalid)
+		if err := outcomesWritten(campaignID, k, r.last-r.first+1); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// writeOutcomeList writes the outcomes of cases listed id by id.
-func writeOutcomeList(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome map[string][]int64) error {
-	total := 0
-	for _, ids := range byOutcome {
-		total += len(ids)
+// affected is the number of rows a statement wrote, or its error.
+func affected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, fmt.Errorf("outcomes: %w", err)
 	}
-	if total == 0 {
-		return nil
+	k, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("outcomes: %w", err)
+	}
+	return k, nil
+}
+
+// outcomesWritten checks that all want outcomes were written: an id of
+// another campaign, or of no case, writes nothing (ErrInvalid).
+func outcomesWritten(campaignID, written, want int64) error {
+	if written != want {
+		return fmt.Errorf("%d of %d outcomes name cases not in campaign %d: %w", want-written, want, campaignID, campaign.ErrInvalid)
+	}
+	return nil
+}
+
+// writeOutcomeList writes the outcomes of cases listed id by id, a chunk
+// of ids a statement: on SQLite outcomeChunk placeholders (the full-size
+// statement prepared once), on PostgreSQL one bigint[] parameter of up to
+// pgOutcomeChunk ids, so a million outcomes take a few dozen statements.
+func writeOutcomeList(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome map[string][]int64) error {
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	chunk, exec := outcomeChunk, func(o string, ids []int64) (sql.Result, error) {
+		args := make([]any, 0, len(ids)+2)
+		args = append(args, o, campaignID)
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		if len(ids) < outcomeChunk {
+			return tx.ExecContext(ctx, outcomeUpdate(len(ids)), args...)
+		}
+		if full == nil {
+			var err error
+			if full, err = tx.PrepareContext(ctx, outcomeUpdate(outcomeChunk)); err != nil {
+				return nil, err
+			}
+		}
+		return full.ExecContext(ctx, args...)
 	}
 	if tx.d == dialectPostgres {
-		return writeOutcomeArrays(ctx, tx, campaignID, byOutcome, total)
+		chunk, exec = pgOutcomeChunk, func(o string, ids []int64) (sql.Result, error) {
+			return tx.ExecContext(ctx, `INSERT INTO case_outcomes (case_id, outcome)
+				SELECT id, ? FROM cases WHERE +campaign_id = ? AND id = ANY(?::bigint[])`, o, campaignID, ids)
+		}
 	}
-	full, err := tx.PrepareContext(ctx, outcomeUpdate(outcomeChunk))
-	if err != nil {
-		return fmt.Errorf("outcomes: %w", err)
-	}
-	defer full.Close()
-	var updated int64
-	args := make([]any, 0, outcomeChunk+2)
-	outcomes := make([]string, 0, len(byOutcome))
-	for o := range byOutcome {
-		outcomes = append(outcomes, o)
-	}
-	slices.Sort(outcomes)
-	for _, o := range outcomes {
+	var written, total int64
+	for _, o := range slices.Sorted(maps.Keys(byOutcome)) {
 		ids := byOutcome[o]
+		total += int64(len(ids))
 		for len(ids) > 0 {
-			n := min(len(ids), outcomeChunk)
-			args = append(args[:0], o, campaignID)
-			for _, id := range ids[:n] {
-				args = append(args, id)
-			}
-			var res sql.Result
-			if n == outcomeChunk {
-				res, err = full.ExecContext(ctx, args...)
-			} else {
-				res, err = tx.ExecContext(ctx, outcomeUpdate(n), args...)
-			}
+			n := min(len(ids), chunk)
+			k, err := affected(exec(o, ids[:n]))
 			if err != nil {
-				return fmt.Errorf("outcomes: %w", err)
+				return err
 			}
-			k, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("outcomes: %w", err)
-			}
-			updated += k
-			ids = ids[n:]
+			written, ids = written+k, ids[n:]
 		}
 	}
-	if updated != int64(total) {
-		return fmt.Errorf("%d of %d outcomes name cases not in campaign %d: %w",
-			int64(total)-updated, total, campaignID, campaign.ErrInvalid)
-	}
-	return nil
+	return outcomesWritten(campaignID, written, total)
 }
 
-// pgOutcomeChunk is how many case ids one PostgreSQL UPDATE carries, as
-// one array parameter.
+// pgOutcomeChunk is how many case ids one PostgreSQL statement of
+// writeOutcomeList carries, as one array parameter.
 const pgOutcomeChunk = 50000
-
-// writeOutcomeArrays is writeOutcomeIDs on PostgreSQL: each UPDATE names
-// its cases by one bigint[] parameter, so a million outcomes take a few
-// dozen statements rather than thousands of 500-parameter ones.
-func writeOutcomeArrays(ctx context.Context, tx *sqlTx, campaignID int64, byOutcome map[string][]int64, total int) error {
-	outcomes := make([]string, 0, len(byOutcome))
-	for o := range byOutcome {
-		outcomes = append(outcomes, o)
-	}
-	slices.Sort(outcomes)
-	var updated int64
-	for _, o := range outcomes {
-		for ids := byOutcome[o]; len(ids) > 0; {
-			n := min(len(ids), pgOutcomeChunk)
-			res, err := tx.ExecContext(ctx, `INSERT INTO case_outcomes (case_id, outcome)
-				SELECT id, ? FROM cases WHERE +campaign_id = ? AND id = ANY(?::bigint[])`,
-				o, campaignID, ids[:n])
-			if err != nil {
-				return fmt.Errorf("outcomes: %w", err)
-			}
-			k, err := res.RowsAffected()
-			if err != nil {
-				return fmt.Errorf("outcomes: %w", err)
-			}
-			updated += k
-			ids = ids[n:]
-		}
-	}
-	if updated != int64(total) {
-		return fmt.Errorf("%d of %d outcomes name cases not in campaign %d: %w",
-			int64(total)-updated, total, campaignID, campaign.ErrInvalid)
-	}
-	return nil
-}
 
 // outcomeUpdate is the statement writing one outcome for n case ids of a
 // campaign: it takes them from the campaign's cases, so an id of another

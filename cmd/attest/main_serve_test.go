@@ -1,30 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/attestbot/attest/internal/syncbuf"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the concurrent writes of a
-// running server and the reads of a test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestServeSyncsAndAnswersHealth runs the main job: with no snapshot yet it
 // syncs at start, /healthz answers at once, /readyz turns ready once the
@@ -33,7 +19,7 @@ func TestServeSyncsAndAnswersHealth(t *testing.T) {
 	c, _ := withOkta(t, smallOrg("managerId"))
 	c.env["ATTEST_CONFIG"] = c.write("attest.yaml", "http: {listen: \"127.0.0.1:0\"}\nokta: {sync_schedule: \"@every 1h\"}\n")
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve"}, io.Discard, &stderr, func(k string) string { return c.env[k] })

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/attestbot/attest/internal/syncbuf"
+
 	"github.com/attestbot/attest/campaign"
 	"github.com/attestbot/attest/internal/oktatest"
 )
@@ -133,7 +135,7 @@ func TestServeRefusesUngrantedScope(t *testing.T) {
 	c.env["ATTEST_CONFIG"] = c.write("attest.yaml", "http: {listen: \"127.0.0.1:0\"}\nokta: {sync_schedule: \"@every 1h\"}\n")
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	code := run(ctx, []string{"serve"}, io.Discard, &stderr, func(k string) string { return c.env[k] })
 	if code != 1 || !strings.Contains(stderr.String(), "0oaWRITE was not granted okta.apps.manage") ||
 		!strings.Contains(stderr.String(), "Okta API Scopes tab") {

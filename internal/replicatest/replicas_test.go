@@ -10,7 +10,6 @@ package replicatest_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -20,9 +19,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/attestbot/attest/internal/syncbuf"
 
 	"github.com/jackc/pgx/v5"
 
@@ -139,7 +139,7 @@ func TestReplicasSurviveKills(t *testing.T) {
 	w.waitConnections(2)
 	for _, f := range w.forms("member_submit") {
 		choices := map[string]string{}
-		for _, id := range caseIDs(f) {
+		for _, id := range slackdrive.CaseBlocks(f) {
 			choices[id] = "keep"
 			cs := w.caseOf(cases, id)
 			if cs.ID == revoked[cs.UserID] {
@@ -180,7 +180,7 @@ func TestReplicasSurviveKills(t *testing.T) {
 	w.onFormsOnce(cases, "reviewer_submit", reviewed)
 	wantReviewer := map[int64]string{}
 	for _, f := range w.forms("reviewer_submit") {
-		ids := caseIDs(f)
+		ids := slackdrive.CaseBlocks(f)
 		choices := map[string]string{}
 		for i, id := range ids {
 			choices[id] = "keep"
@@ -382,7 +382,7 @@ serve: {shutdown_timeout: 5s, claim_lease: %s}
 type replica struct {
 	name, addr string
 	cmd        *exec.Cmd
-	logs       *lockedBuffer
+	logs       *syncbuf.Buffer
 	exited     chan struct{}
 	killed     bool
 }
@@ -390,7 +390,7 @@ type replica struct {
 // start starts replica i on a free port of its own.
 func (w *world) start(i int) {
 	w.t.Helper()
-	r := &replica{name: fmt.Sprintf("replica-%d", i+1), addr: freePort(w.t), logs: &lockedBuffer{}, exited: make(chan struct{})}
+	r := &replica{name: fmt.Sprintf("replica-%d", i+1), addr: freePort(w.t), logs: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	r.cmd = exec.Command(w.bin, "serve")
 	r.cmd.Dir = w.dir
 	r.cmd.Env = append(append([]string{}, w.env...), "ATTEST_HTTP_LISTEN="+r.addr)
@@ -534,7 +534,7 @@ func (w *world) forms(action string) []slacktest.Message {
 func (w *world) casesOnForms(action string) int {
 	n := 0
 	for _, f := range w.forms(action) {
-		n += len(caseIDs(f))
+		n += len(slackdrive.CaseBlocks(f))
 	}
 	return n
 }
@@ -547,7 +547,7 @@ func (w *world) onFormsOnce(cases []campaign.CaseRecord, action string, wants fu
 	where := map[string]string{}
 	keys := map[string][]string{}
 	for _, f := range w.forms(action) {
-		for _, id := range caseIDs(f) {
+		for _, id := range slackdrive.CaseBlocks(f) {
 			on[id]++
 			where[id] = f.Channel
 			keys[id] = append(keys[id], outboxKey(f)+"@"+f.Channel+"/"+f.TS)
@@ -784,21 +784,6 @@ func write(t *testing.T, path, content string) {
 // outboxKey is the outbox key a message carries in its metadata.
 func outboxKey(m slacktest.Message) string { return slackdrive.OutboxKey(m) }
 
-// caseIDs lists the case block ids of a message's blocks.
-func caseIDs(m slacktest.Message) []string {
-	var blks []struct {
-		BlockID string `json:"block_id"`
-	}
-	_ = json.Unmarshal(m.Blocks, &blks)
-	var out []string
-	for _, b := range blks {
-		if strings.HasPrefix(b.BlockID, "case:") {
-			out = append(out, b.BlockID)
-		}
-	}
-	return out
-}
-
 // formsIn keeps the messages that carry a given button.
 func formsIn(msgs []slacktest.Message, action string) []slacktest.Message {
 	var out []slacktest.Message
@@ -836,22 +821,4 @@ func contains[T comparable](list []T, v T) bool {
 		}
 	}
 	return false
-}
-
-// lockedBuffer collects a process's output safely.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

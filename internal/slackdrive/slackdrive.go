@@ -7,6 +7,7 @@ package slackdrive
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/attestbot/attest/blocks"
@@ -24,6 +25,22 @@ func OutboxKey(m slacktest.Message) string {
 	}
 	_ = json.Unmarshal(m.Metadata, &meta)
 	return meta.Payload.Key
+}
+
+// CaseBlocks lists the block ids of a message's case blocks, one per case
+// a form shows, in order.
+func CaseBlocks(m slacktest.Message) []string {
+	var blks []struct {
+		BlockID string `json:"block_id"`
+	}
+	_ = json.Unmarshal(m.Blocks, &blks)
+	var out []string
+	for _, b := range blks {
+		if strings.HasPrefix(b.BlockID, blocks.BlockCasePrefix) {
+			out = append(out, b.BlockID)
+		}
+	}
+	return out
 }
 
 // Slash sends cmd (a TriggerID is made when it has none) and returns
