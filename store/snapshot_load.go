@@ -56,12 +56,16 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, forPlan bool) (*camp
 	snap.Memberships = make([]campaign.Membership, 0, c.Memberships)
 	snap.Usage = make([]campaign.AppUsage, 0, c.SignIns)
 
+	// Each step says whether a plan reads its rows (LoadPlanSnapshot) and
+	// what the plan adds to the query.
 	steps := []struct {
-		lane    int
-		what, q string
-		fn      func(*sql.Rows) error
+		lane     int
+		plan     bool
+		planCond string
+		what, q  string
+		fn       func(*sql.Rows) error
 	}{
-		{0, "users", `SELECT id, login, email, first_name, last_name, status, created, last_login, department, title, manager_ref, manager_id
+		{0, true, "", "users", `SELECT id, login, email, first_name, last_name, status, created, last_login, department, title, manager_ref, manager_id
 			FROM dir_users WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var u campaign.User
 			var id sql.RawBytes
@@ -74,7 +78,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, forPlan bool) (*camp
 			snap.Users = append(snap.Users, u)
 			return nil
 		}},
-		{0, "groups", `SELECT id, name, description, type, rule_ids FROM dir_groups WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{0, true, "", "groups", `SELECT id, name, description, type, rule_ids FROM dir_groups WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var g campaign.Group
 			var id sql.RawBytes
 			var rules string
@@ -85,7 +89,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, forPlan bool) (*camp
 			snap.Groups = append(snap.Groups, g)
 			return nil
 		}},
-		{0, "group rules", `SELECT id, name, status, group_ids FROM dir_group_rules WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{0, false, "", "group rules", `SELECT id, name, status, group_ids FROM dir_group_rules WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var g campaign.GroupRule
 			var groups string
 			if err := r.Scan(&g.ID, &g.Name, &g.Status, &groups); err != nil {
@@ -95,7 +99,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, forPlan bool) (*camp
 			snap.Rules = append(snap.Rules, g)
 			return nil
 		}},
-		{0, "apps", `SELECT id, name, label, status, sign_on_mode, link_url, owners FROM dir_apps WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{0, true, "", "apps", `SELECT id, name, label, status, sign_on_mode, link_url, owners FROM dir_apps WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var a campaign.App
 			var id sql.RawBytes
 			if err := r.Scan(&id, &a.Name, &a.Label, &a.Status, &a.SignOnMode, &a.LinkURL, &a.Owners); err != nil {
@@ -105,7 +109,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, forPlan bool) (*camp
 			snap.Apps = append(snap.Apps, a)
 			return nil
 		}},
-		{1, "memberships", `SELECT group_id, user_id FROM dir_memberships WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{1, true, "", "memberships", `SELECT group_id, user_id FROM dir_memberships WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var g, u sql.RawBytes
 			if err := r.Scan(&g, &u); err != nil {
 				return err
@@ -113,7 +117,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, forPlan bool) (*camp
 			snap.Memberships = append(snap.Memberships, campaign.Membership{GroupID: mids.get(g), UserID: mids.get(u)})
 			return nil
 		}},
-		{2, "app users", `SELECT app_id, user_id, scope, created FROM dir_app_users WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{2, true, ` AND scope = '` + campaign.ScopeUser + `'`, "app users", `SELECT app_id, user_id, scope, created FROM dir_app_users WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var a, u, scope sql.RawBytes
 			var created int64
 			if err := r.Scan(&a, &u, &scope, &created); err != nil {
@@ -126,7 +130,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, forPlan bool) (*camp
 			snap.AppAssignments = append(snap.AppAssignments, campaign.AppAssignment{AppID: aids.get(a), UserID: aids.get(u), Scope: sc, Created: fromUnix(created)})
 			return nil
 		}},
-		{0, "app groups", `SELECT app_id, group_id, priority FROM dir_app_groups WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{0, true, "", "app groups", `SELECT app_id, group_id, priority FROM dir_app_groups WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var a, g sql.RawBytes
 			var p int
 			if err := r.Scan(&a, &g, &p); err != nil {
@@ -135,7 +139,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, forPlan bool) (*camp
 			snap.GroupAssignments = append(snap.GroupAssignments, campaign.GroupAssignment{AppID: ids.get(a), GroupID: ids.get(g), Priority: p})
 			return nil
 		}},
-		{0, "app usage", `SELECT user_id, app_id, last_used FROM dir_app_usage WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{0, false, "", "app usage", `SELECT user_id, app_id, last_used FROM dir_app_usage WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var u, a sql.RawBytes
 			var t int64
 			if err := r.Scan(&u, &a, &t); err != nil {
@@ -147,20 +151,19 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, forPlan bool) (*camp
 	}
 	if forPlan {
 		snap.Usage = nil
-		for i := range steps {
-			if steps[i].what == "app users" {
-				steps[i].q += ` AND scope = '` + campaign.ScopeUser + `'`
-			}
-		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for lane := range 3 {
 		g.Go(func() error {
 			for _, st := range steps {
-				if st.lane != lane || forPlan && (st.what == "group rules" || st.what == "app usage") {
+				if st.lane != lane || forPlan && !st.plan {
 					continue
 				}
-				if err := s.each(gctx, st.q, args, st.fn); err != nil {
+				q := st.q
+				if forPlan {
+					q += st.planCond
+				}
+				if err := s.each(gctx, q, args, st.fn); err != nil {
 					return fmt.Errorf("store: load snapshot %d %s: %w", id, st.what, err)
 				}
 			}
