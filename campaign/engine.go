@@ -234,8 +234,12 @@ func (e *Engine) latestSnapshot(ctx context.Context) (*Snapshot, error) {
 const launchChunk = 50_000
 
 // eachCaseRecord turns a case set into stored cases, one at a time, with
-// reviewers chosen so that nobody confirms their own access. fn returning
-// an error stops the walk with it.
+// reviewers chosen so that nobody confirms their own access. Cases come
+// member by member, each member's app cases before their group cases,
+// both in the snapshot's id order: the order of the cases table's unique
+// (campaign, user, kind, entitlement) index, so a launch appends to it
+// instead of inserting all over it. fn returning an error stops the walk
+// with it.
 func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn func(CaseRecord) error) error {
 	s := cs.Index.Snap
 	// A case's reviewer is the member's nearest manager who is not the
@@ -249,32 +253,44 @@ func (e *Engine) eachCaseRecord(cs *CaseSet, only map[EntitlementKey]bool, fn fu
 		}
 		return ""
 	}
-	if cs.Def.Entitlements.ReviewsApps() {
-		for i := range cs.Cases {
-			c := &cs.Cases[i]
-			u, a := &s.Users[c.User], &s.Apps[c.App]
-			risk, ok := e.selected(cs, only, u.ID, KindApp, a.ID, a.Label)
-			if !ok {
-				continue
-			}
-			via := make([]string, 0, c.viaLen)
-			for _, g := range cs.Via(c) {
-				via = append(via, s.Groups[g].ID)
-			}
-			if err := fn(CaseRecord{UserID: u.ID, Kind: KindApp, EntitlementID: a.ID, Label: a.Label, Direct: c.Direct,
-				ViaGroups: via, Flags: c.Flags, Risk: risk, ManagerID: u.ManagerID, ReviewerID: reviewerOf(c.User)}); err != nil {
-				return err
-			}
+	appCase := func(c *Case) error {
+		u, a := &s.Users[c.User], &s.Apps[c.App]
+		risk, ok := e.selected(cs, only, u.ID, KindApp, a.ID, a.Label)
+		if !ok {
+			return nil
 		}
+		via := make([]string, 0, c.viaLen)
+		for _, g := range cs.Via(c) {
+			via = append(via, s.Groups[g].ID)
+		}
+		return fn(CaseRecord{UserID: u.ID, Kind: KindApp, EntitlementID: a.ID, Label: a.Label, Direct: c.Direct,
+			ViaGroups: via, Flags: c.Flags, Risk: risk, ManagerID: u.ManagerID, ReviewerID: reviewerOf(c.User)})
 	}
-	for _, gc := range cs.GroupCases {
+	groupCase := func(gc *GroupCase) error {
 		u, g := &s.Users[gc.User], &s.Groups[gc.Group]
 		risk, ok := e.selected(cs, only, u.ID, KindGroup, g.ID, g.Name)
 		if !ok {
-			continue
+			return nil
 		}
-		if err := fn(CaseRecord{UserID: u.ID, Kind: KindGroup, EntitlementID: g.ID, Label: g.Name, Direct: true,
-			Flags: gc.Flags, Risk: risk, ManagerID: u.ManagerID, ReviewerID: reviewerOf(gc.User)}); err != nil {
+		return fn(CaseRecord{UserID: u.ID, Kind: KindGroup, EntitlementID: g.ID, Label: g.Name, Direct: true,
+			Flags: gc.Flags, Risk: risk, ManagerID: u.ManagerID, ReviewerID: reviewerOf(gc.User)})
+	}
+	var apps []Case
+	if cs.Def.Entitlements.ReviewsApps() {
+		apps = cs.Cases
+	}
+	// Both lists are in user order (BuildCases): merge them.
+	i, j := 0, 0
+	for i < len(apps) || j < len(cs.GroupCases) {
+		var err error
+		if i < len(apps) && (j == len(cs.GroupCases) || apps[i].User <= cs.GroupCases[j].User) {
+			err = appCase(&apps[i])
+			i++
+		} else {
+			err = groupCase(&cs.GroupCases[j])
+			j++
+		}
+		if err != nil {
 			return err
 		}
 	}

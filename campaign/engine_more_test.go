@@ -1,6 +1,7 @@
 package campaign_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,35 @@ func TestConfirmAllAsAnsweredByMember(t *testing.T) {
 		if cs["dev1/Jira"].ReviewerDecision != "keep" || cs["dev1/GitHub"].ReviewerDecision != "" {
 			t.Fatalf("after bulk: Jira %q GitHub %q", cs["dev1/Jira"].ReviewerDecision, cs["dev1/GitHub"].ReviewerDecision)
 		}
+	}
+}
+
+// A launch numbers its cases member by member, each member's app cases
+// before their group cases, in id order: the order of the cases table's
+// unique index, which the launch then appends to.
+func TestLaunchNumbersCasesMemberByMember(t *testing.T) {
+	h := newHarness(t, org())
+	c := h.launch(baseDef + "entitlements: {groups: [\"*\"]}\n")
+	list, err := h.st.Cases(h.ctx, c.ID, campaign.CaseQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]bool{}
+	for i, cs := range list {
+		kinds[cs.Kind] = true
+		if i == 0 {
+			continue
+		}
+		p := list[i-1]
+		if p.ID >= cs.ID {
+			t.Fatalf("cases not in id order: %d then %d", p.ID, cs.ID)
+		}
+		if slices.Compare([]string{p.UserID, p.Kind, p.EntitlementID}, []string{cs.UserID, cs.Kind, cs.EntitlementID}) > 0 {
+			t.Errorf("case %d (%s %s %s) numbered before case %d (%s %s %s)", p.ID, p.UserID, p.Kind, p.EntitlementID,
+				cs.ID, cs.UserID, cs.Kind, cs.EntitlementID)
+		}
+	}
+	if !kinds[campaign.KindApp] || !kinds[campaign.KindGroup] || len(list) < 10 {
+		t.Fatalf("want app and group cases, got %d cases of kinds %v", len(list), kinds)
 	}
 }
