@@ -1,6 +1,7 @@
 package campaign_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -101,16 +102,24 @@ func TestApprovalIsBoundToThePlanDigest(t *testing.T) {
 	if campaign.PlanDigest(plan) != closed.PlanDigest {
 		t.Fatal("stored digest is not the plan's")
 	}
-	tamper := func(user string) {
-		if _, err := h.st.DB().ExecContext(h.ctx, `UPDATE plan_items SET user_id = ? WHERE campaign_id = ? AND kind = ?`,
-			user, c.ID, campaign.OpUnassignApp); err != nil {
-			t.Fatal(err)
+	// Someone with write access to the database points the plan's
+	// unassignments at another user, and back.
+	var victim string
+	for _, it := range plan {
+		if it.Kind == campaign.OpUnassignApp {
+			victim = it.UserID
+			break
 		}
 	}
-	tamper("ceo")
+	if victim == "" {
+		t.Fatal("the plan unassigns no app")
+	}
+	other := strings.Repeat("x", len(victim))
+	tamper := func(from, to string) { rewritePlanBytes(t, h, c.ID, from, to) }
+	tamper(victim, other)
 	_, _, err = h.eng.Approve(h.ctx, c.ID, as("approver@x.com"))
 	wantErr(t, err, campaign.ErrConflict, "approving a plan changed after close")
-	tamper("dev1")
+	tamper(other, victim)
 	if _, _, err := h.eng.Approve(h.ctx, c.ID, as("approver@x.com")); err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +136,7 @@ func TestApprovalIsBoundToThePlanDigest(t *testing.T) {
 	if err := campaign.CheckApprovedPlan(h.ctx, h.st, approved, plan); err != nil {
 		t.Fatalf("the approved plan: %v", err)
 	}
-	tamper("ceo")
+	tamper(victim, other)
 	plan, _ = h.st.Plan(h.ctx, c.ID)
 	if err := campaign.CheckApprovedPlan(h.ctx, h.st, approved, plan); !errors.Is(err, campaign.ErrForbidden) {
 		t.Fatalf("a plan changed after approval: %v", err)
@@ -184,15 +193,27 @@ func TestStepUpGuardsRejectAndRetry(t *testing.T) {
 // The executor refuses to start a plan whose digest is not the approved
 // one: a plan row changed after approval is never queued.
 func TestExecutorRefusesAPlanChangedAfterApproval(t *testing.T) {
+	// One well-formed stored plan slice (store/plan_chunk.go) of one
+	// item, number 99: unassign GitHub from the CEO.
+	str := func(s string) []byte { return append([]byte{0, byte(len(s))}, s...) }
+	added := []byte{1, 1, 99}
+	for _, s := range []string{campaign.OpUnassignApp, "ceo", "", "github", "added"} {
+		added = append(added, str(s)...)
+	}
+	added = append(added, 0)
 	for _, tc := range []struct {
 		name   string
-		tamper string
+		tamper func(h *harness, id int64)
 		ok     bool
 	}{
-		{"the approved plan", "", true},
-		{"a row pointed at someone else", `UPDATE plan_items SET user_id = 'ceo' WHERE campaign_id = ?`, false},
-		{"a row added", `INSERT INTO plan_items (campaign_id, seq, kind, user_id, group_id, app_id, case_ids, reason)
-			VALUES (?, 99, 'unassign_app', 'ceo', '', 'github', '', 'added')`, false},
+		{"the approved plan", nil, true},
+		{"an item pointed at someone else", func(h *harness, id int64) { rewritePlanBytes(t, h, id, "dev1", "xxx1") }, false},
+		{"an item added", func(h *harness, id int64) {
+			if _, err := h.st.DB().ExecContext(h.ctx, `INSERT INTO plan_chunks (campaign_id, first_seq, items, body)
+				VALUES (?, 99, 1, ?)`, id, added); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, org())
@@ -201,10 +222,8 @@ func TestExecutorRefusesAPlanChangedAfterApproval(t *testing.T) {
 			if _, _, err := h.eng.Approve(h.ctx, c.ID, as("approver@x.com")); err != nil {
 				t.Fatal(err)
 			}
-			if tc.tamper != "" {
-				if _, err := h.st.DB().ExecContext(h.ctx, tc.tamper, c.ID); err != nil {
-					t.Fatal(err)
-				}
+			if tc.tamper != nil {
+				tc.tamper(h, c.ID)
 			}
 			x := &campaign.Executor{Store: h.st, Ops: h.st, Now: h.clock.Now}
 			err := x.Start(h.ctx, c.ID)
@@ -222,5 +241,44 @@ func TestExecutorRefusesAPlanChangedAfterApproval(t *testing.T) {
 				t.Fatalf("operations queued: %d, %v", len(ops), err)
 			}
 		})
+	}
+}
+
+// rewritePlanBytes replaces from with to, of the same length so that the
+// stored slices stay well-formed, in every stored slice of a campaign's
+// plan: someone with write access to the database changing whom the
+// plan names. It fails the test when from is nowhere in the plan.
+func rewritePlanBytes(t *testing.T, h *harness, id int64, from, to string) {
+	t.Helper()
+	if len(from) != len(to) {
+		t.Fatalf("%q and %q differ in length", from, to)
+	}
+	rows, err := h.st.DB().QueryContext(h.ctx, `SELECT first_seq, body FROM plan_chunks WHERE campaign_id = ?`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[int64][]byte{}
+	for rows.Next() {
+		var first int64
+		var body []byte
+		if err := rows.Scan(&first, &body); err != nil {
+			t.Fatal(err)
+		}
+		bodies[first] = body
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	changed := false
+	for first, body := range bodies {
+		next := bytes.ReplaceAll(body, []byte(from), []byte(to))
+		changed = changed || !bytes.Equal(next, body)
+		if _, err := h.st.DB().ExecContext(h.ctx, `UPDATE plan_chunks SET body = ? WHERE campaign_id = ? AND first_seq = ?`,
+			next, id, first); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !changed {
+		t.Fatalf("%q is nowhere in the plan of campaign %d", from, id)
 	}
 }

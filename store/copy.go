@@ -14,7 +14,7 @@ import (
 var copyTables = []string{
 	"snapshots", "dir_users", "dir_groups", "dir_group_rules", "dir_apps", "dir_memberships", "dir_app_users",
 	"dir_app_groups", "dir_app_usage",
-	"campaigns", "campaign_transitions", "cases", "case_outcomes", "plan_items", "approvals", "reminders_sent", "cert_history", "schedule_runs",
+	"campaigns", "campaign_transitions", "cases", "case_outcomes", "plan_items", "plan_chunks", "approvals", "reminders_sent", "cert_history", "schedule_runs",
 	"audit_log", "audit_chain_start", "audit_checkpoints", "audit_chain_mode", "audit_chain_head",
 	"slack_users", "outbox", "slack_messages", "slack_handled",
 	"operations", "tickets", "ticket_refs", "sweeps", "risk_bindings",
@@ -174,6 +174,18 @@ func copyTable(ctx context.Context, src *sqlTx, dst copySink, table string) (int
 		// only returns there.
 		cols = slicesWithout(cols, "rowid")
 	}
+	// Binary columns (a plan chunk's body) stay bytes; text read as
+	// bytes becomes a string.
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return 0, err
+	}
+	binary := map[int]bool{}
+	for i, ct := range types {
+		if t := strings.ToUpper(ct.DatabaseTypeName()); t == "BLOB" || t == "BYTEA" {
+			binary[i] = true
+		}
+	}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
@@ -188,7 +200,7 @@ func copyTable(ctx context.Context, src *sqlTx, dst copySink, table string) (int
 		}
 		out := make([]any, len(vals))
 		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
+			if b, ok := v.([]byte); ok && !binary[i] {
 				v = string(b)
 			}
 			out[i] = v

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math/rand"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -32,6 +34,20 @@ func TestCopyMovesAnInstallation(t *testing.T) {
 	if _, err := src.SaveHookEvents(ctx, []hookevent.Event{hookEvent(t, "e1", "user.lifecycle.deactivate", now)}); err != nil {
 		t.Fatal(err)
 	}
+	// A closed campaign whose plan takes two chunks: their bodies are
+	// bytes, copied as bytes.
+	info, err := src.LatestSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := createCampaign(t, src, info.ID, nil)
+	closed := *pc
+	closed.State = campaign.StateClosed
+	plan := randomPlan(rand.New(rand.NewSource(5)), planChunkItems+3)
+	if err := src.CloseCampaign(ctx, &closed, campaign.StateStage1, nil, plan, nil,
+		campaign.Event{Type: "campaign.closed", Actor: campaign.System}); err != nil {
+		t.Fatal(err)
+	}
 	before, err := src.VerifyAudit(ctx, VerifyOptions{Key: auditKey})
 	if err != nil || !before.OK() {
 		t.Fatalf("source chain: %+v, %v", before, err)
@@ -54,10 +70,13 @@ func TestCopyMovesAnInstallation(t *testing.T) {
 	for _, tc := range rep.Tables {
 		rows[tc.Table] = tc.Rows
 	}
-	for _, table := range []string{"snapshots", "dir_users", "campaigns", "cases", "audit_log", "approvals", "outbox", "hook_events", "audit_chain_head"} {
+	for _, table := range []string{"snapshots", "dir_users", "campaigns", "cases", "plan_chunks", "audit_log", "approvals", "outbox", "hook_events", "audit_chain_head"} {
 		if rows[table] == 0 {
 			t.Errorf("%s: nothing copied", table)
 		}
+	}
+	if got, err := dst.Plan(ctx, pc.ID); err != nil || !reflect.DeepEqual(got, plan) {
+		t.Fatalf("copied plan: %d items, %v; want %d", len(got), err, len(plan))
 	}
 	after, err := dst.VerifyAudit(ctx, VerifyOptions{Key: auditKey, ExpectHead: before.LastHash})
 	if err != nil || !after.OK() || after.LastID != before.LastID || after.LastHash != before.LastHash || !after.Keyed {

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,21 +15,31 @@ import (
 	"github.com/attestbot/attest/campaign"
 )
 
-// writePlan stores a campaign's remediation plan. Sequence numbers are
-// kept as given; a repeated one fails rather than drop an item.
+// writePlan stores a campaign's remediation plan, in ascending sequence
+// order, as plan_chunks rows of planChunkItems items each (migration
+// 0018). Sequence numbers are kept as given; a repeated or negative one
+// fails rather than drop an item.
 func writePlan(ctx context.Context, tx *sqlTx, campaignID int64, plan []campaign.PlanItem) error {
-	ins := tx.bulk(ctx, "plan_items", "campaign_id", "seq", "kind", "user_id", "group_id", "app_id",
-		"case_ids", "reason")
-	var ids strings.Builder
-	for _, it := range plan {
-		ids.Reset()
-		for i, id := range it.CaseIDs {
-			if i > 0 {
-				ids.WriteByte(' ')
-			}
-			ids.WriteString(strconv.FormatInt(id, 10))
+	if !sort.SliceIsSorted(plan, func(i, j int) bool { return plan[i].Seq < plan[j].Seq }) {
+		plan = slices.Clone(plan)
+		sort.SliceStable(plan, func(i, j int) bool { return plan[i].Seq < plan[j].Seq })
+	}
+	for i := range plan {
+		switch seq := plan[i].Seq; {
+		case seq < 0 || seq > maxSeqStep:
+			return fmt.Errorf("plan: sequence number %d out of range", seq)
+		case i > 0 && seq == plan[i-1].Seq:
+			return fmt.Errorf("plan: sequence number %d repeated", seq)
 		}
-		ins.add(campaignID, int64(it.Seq), it.Kind, it.UserID, it.GroupID, it.AppID, ids.String(), it.Reason)
+	}
+	ins := tx.bulk(ctx, "plan_chunks", "campaign_id", "first_seq", "items", "body")
+	var buf []byte
+	for len(plan) > 0 {
+		n := min(len(plan), planChunkItems)
+		buf = encodePlanChunk(buf, plan[:n])
+		// The writer may hold the row until it flushes: each gets its own bytes.
+		ins.add(campaignID, int64(plan[0].Seq), int64(n), bytes.Clone(buf))
+		plan = plan[n:]
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("plan: %w", err)
@@ -36,10 +48,41 @@ func writePlan(ctx context.Context, tx *sqlTx, campaignID int64, plan []campaign
 }
 
 // Plan returns a campaign's stored remediation plan ordered by sequence
-// number; it is empty before the campaign closes. It returns an error if
-// the query fails or a stored case id is malformed.
+// number; it is empty before the campaign closes. A plan stored before
+// migration 0018 is read from plan_items, one row per item. It returns
+// an error if the query fails or a stored item is malformed.
 func (s *Store) Plan(ctx context.Context, campaignID int64) ([]campaign.PlanItem, error) {
 	var out []campaign.PlanItem
+	var total sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT SUM(items) FROM plan_chunks WHERE campaign_id = ?`, campaignID).
+		Scan(&total); err != nil {
+		return nil, fmt.Errorf("store: plan of campaign %d: %w", campaignID, err)
+	}
+	if total.Valid {
+		out = make([]campaign.PlanItem, 0, total.Int64)
+		err := s.each(ctx, `SELECT first_seq, items, body FROM plan_chunks WHERE campaign_id = ? ORDER BY first_seq`,
+			[]any{campaignID}, func(r *sql.Rows) error {
+				var first, n int64
+				var body sql.RawBytes
+				if err := r.Scan(&first, &n, &body); err != nil {
+					return err
+				}
+				at := len(out)
+				var err error
+				if out, err = decodePlanChunk(out, body); err != nil {
+					return fmt.Errorf("plan chunk from %d: %w", first, err)
+				}
+				if got := out[at:]; int64(len(got)) != n || len(got) > 0 && int64(got[0].Seq) != first ||
+					at > 0 && len(got) > 0 && got[0].Seq <= out[at-1].Seq {
+					return fmt.Errorf("plan chunk from %d: %w: holds %d items, not %d, or out of order", first, errPlanChunk, len(got), n)
+				}
+				return nil
+			})
+		if err != nil {
+			return nil, fmt.Errorf("store: plan of campaign %d: %w", campaignID, err)
+		}
+		return out, nil
+	}
 	err := s.each(ctx, `SELECT seq, kind, user_id, group_id, app_id, case_ids, reason FROM plan_items
 		WHERE campaign_id = ? ORDER BY seq`, []any{campaignID}, func(r *sql.Rows) error {
 		var it campaign.PlanItem
