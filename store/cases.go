@@ -2,10 +2,12 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,6 +62,13 @@ func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt tim
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("cases: %w", err)
+	}
+	pairs := newInserter(ctx, tx, "case_reviewers", "campaign_id", "reviewer_id", "user_id")
+	for _, p := range reviewerPairs(cases) {
+		pairs.add(campaignID, p.reviewer, p.user)
+	}
+	if err := pairs.flush(); err != nil {
+		return fmt.Errorf("case reviewers: %w", err)
 	}
 	if len(answered) > 0 {
 		// The reviewer is unchanged, so reviewer_since stays as inserted.
@@ -160,7 +169,43 @@ func copyCasesFrom(ctx context.Context, tx pgx.Tx, campaignID int64, createdAt t
 	if err != nil {
 		return fmt.Errorf("cases: %w", err)
 	}
+	pairs := reviewerPairs(cases)
+	reviewers, users := make([]string, len(pairs)), make([]string, len(pairs))
+	for i, p := range pairs {
+		reviewers[i], users[i] = p.reviewer, p.user
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO case_reviewers (campaign_id, reviewer_id, user_id)
+		SELECT $1, r, u FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS p(r, u, n) ORDER BY n
+		ON CONFLICT DO NOTHING`, campaignID, reviewers, users); err != nil {
+		return fmt.Errorf("case reviewers: %w", err)
+	}
 	return nil
+}
+
+// reviewerPair is one (reviewer, member) pair of case_reviewers.
+type reviewerPair struct{ reviewer, user string }
+
+// reviewerPairs returns the distinct (reviewer, member) pairs of cases,
+// sorted: case_reviewers (migration 0019) holds one row per pair for the
+// cases table, which has no index on reviewers, and the reviewer's cases
+// are found through their members (Cases). In sorted order, launch slices
+// written side by side take the rows they share in the same order, so
+// they wait for each other rather than deadlock.
+func reviewerPairs(cases []campaign.CaseRecord) []reviewerPair {
+	seen := map[reviewerPair]bool{}
+	var out []reviewerPair
+	for i := range cases {
+		p := reviewerPair{cases[i].ReviewerID, cases[i].UserID}
+		if n := len(out); n > 0 && out[n-1] == p || seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b reviewerPair) int {
+		return cmp.Or(strings.Compare(a.reviewer, b.reviewer), strings.Compare(a.user, b.user))
+	})
+	return out
 }
 
 // hasAnswers reports whether a case holds more than a new case does.
@@ -182,8 +227,7 @@ func boolInt(b bool) int {
 // Ids and labels repeated across cases share one string. It returns an
 // error if the query fails.
 func (s *Store) Cases(ctx context.Context, campaignID int64, q campaign.CaseQuery) ([]campaign.CaseRecord, error) {
-	where := []string{"campaign_id = ?"}
-	args := []any{campaignID}
+	query, args := casesQuery(campaignID, q)
 	var out []campaign.CaseRecord
 	if q.ID == 0 && q.UserID == "" && q.ReviewerID == nil {
 		// The whole campaign: its cases have consecutive ids (see
@@ -198,9 +242,32 @@ func (s *Store) Cases(ctx context.Context, campaignID int64, q campaign.CaseQuer
 		if !first.Valid {
 			return nil, nil
 		}
-		where = []string{"id BETWEEN ? AND ?", "+campaign_id = ?"}
-		args = []any{first.Int64, last.Int64, campaignID}
+		query, args = casesQuery(campaignID, q, first.Int64, last.Int64)
 		out = make([]campaign.CaseRecord, 0, last.Int64-first.Int64+1)
+	}
+	ids := interner{}
+	err := s.each(ctx, query, args, func(r *sql.Rows) error {
+		c, err := scanCase(r, ids)
+		if err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
+	}
+	return out, nil
+}
+
+// casesQuery is Cases's query, of the cases numbered from span[0] to
+// span[1] when given (the whole campaign, read as an id range).
+func casesQuery(campaignID int64, q campaign.CaseQuery, span ...int64) (string, []any) {
+	where := []string{"campaign_id = ?"}
+	args := []any{campaignID}
+	if len(span) == 2 {
+		where = []string{"id BETWEEN ? AND ?", "+campaign_id = ?"}
+		args = []any{span[0], span[1], campaignID}
 	}
 	if q.ID != 0 {
 		where, args = append(where, "id = ?"), append(args, q.ID)
@@ -212,22 +279,13 @@ func (s *Store) Cases(ctx context.Context, campaignID int64, q campaign.CaseQuer
 		where, args = append(where, "kind = ?"), append(args, q.Kind)
 	}
 	if q.ReviewerID != nil {
-		where, args = append(where, "reviewer_id = ?"), append(args, *q.ReviewerID)
+		// No index on cases' reviewers: their members' cases, through
+		// the (campaign, user, ...) index, whose reviewer is the one asked.
+		where = append(where, "reviewer_id = ?",
+			"user_id IN (SELECT user_id FROM case_reviewers WHERE campaign_id = ? AND reviewer_id = ?)")
+		args = append(args, *q.ReviewerID, campaignID, *q.ReviewerID)
 	}
-	ids := interner{}
-	err := s.each(ctx, `SELECT `+caseColumns+` FROM `+caseTables+` WHERE `+strings.Join(where, " AND ")+` ORDER BY id`, args,
-		func(r *sql.Rows) error {
-			c, err := scanCase(r, ids)
-			if err != nil {
-				return err
-			}
-			out = append(out, c)
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("store: cases of campaign %d: %w", campaignID, err)
-	}
-	return out, nil
+	return `SELECT ` + caseColumns + ` FROM ` + caseTables + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY id`, args
 }
 
 // scanCase reads one row of caseColumns.
@@ -311,6 +369,7 @@ func updateCases(ctx context.Context, tx *sqlTx, now time.Time, updates []campai
 		return err
 	}
 	defer stmt.Close()
+	var pair *sql.Stmt
 	for _, u := range updates {
 		c := u.Case
 		res, err := stmt.ExecContext(ctx, c.ReviewerID, c.ReviewerID != u.ExpectReviewer, fmtTime(now),
@@ -324,6 +383,19 @@ func updateCases(ctx context.Context, tx *sqlTx, now time.Time, updates []campai
 		if n, err := res.RowsAffected(); err != nil || n == 1 {
 			if err != nil {
 				return fmt.Errorf("case %d: %w", c.ID, err)
+			}
+			if c.ReviewerID != u.ExpectReviewer {
+				// The new reviewer finds the case through its member.
+				if pair == nil {
+					if pair, err = tx.PrepareContext(ctx, `INSERT INTO case_reviewers (campaign_id, reviewer_id, user_id)
+						SELECT campaign_id, reviewer_id, user_id FROM cases WHERE id = ? ON CONFLICT DO NOTHING`); err != nil {
+						return err
+					}
+					defer pair.Close()
+				}
+				if _, err := pair.ExecContext(ctx, c.ID); err != nil {
+					return fmt.Errorf("case %d: %w", c.ID, err)
+				}
 			}
 			continue
 		}

@@ -14,7 +14,7 @@ import (
 var copyTables = []string{
 	"snapshots", "dir_users", "dir_groups", "dir_group_rules", "dir_apps", "dir_memberships", "dir_app_users",
 	"dir_app_groups", "dir_app_usage",
-	"campaigns", "campaign_transitions", "cases", "case_outcomes", "plan_items", "plan_chunks", "approvals", "reminders_sent", "cert_history", "schedule_runs",
+	"campaigns", "campaign_transitions", "cases", "case_reviewers", "case_outcomes", "plan_items", "plan_chunks", "approvals", "reminders_sent", "cert_history", "schedule_runs",
 	"audit_log", "audit_chain_start", "audit_checkpoints", "audit_chain_mode", "audit_chain_head",
 	"slack_users", "outbox", "slack_messages", "slack_handled",
 	"operations", "tickets", "ticket_refs", "sweeps", "risk_bindings",
