@@ -17,6 +17,7 @@ type inserter struct {
 	ctx  context.Context
 	tx   *sqlTx
 	head string
+	row  string // one row of VALUES: "(?, ?, ...)", one ? a column, unless set
 	tail string
 	cols int
 	full *sql.Stmt
@@ -29,6 +30,7 @@ func newInserter(ctx context.Context, tx *sqlTx, table string, columns ...string
 		ctx:  ctx,
 		tx:   tx,
 		head: "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") VALUES ",
+		row:  "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")",
 		tail: " ON CONFLICT DO NOTHING",
 		cols: len(columns),
 		args: make([]any, 0, batchRows*len(columns)),
@@ -36,7 +38,7 @@ func newInserter(ctx context.Context, tx *sqlTx, table string, columns ...string
 }
 
 func (in *inserter) statement(rows int) string {
-	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", in.cols), ", ") + ")"
+	row := in.row
 	var b strings.Builder
 	b.WriteString(in.head)
 	for i := 0; i < rows; i++ {

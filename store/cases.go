@@ -50,15 +50,31 @@ func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt tim
 	} else if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM cases`).Scan(&last); err != nil {
 		return fmt.Errorf("cases: %w", err)
 	}
-	ins := newBulk(ctx, tx, "cases", newCaseColumns...)
-	var answered []campaign.CaseUpdate
 	launched := fmtTime(createdAt)
-	for i := range cases {
-		c := &cases[i]
-		ins.add(newCaseRow(c, last+int64(i)+1, campaignID, createdAt, launched)...)
-		if hasAnswers(c) {
-			answered = append(answered, campaign.CaseUpdate{Case: c, ExpectReviewer: c.ReviewerID})
+	ins := newBulk(ctx, tx, "cases", newCaseColumns...)
+	ins.row = sparseCaseValues(launched)
+	// The rows' values are made on another goroutine while the database
+	// writes the rows before: on SQLite's one writer, binding values and
+	// writing rows is the whole cost of a launch's write.
+	batches := make(chan []any, 2)
+	var answered []campaign.CaseUpdate // read once batches is closed
+	go func() {
+		defer close(batches)
+		batch := make([]any, 0, batchRows*len(newCaseColumns))
+		for i := range cases {
+			c := &cases[i]
+			batch = append(batch, sparseCaseArgs(newCaseRow(c, last+int64(i)+1, campaignID, createdAt, launched), launched)...)
+			if hasAnswers(c) {
+				answered = append(answered, campaign.CaseUpdate{Case: c, ExpectReviewer: c.ReviewerID})
+			}
+			if len(batch) == cap(batch) || i == len(cases)-1 {
+				batches <- batch
+				batch = make([]any, 0, batchRows*len(newCaseColumns))
+			}
 		}
+	}()
+	for batch := range batches {
+		ins.add(batch...) // after a failure, drains the rest without writing
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("cases: %w", err)
@@ -140,6 +156,29 @@ func newCaseRow(c *campaign.CaseRecord, id, campaignID int64, createdAt time.Tim
 	}
 	return []any{c.ID, campaignID, c.UserID, c.Kind, c.EntitlementID, c.Label, int64(boolInt(c.Direct)),
 		strings.Join(c.ViaGroups, " "), int64(c.Flags), c.Risk, c.ManagerID, c.ReviewerID, since}
+}
+
+// sparseCaseValues is insertCases's VALUES row for newCaseColumns: the
+// values new cases share most (kind app, via_groups and risk empty,
+// reviewer_since the launch) are bound as NULL (sparseCaseArgs) and filled
+// in by the statement. A NULL binds without a copy of a string, which
+// takes a tenth off writing a launch's cases on SQLite.
+func sparseCaseValues(launched string) string {
+	return `(?, ?, ?, COALESCE(?, '` + campaign.KindApp + `'), ?, ?, ?, COALESCE(?, ''), ?, COALESCE(?, ''), ?, ?, COALESCE(?, ` +
+		quoteLiteral(launched) + `))`
+}
+
+// sparseCaseArgs turns newCaseRow's values into sparseCaseValues's.
+func sparseCaseArgs(row []any, launched string) []any {
+	for _, common := range [...]struct {
+		col   int
+		value string
+	}{{3, campaign.KindApp}, {7, ""}, {9, ""}, {12, launched}} {
+		if row[common.col] == common.value {
+			row[common.col] = nil
+		}
+	}
+	return row
 }
 
 // copyCases is insertCases on PostgreSQL for cases that hold nothing but
@@ -245,7 +284,7 @@ func (s *Store) Cases(ctx context.Context, campaignID int64, q campaign.CaseQuer
 		query, args = casesQuery(campaignID, q, first.Int64, last.Int64)
 		out = make([]campaign.CaseRecord, 0, last.Int64-first.Int64+1)
 	}
-	ids := interner{}
+	ids := newInterner()
 	err := s.each(ctx, query, args, func(r *sql.Rows) error {
 		c, err := scanCase(r, ids)
 		if err != nil {
@@ -289,7 +328,7 @@ func casesQuery(campaignID int64, q campaign.CaseQuery, span ...int64) (string, 
 }
 
 // scanCase reads one row of caseColumns.
-func scanCase(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
+func scanCase(r *sql.Rows, ids *interner) (campaign.CaseRecord, error) {
 	var c campaign.CaseRecord
 	var user, kind, ent, label, via, risk, manager, reviewer, delegated, memberDec, reviewerDec, decidedBy, outcome sql.RawBytes
 	var ownerDec, ownerBy, ownerByID sql.RawBytes
@@ -302,7 +341,7 @@ func scanCase(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
 		&ownerDec, &c.OwnerComment, &ownerAt, &ownerBy, &ownerByID); err != nil {
 		return c, err
 	}
-	c.UserID, c.Kind, c.EntitlementID, c.Label = ids.get(user), ids.get(kind), ids.get(ent), ids.get(label)
+	c.UserID, c.Kind, c.EntitlementID, c.Label = ids.run(user), ids.get(kind), ids.get(ent), ids.get(label)
 	for _, g := range bytes.Fields(via) {
 		c.ViaGroups = append(c.ViaGroups, ids.get(g))
 	}

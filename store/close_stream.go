@@ -39,7 +39,7 @@ func (s *Store) EachCaseDecision(ctx context.Context, campaignID int64, pageSize
 }
 
 // scanDecision reads one row of decisionColumns.
-func scanDecision(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
+func scanDecision(r *sql.Rows, ids *interner) (campaign.CaseRecord, error) {
 	var c campaign.CaseRecord
 	var user, kind, ent, via, memberDec, reviewerDec, decidedBy, ownerDec, ownerBy sql.RawBytes
 	var direct int
@@ -47,7 +47,7 @@ func scanDecision(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
 		&ownerDec, &ownerBy); err != nil {
 		return c, err
 	}
-	c.UserID, c.Kind, c.EntitlementID, c.Direct = ids.get(user), ids.get(kind), ids.get(ent), direct != 0
+	c.UserID, c.Kind, c.EntitlementID, c.Direct = ids.run(user), ids.get(kind), ids.get(ent), direct != 0
 	for _, g := range bytes.Fields(via) {
 		c.ViaGroups = append(c.ViaGroups, ids.get(g))
 	}
@@ -59,7 +59,7 @@ func scanDecision(r *sql.Rows, ids interner) (campaign.CaseRecord, error) {
 // eachCasePage pages through a campaign's cases for EachCase and
 // EachCaseDecision, reading cols with scan.
 func (s *Store) eachCasePage(ctx context.Context, campaignID int64, pageSize int, from, cols string,
-	scan func(*sql.Rows, interner) (campaign.CaseRecord, error), fn func([]campaign.CaseRecord) error) error {
+	scan func(*sql.Rows, *interner) (campaign.CaseRecord, error), fn func([]campaign.CaseRecord) error) error {
 	if pageSize <= 0 {
 		pageSize = defaultCasePage
 	}
@@ -120,7 +120,7 @@ type casePage struct {
 // launch leaves gaps, so a range may hold fewer cases, or none: after an
 // empty range the next one starts at the campaign's next case.
 func (s *Store) readCasePages(ctx context.Context, campaignID int64, pageSize int, first, last int64, q string,
-	scan func(*sql.Rows, interner) (campaign.CaseRecord, error), free chan []campaign.CaseRecord, pages chan<- casePage) {
+	scan func(*sql.Rows, *interner) (campaign.CaseRecord, error), free chan []campaign.CaseRecord, pages chan<- casePage) {
 	defer close(pages)
 	send := func(p casePage) bool {
 		select {
@@ -130,7 +130,7 @@ func (s *Store) readCasePages(ctx context.Context, campaignID int64, pageSize in
 			return false
 		}
 	}
-	ids := interner{}
+	ids := newInterner()
 	for after := first - 1; after < last; after += int64(pageSize) {
 		var page []campaign.CaseRecord
 		select {

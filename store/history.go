@@ -35,7 +35,7 @@ func writeHistory(ctx context.Context, tx *sqlTx, campaignID int64, history []ca
 // campaign's. It returns an error if the query fails.
 func (s *Store) Certifications(ctx context.Context) (map[campaign.EntitlementKey]campaign.Certification, error) {
 	out := map[campaign.EntitlementKey]campaign.Certification{}
-	ids := interner{}
+	ids := newInterner()
 	err := s.each(ctx, `SELECT user_id, kind, entitlement_id, certified_at, outcome, decided_by, campaign_id, accept_until
 		FROM (SELECT h.*, ROW_NUMBER() OVER (PARTITION BY user_id, kind, entitlement_id
 			ORDER BY certified_at DESC, campaign_id DESC) AS n FROM cert_history AS h) AS latest
