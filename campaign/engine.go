@@ -108,12 +108,12 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 	if err := e.checkOwnerSources(def); err != nil {
 		return nil, fmt.Errorf("launch campaign %q: %w", def.Name, err)
 	}
-	snap, err := e.latestSnapshot(ctx)
+	snap, err := e.latestSnapshot(ctx, true)
 	if err != nil {
 		return nil, err
 	}
 	if snap.Digest == "" {
-		snap.Digest = Digest(snap)
+		snap.Digest = Digest(snap) // read whole: see latestSnapshot
 	}
 	ix := NewIndex(snap)
 	cs, err := BuildCases(ix, def, now)
@@ -199,7 +199,7 @@ func (e *Engine) Launch(ctx context.Context, req LaunchRequest) (*Campaign, erro
 // Preview summarises what launching def now would review, without
 // launching anything.
 func (e *Engine) Preview(ctx context.Context, def *Definition) (*PlanSummary, error) {
-	snap, err := e.latestSnapshot(ctx)
+	snap, err := e.latestSnapshot(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -210,10 +210,12 @@ func (e *Engine) Preview(ctx context.Context, def *Definition) (*PlanSummary, er
 	return Summarize(cs), nil
 }
 
-// latestSnapshot loads the newest snapshot whole. It refuses one whose
+// latestSnapshot loads the newest snapshot: whole, or, forCases, what
+// building cases reads of it (LoadCaseSnapshot; whole when it has no
+// digest yet, which is computed over all of it). It refuses one whose
 // sync left pages unread (SnapshotInfo.Launchable): every launch, from
 // the CLI, Slack, a schedule or a recertification, comes through here.
-func (e *Engine) latestSnapshot(ctx context.Context) (*Snapshot, error) {
+func (e *Engine) latestSnapshot(ctx context.Context, forCases bool) (*Snapshot, error) {
 	info, err := e.Store.LatestSnapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -221,7 +223,11 @@ func (e *Engine) latestSnapshot(ctx context.Context) (*Snapshot, error) {
 	if err := info.Launchable(); err != nil {
 		return nil, err
 	}
-	snap, err := e.Store.LoadSnapshot(ctx, info.ID)
+	load := e.Store.LoadSnapshot
+	if forCases && info.Digest != "" {
+		load = e.Store.LoadCaseSnapshot
+	}
+	snap, err := load(ctx, info.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -174,7 +174,7 @@ func (e *Engine) closeIfDecided(ctx context.Context, c *Campaign, actor Actor) e
 // RiskyAccess lists a user's entitlements rated at least minLevel in the
 // latest snapshot, as grants to review.
 func (e *Engine) RiskyAccess(ctx context.Context, userID, minLevel string) ([]Grant, error) {
-	snap, err := e.latestSnapshot(ctx)
+	snap, err := e.latestSnapshot(ctx, false)
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,10 @@ type SnapshotStore interface {
 	// snapshot: users, groups, apps, memberships, app-to-group and direct
 	// app assignments; no group rules, no sign-ins.
 	LoadPlanSnapshot(ctx context.Context, id int64) (*Snapshot, error)
+	// LoadCaseSnapshot reads what building cases reads of a snapshot:
+	// all but the app assignments ImpliedByGroups marks, which add
+	// nothing to its relations.
+	LoadCaseSnapshot(ctx context.Context, id int64) (*Snapshot, error)
 	// FindUser finds a user of a snapshot by Okta id, login or email
 	// (case-insensitive), or returns ErrNotFound.
 	FindUser(ctx context.Context, snapshotID int64, key string) (User, error)

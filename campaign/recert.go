@@ -28,7 +28,7 @@ func (e *Engine) NextDue(ctx context.Context, def *Definition) ([]Due, error) {
 	if period <= 0 {
 		return nil, fmt.Errorf("definition %q has no recertification.period: %w", def.Name, ErrInvalid)
 	}
-	snap, err := e.latestSnapshot(ctx)
+	snap, err := e.latestSnapshot(ctx, false)
 	if err != nil {
 		return nil, err
 	}

@@ -98,9 +98,12 @@ func writeRows(id int64, snap *campaign.Snapshot, newWriter func(table string, c
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("memberships: %w", err)
 	}
-	ins = newWriter("dir_app_users", "snapshot_id", "app_id", "user_id", "scope", "created")
-	for _, a := range snap.AppAssignments {
-		ins.add(id, a.AppID, a.UserID, a.Scope, unix(a.Created))
+	// An app assignment its own groups imply is marked so, for the
+	// launch's reading (LoadCaseSnapshot) to leave out.
+	implied := campaign.ImpliedByGroups(snap)
+	ins = newWriter("dir_app_users", "snapshot_id", "app_id", "user_id", "scope", "created", "implied")
+	for i, a := range snap.AppAssignments {
+		ins.add(id, a.AppID, a.UserID, a.Scope, unix(a.Created), int64(boolInt(implied[i])))
 	}
 	if err := ins.flush(); err != nil {
 		return fmt.Errorf("app users: %w", err)

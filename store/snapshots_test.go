@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,5 +184,74 @@ func TestLoadPlanSnapshot(t *testing.T) {
 	}
 	if _, err := st.LoadPlanSnapshot(ctx, id+1); !errors.Is(err, campaign.ErrNotFound) {
 		t.Fatalf("missing snapshot: err = %v", err)
+	}
+}
+
+// A read for cases leaves out the app assignments the snapshot's own
+// groups imply, and only those; a snapshot saved before they were marked
+// (migration 0020) is read whole.
+func TestLoadCaseSnapshot(t *testing.T) {
+	ctx := context.Background()
+	st := openTemp(t)
+	in := sampleSnapshot()
+	in.Apps = append(in.Apps, campaign.App{ID: "0oa2", Name: "wiki", Label: "Wiki", Status: "ACTIVE"})
+	// 00u1 holds the wiki through a group the snapshot does not show.
+	in.AppAssignments = append(in.AppAssignments, campaign.AppAssignment{AppID: "0oa2", UserID: "00u1", Scope: "GROUP"})
+	id, err := st.SaveSnapshot(ctx, in, campaign.Count(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := st.LoadSnapshot(ctx, id)
+	if err != nil || !reflect.DeepEqual(whole.AppAssignments, in.AppAssignments) {
+		t.Fatalf("whole: %+v, %v", whole, err)
+	}
+	out, err := st.LoadCaseSnapshot(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *whole
+	want.AppAssignments = []campaign.AppAssignment{in.AppAssignments[1], in.AppAssignments[2]}
+	if !reflect.DeepEqual(&want, out) {
+		t.Fatalf("case snapshot differs:\n want %+v\n got  %+v", &want, out)
+	}
+	if _, err := st.LoadCaseSnapshot(ctx, id+1); !errors.Is(err, campaign.ErrNotFound) {
+		t.Fatalf("missing snapshot: err = %v", err)
+	}
+	// Saved before migration 0020: nothing marked, all read.
+	if _, err := st.db.ExecContext(ctx, `UPDATE dir_app_users SET implied = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = st.LoadCaseSnapshot(ctx, id); err != nil || !reflect.DeepEqual(out, whole) {
+		t.Fatalf("unmarked snapshot: %+v, %v", out, err)
+	}
+	if plan, err := st.LoadPlanSnapshot(ctx, id); err != nil || len(plan.AppAssignments) != 1 {
+		t.Fatalf("plan snapshot of an unmarked snapshot: %+v, %v", plan, err)
+	}
+}
+
+// A read for cases or for a plan finds its app assignments through the
+// index of those not implied, not by reading every app assignment.
+func TestCaseSnapshotQueryPlan(t *testing.T) {
+	sqliteOnly(t, "reads SQLite's query plan")
+	ctx := context.Background()
+	st := openTemp(t)
+	for _, cond := range []string{` AND implied = 0`, ` AND implied = 0 AND scope = 'USER'`} {
+		var plan []string
+		err := st.each(ctx, `EXPLAIN QUERY PLAN SELECT app_id, user_id, scope = 'USER', created FROM dir_app_users WHERE snapshot_id = ?`+cond,
+			[]any{1}, func(r *sql.Rows) error {
+				var id, parent, notUsed int
+				var detail string
+				if err := r.Scan(&id, &parent, &notUsed, &detail); err != nil {
+					return err
+				}
+				plan = append(plan, detail)
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := strings.Join(plan, "\n"); !strings.Contains(text, "dir_app_users_unimplied") {
+			t.Fatalf("%s: read without the index of assignments not implied:\n%s", cond, text)
+		}
 	}
 }
