@@ -35,6 +35,12 @@ func TestEachCasePages(t *testing.T) {
 			cases[i].ReviewerDecision, cases[i].Direct, cases[i].ViaGroups = campaign.DecisionRevoke, false, []string{"00g1", "00g2"}
 		case 2:
 			cases[i].OwnerDecision, cases[i].OwnerDecidedBy = campaign.DecisionKeep, "owner@x.com"
+		case 3:
+			if i%8 == 3 { // every answer, in bytes that could pass for the packing's own
+				c := &cases[i]
+				c.MemberDecision, c.ReviewerDecision, c.DecidedBy = campaign.DecisionRevoke, campaign.DecisionKeep, "ünï,cödé:1@x.com"
+				c.OwnerDecision, c.OwnerDecidedBy = campaign.DecisionRevoke, "o:w,n,0:"
+			}
 		}
 	}
 	c := createCampaign(t, st, snap, cases)
@@ -445,5 +451,23 @@ func TestReserveCaseIDs(t *testing.T) {
 	}
 	if err := st.AddCasesFrom(ctx, c.ID, t0, first, streamCases(1, "b")); err == nil {
 		t.Fatal("a slice numbered over existing cases was written")
+	}
+}
+
+// A packed answer value that is cut, padded or mislabelled is an error.
+func TestUnpackAnswers(t *testing.T) {
+	got, err := unpackAnswers([]byte("6,4,0,1,3:revokekeepxa:b"))
+	if err != nil || string(got[0]) != "revoke" || string(got[1]) != "keep" || len(got[2]) != 0 || string(got[3]) != "x" ||
+		string(got[4]) != "a:b" {
+		t.Fatalf("unpack = %q, %v", got, err)
+	}
+	if got, err := unpackAnswers(nil); err != nil || !reflect.DeepEqual(got, [5][]byte{}) {
+		t.Fatalf("empty = %q, %v", got, err)
+	}
+	for _, bad := range []string{"6,4,0,1:revokekeepx", "6,4,0,1,3:revokekeepxa:", "6,4,0,1,3:revokekeepxa:bc",
+		"6,4,0,1,3,0:revokekeepxa:b", "6,4,0,1,x:revokekeepxa:b", "-1,4,0,1,3:revokekeepxa:b", "6,4,0,1,3", "revoke"} {
+		if _, err := unpackAnswers([]byte(bad)); err == nil {
+			t.Errorf("%q unpacked", bad)
+		}
 	}
 }
