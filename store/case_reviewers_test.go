@@ -157,13 +157,21 @@ func TestCaseReviewersMigration(t *testing.T) {
 // campaign's cases.
 func TestReviewerCasesQueryPlan(t *testing.T) {
 	sqliteOnly(t, "reads SQLite's query plan")
-	ctx := context.Background()
 	st, snap := openCampaignStore(t)
 	c := createCampaign(t, st, snap, sampleCases())
 	reviewer := "00u2"
-	var plan []string
 	q, args := casesQuery(c.ID, campaign.CaseQuery{ReviewerID: &reviewer})
-	err := st.each(ctx, `EXPLAIN QUERY PLAN `+q, args, func(r *sql.Rows) error {
+	text := queryPlan(t, st, q, args...)
+	if strings.Contains(text, "SCAN cases") || !strings.Contains(text, "SEARCH cases USING INDEX") {
+		t.Fatalf("a reviewer's cases are not read through an index:\n%s", text)
+	}
+}
+
+// queryPlan is SQLite's plan for a query, one step a line.
+func queryPlan(t *testing.T, st *Store, q string, args ...any) string {
+	t.Helper()
+	var plan []string
+	err := st.each(context.Background(), `EXPLAIN QUERY PLAN `+q, args, func(r *sql.Rows) error {
 		var id, parent, notUsed int
 		var detail string
 		if err := r.Scan(&id, &parent, &notUsed, &detail); err != nil {
@@ -175,8 +183,5 @@ func TestReviewerCasesQueryPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Join(plan, "\n")
-	if strings.Contains(text, "SCAN cases") || !strings.Contains(text, "SEARCH cases USING INDEX") {
-		t.Fatalf("a reviewer's cases are not read through an index:\n%s", text)
-	}
+	return strings.Join(plan, "\n")
 }

@@ -143,24 +143,16 @@ type chunkReader struct {
 	err error
 }
 
-func (d *chunkReader) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = fmt.Errorf("%w: truncated number", errPlanChunk)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
+func (d *chunkReader) uvarint() uint64 { return readVarint(d, binary.Uvarint) }
 
-func (d *chunkReader) varint() int64 {
+func (d *chunkReader) varint() int64 { return readVarint(d, binary.Varint) }
+
+// readVarint reads one number with read (binary.Uvarint or Varint).
+func readVarint[T uint64 | int64](d *chunkReader, read func([]byte) (T, int)) T {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.b)
+	v, n := read(d.b)
 	if n <= 0 {
 		d.err = fmt.Errorf("%w: truncated number", errPlanChunk)
 		return 0

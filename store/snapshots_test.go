@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"reflect"
@@ -233,24 +232,10 @@ func TestLoadCaseSnapshot(t *testing.T) {
 // index of those not implied, not by reading every app assignment.
 func TestCaseSnapshotQueryPlan(t *testing.T) {
 	sqliteOnly(t, "reads SQLite's query plan")
-	ctx := context.Background()
 	st := openTemp(t)
 	for _, cond := range []string{` AND implied = 0`, ` AND implied = 0 AND scope = 'USER'`} {
-		var plan []string
-		err := st.each(ctx, `EXPLAIN QUERY PLAN SELECT app_id, user_id, scope = 'USER', created FROM dir_app_users WHERE snapshot_id = ?`+cond,
-			[]any{1}, func(r *sql.Rows) error {
-				var id, parent, notUsed int
-				var detail string
-				if err := r.Scan(&id, &parent, &notUsed, &detail); err != nil {
-					return err
-				}
-				plan = append(plan, detail)
-				return nil
-			})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if text := strings.Join(plan, "\n"); !strings.Contains(text, "dir_app_users_unimplied") {
+		text := queryPlan(t, st, `SELECT app_id, user_id, scope = 'USER', created FROM dir_app_users WHERE snapshot_id = ?`+cond, 1)
+		if !strings.Contains(text, "dir_app_users_unimplied") {
 			t.Fatalf("%s: read without the index of assignments not implied:\n%s", cond, text)
 		}
 	}
