@@ -31,6 +31,13 @@ func TestInterner(t *testing.T) {
 	if in.get(nil) != "" || in.get(sql.RawBytes{}) != "" {
 		t.Fatal("empty bytes are not the empty string")
 	}
+	a, b := in.fields(sql.RawBytes("00g1 00g2")), in.fields(sql.RawBytes("00g1 00g2"))
+	if len(a) != 2 || a[0] != "00g1" || a[1] != "00g2" || &a[0] != &b[0] {
+		t.Fatalf("fields = %q and %q, want one shared [00g1 00g2]", a, b)
+	}
+	if f := in.fields(sql.RawBytes("00g2")); len(f) != 1 || f[0] != "00g2" || in.fields(nil) != nil {
+		t.Fatalf("fields of another list: %q", f)
+	}
 	for _, want := range []string{"a", "a", "b", "", "b", "a"} {
 		if got := in.run(sql.RawBytes(want)); got != want {
 			t.Fatalf("run(%q) = %q", want, got)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -13,9 +14,10 @@ import (
 // interner returns one shared copy of each id string, so that millions of
 // rows do not each hold their own copies of the same ids.
 type interner struct {
-	m    map[string]string
-	okta map[[oktaIDLen]byte]string // ids of Okta's length, held in the map's own slots
-	last string                     // what run returned last
+	m     map[string]string
+	okta  map[[oktaIDLen]byte]string // ids of Okta's length, held in the map's own slots
+	last  string                     // what run returned last
+	lists map[string][]string        // what fields returned, by the bytes it split
 }
 
 // oktaIDLen is the length of Okta's ids (00u…, 00g…, 0oa…).
@@ -47,6 +49,26 @@ func (in *interner) get(b sql.RawBytes) string {
 	s := string(b)
 	in.m[s] = s
 	return s
+}
+
+// fields splits a space-separated list of ids (a case's via groups) and
+// returns one shared slice per distinct list: callers must not change it.
+func (in *interner) fields(b sql.RawBytes) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	if f, ok := in.lists[string(b)]; ok {
+		return f
+	}
+	var f []string
+	for _, id := range bytes.Fields(b) {
+		f = append(f, in.get(id))
+	}
+	if in.lists == nil {
+		in.lists = map[string][]string{}
+	}
+	in.lists[string(b)] = f
+	return f
 }
 
 // run is get for a column whose rows come in runs of one value (the user
