@@ -290,3 +290,28 @@ func TestLaunchNumbersCasesMemberByMember(t *testing.T) {
 		t.Fatalf("want app and group cases, got %d cases of kinds %v", len(list), kinds)
 	}
 }
+
+// A launch builds its cases from the snapshot without the app assignments
+// its groups imply, and still reviews an app held through a group the
+// snapshot does not show: from the saved snapshot, through the store.
+func TestLaunchWithoutImpliedAssignments(t *testing.T) {
+	snap := org()
+	snap.AppAssignments = append(snap.AppAssignments,
+		campaign.AppAssignment{AppID: "jira", UserID: "dev1", Scope: campaign.ScopeGroup}, // through eng
+		campaign.AppAssignment{AppID: "wiki", UserID: "dev2", Scope: campaign.ScopeGroup}) // through no group it has
+	h := newHarness(t, snap)
+	var implied int
+	if err := h.st.DB().QueryRowContext(h.ctx, `SELECT implied FROM dir_app_users WHERE app_id = 'jira' AND user_id = 'dev1'`).
+		Scan(&implied); err != nil || implied != 1 {
+		t.Fatalf("dev1's Jira through eng is not marked implied: %d, %v", implied, err)
+	}
+	c := h.launch(baseDef)
+	cases := h.cases(c.ID)
+	jira, wiki := cases["dev1/Jira"], cases["dev2/Wiki"]
+	if jira.ID == 0 || jira.Direct || !slices.Equal(jira.ViaGroups, []string{"eng"}) {
+		t.Errorf("dev1's Jira: %+v, want held through eng", jira)
+	}
+	if wiki.ID == 0 || wiki.Direct || len(wiki.ViaGroups) != 0 {
+		t.Errorf("dev2's Wiki: %+v, want a case held through no known group", wiki)
+	}
+}

@@ -9,47 +9,33 @@ package campaign
 // the path), so a launch need not read it (store.LoadCaseSnapshot). A
 // GROUP-scope assignment with no such group (a group the sync did not
 // read, a membership Okta has not applied yet) is not implied, nor is a
-// direct (USER) one.
+// direct (USER) one, nor one of a user or app the snapshot does not hold
+// (which building cases leaves out anyway).
 func ImpliedByGroups(s *Snapshot) []bool {
 	out := make([]bool, len(s.AppAssignments))
-	groupNo := make(map[string]int32, len(s.Groups))
-	for i := range s.Groups {
-		groupNo[s.Groups[i].ID] = int32(i)
-	}
-	// The groups assigned to each app, and each user's groups, by number.
-	appGroups := map[string][]int32{}
-	for _, ga := range s.GroupAssignments {
-		if g, ok := groupNo[ga.GroupID]; ok {
-			appGroups[ga.AppID] = append(appGroups[ga.AppID], g)
-		}
-	}
-	userGroups := make(map[string][]int32, len(s.Users))
-	for _, m := range s.Memberships {
-		if g, ok := groupNo[m.GroupID]; ok {
-			userGroups[m.UserID] = append(userGroups[m.UserID], g)
-		}
-	}
-	lastApp, granting := "", []int32(nil)
+	ix := NewIndex(s) // the groups EachRelation follows, by the same rules
 	for i := range s.AppAssignments {
 		au := &s.AppAssignments[i]
-		if au.Scope == ScopeUser {
-			continue
-		}
-		if i == 0 || au.AppID != lastApp { // assignments come app by app
-			lastApp, granting = au.AppID, appGroups[au.AppID]
-		}
-		if len(granting) == 0 {
-			continue
-		}
-	member:
-		for _, g := range userGroups[au.UserID] {
-			for _, h := range granting {
-				if g == h {
-					out[i] = true
-					break member
-				}
-			}
+		u, okU := ix.UserByID[au.UserID]
+		a, okA := ix.AppByID[au.AppID]
+		if au.Scope != ScopeUser && okU && okA {
+			out[i] = sharesOne(ix.GroupsOfUser[u], ix.GroupsOfApp[a])
 		}
 	}
 	return out
+}
+
+// sharesOne reports whether two sorted lists share an element.
+func sharesOne(a, b []int32) bool {
+	for len(a) > 0 && len(b) > 0 {
+		switch {
+		case a[0] == b[0]:
+			return true
+		case a[0] < b[0]:
+			a = a[1:]
+		default:
+			b = b[1:]
+		}
+	}
+	return false
 }

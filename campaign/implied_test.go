@@ -96,6 +96,8 @@ func TestImpliedAssignmentsChangeNoCase(t *testing.T) {
 // What ImpliedByGroups marks, case by case.
 func TestImpliedByGroups(t *testing.T) {
 	s := &campaign.Snapshot{
+		Users:            []campaign.User{{ID: "dev"}, {ID: "dev2"}, {ID: "op"}},
+		Apps:             []campaign.App{{ID: "aws"}, {ID: "jira"}, {ID: "wiki"}},
 		Groups:           []campaign.Group{{ID: "eng"}, {ID: "ops"}},
 		GroupAssignments: []campaign.GroupAssignment{{AppID: "aws", GroupID: "eng"}, {AppID: "wiki", GroupID: "gone"}},
 		Memberships:      []campaign.Membership{{GroupID: "eng", UserID: "dev"}, {GroupID: "ops", UserID: "op"}, {GroupID: "gone", UserID: "op"}},

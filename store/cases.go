@@ -51,8 +51,9 @@ func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt tim
 		return fmt.Errorf("cases: %w", err)
 	}
 	launched := fmtTime(createdAt)
+	common := commonCaseValues(launched)
 	ins := newBulk(ctx, tx, "cases", newCaseColumns...)
-	ins.row = sparseCaseValues(launched)
+	ins.row = sparseCaseValues(common)
 	// The rows' values are made on another goroutine while the database
 	// writes the rows before: on SQLite's one writer, binding values and
 	// writing rows is the whole cost of a launch's write.
@@ -63,7 +64,7 @@ func insertCases(ctx context.Context, tx *sqlTx, campaignID int64, createdAt tim
 		batch := make([]any, 0, batchRows*len(newCaseColumns))
 		for i := range cases {
 			c := &cases[i]
-			batch = append(batch, sparseCaseArgs(newCaseRow(c, last+int64(i)+1, campaignID, createdAt, launched), launched)...)
+			batch = append(batch, sparseCaseArgs(newCaseRow(c, last+int64(i)+1, campaignID, createdAt, launched), common)...)
 			if hasAnswers(c) {
 				answered = append(answered, campaign.CaseUpdate{Case: c, ExpectReviewer: c.ReviewerID})
 			}
@@ -158,24 +159,44 @@ func newCaseRow(c *campaign.CaseRecord, id, campaignID int64, createdAt time.Tim
 		strings.Join(c.ViaGroups, " "), int64(c.Flags), c.Risk, c.ManagerID, c.ReviewerID, since}
 }
 
-// sparseCaseValues is insertCases's VALUES row for newCaseColumns: the
-// values new cases share most (kind app, via_groups and risk empty,
-// reviewer_since the launch) are bound as NULL (sparseCaseArgs) and filled
-// in by the statement. A NULL binds without a copy of a string, which
-// takes a tenth off writing a launch's cases on SQLite.
-func sparseCaseValues(launched string) string {
-	return `(?, ?, ?, COALESCE(?, '` + campaign.KindApp + `'), ?, ?, ?, COALESCE(?, ''), ?, COALESCE(?, ''), ?, ?, COALESCE(?, ` +
-		quoteLiteral(launched) + `))`
+// commonCaseValues is, for each of newCaseColumns, the value new cases
+// mostly share, or nil: kind app, no via groups, no risk, reviewer_since
+// the launch (launched).
+func commonCaseValues(launched string) []any {
+	common := make([]any, len(newCaseColumns))
+	for i, col := range newCaseColumns {
+		switch col {
+		case "kind":
+			common[i] = campaign.KindApp
+		case "via_groups", "risk":
+			common[i] = ""
+		case "reviewer_since":
+			common[i] = launched
+		}
+	}
+	return common
+}
+
+// sparseCaseValues is insertCases's VALUES row for newCaseColumns: a
+// column's common value is bound as NULL (sparseCaseArgs) and filled in by
+// the statement. A NULL binds without a copy of a string, which takes a
+// tenth off writing a launch's cases on SQLite.
+func sparseCaseValues(common []any) string {
+	vals := make([]string, len(common))
+	for i, v := range common {
+		vals[i] = "?"
+		if v != nil {
+			vals[i] = "COALESCE(?, " + quoteLiteral(v.(string)) + ")"
+		}
+	}
+	return "(" + strings.Join(vals, ", ") + ")"
 }
 
 // sparseCaseArgs turns newCaseRow's values into sparseCaseValues's.
-func sparseCaseArgs(row []any, launched string) []any {
-	for _, common := range [...]struct {
-		col   int
-		value string
-	}{{3, campaign.KindApp}, {7, ""}, {9, ""}, {12, launched}} {
-		if row[common.col] == common.value {
-			row[common.col] = nil
+func sparseCaseArgs(row, common []any) []any {
+	for i, v := range common {
+		if v != nil && row[i] == v {
+			row[i] = nil
 		}
 	}
 	return row
@@ -235,7 +256,7 @@ func reviewerPairs(cases []campaign.CaseRecord) []reviewerPair {
 	var out []reviewerPair
 	for i := range cases {
 		p := reviewerPair{cases[i].ReviewerID, cases[i].UserID}
-		if n := len(out); n > 0 && out[n-1] == p || seen[p] {
+		if seen[p] {
 			continue
 		}
 		seen[p] = true
@@ -266,8 +287,8 @@ func boolInt(b bool) int {
 // Ids and labels repeated across cases share one string. It returns an
 // error if the query fails.
 func (s *Store) Cases(ctx context.Context, campaignID int64, q campaign.CaseQuery) ([]campaign.CaseRecord, error) {
-	query, args := casesQuery(campaignID, q)
 	var out []campaign.CaseRecord
+	var span []int64
 	if q.ID == 0 && q.UserID == "" && q.ReviewerID == nil {
 		// The whole campaign: its cases have consecutive ids (see
 		// insertCases), so read the id range in order instead of letting
@@ -281,9 +302,10 @@ func (s *Store) Cases(ctx context.Context, campaignID int64, q campaign.CaseQuer
 		if !first.Valid {
 			return nil, nil
 		}
-		query, args = casesQuery(campaignID, q, first.Int64, last.Int64)
+		span = []int64{first.Int64, last.Int64}
 		out = make([]campaign.CaseRecord, 0, last.Int64-first.Int64+1)
 	}
+	query, args := casesQuery(campaignID, q, span...)
 	ids := newInterner()
 	err := s.each(ctx, query, args, func(r *sql.Rows) error {
 		c, err := scanCase(r, ids)

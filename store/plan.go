@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -20,9 +21,10 @@ import (
 // 0018). Sequence numbers are kept as given; a repeated or negative one
 // fails rather than drop an item.
 func writePlan(ctx context.Context, tx *sqlTx, campaignID int64, plan []campaign.PlanItem) error {
-	if !sort.SliceIsSorted(plan, func(i, j int) bool { return plan[i].Seq < plan[j].Seq }) {
+	bySeq := func(a, b campaign.PlanItem) int { return cmp.Compare(a.Seq, b.Seq) }
+	if !slices.IsSortedFunc(plan, bySeq) {
 		plan = slices.Clone(plan)
-		sort.SliceStable(plan, func(i, j int) bool { return plan[i].Seq < plan[j].Seq })
+		slices.SortStableFunc(plan, bySeq)
 	}
 	for i := range plan {
 		switch seq := plan[i].Seq; {

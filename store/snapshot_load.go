@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -10,77 +9,6 @@ import (
 	"github.com/attestbot/attest/campaign"
 	"golang.org/x/sync/errgroup"
 )
-
-// interner returns one shared copy of each id string, so that millions of
-// rows do not each hold their own copies of the same ids.
-type interner struct {
-	m     map[string]string
-	okta  map[[oktaIDLen]byte]string // ids of Okta's length, held in the map's own slots
-	last  string                     // what run returned last
-	lists map[string][]string        // what fields returned, by the bytes it split
-}
-
-// oktaIDLen is the length of Okta's ids (00u…, 00g…, 0oa…).
-const oktaIDLen = 20
-
-func newInterner() *interner {
-	return &interner{m: map[string]string{}, okta: map[[oktaIDLen]byte]string{}}
-}
-
-func (in *interner) get(b sql.RawBytes) string {
-	if len(b) == 0 {
-		return "" // most decisions and comments: no lookup
-	}
-	if len(b) == oktaIDLen {
-		// A key compared in the map's slot, not through a pointer to
-		// its bytes: one cache miss a lookup instead of two, over
-		// millions of lookups in a map of every user.
-		k := [oktaIDLen]byte(b)
-		if s, ok := in.okta[k]; ok {
-			return s
-		}
-		s := string(b)
-		in.okta[k] = s
-		return s
-	}
-	if s, ok := in.m[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	in.m[s] = s
-	return s
-}
-
-// fields splits a space-separated list of ids (a case's via groups) and
-// returns one shared slice per distinct list: callers must not change it.
-func (in *interner) fields(b sql.RawBytes) []string {
-	if len(b) == 0 {
-		return nil
-	}
-	if f, ok := in.lists[string(b)]; ok {
-		return f
-	}
-	var f []string
-	for _, id := range bytes.Fields(b) {
-		f = append(f, in.get(id))
-	}
-	if in.lists == nil {
-		in.lists = map[string][]string{}
-	}
-	in.lists[string(b)] = f
-	return f
-}
-
-// run is get for a column whose rows come in runs of one value (the user
-// of a campaign's cases, written member by member; the app of app
-// assignments, read in app order): it compares with the last value
-// before looking the map up.
-func (in *interner) run(b sql.RawBytes) string {
-	if in.last == "" || string(b) != in.last {
-		in.last = in.get(b)
-	}
-	return in.last
-}
 
 // LoadSnapshot reads a whole snapshot, or returns campaign.ErrNotFound.
 func (s *Store) LoadSnapshot(ctx context.Context, id int64) (*campaign.Snapshot, error) {
@@ -120,7 +48,6 @@ const (
 
 // loadSnapshot is LoadSnapshot, LoadPlanSnapshot or LoadCaseSnapshot.
 func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (*campaign.Snapshot, error) {
-	forPlan := read == readPlan
 	info, err := s.Snapshot(ctx, id)
 	if err != nil {
 		return nil, err
@@ -146,16 +73,15 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (
 	}
 
 	// Each step says whether a plan reads its rows (LoadPlanSnapshot) and
-	// what the plan, or a read for cases, adds to the query.
+	// what a read adds to its query (cond, by what is read).
 	steps := []struct {
-		lane      int
-		plan      bool
-		planCond  string
-		casesCond string
-		what, q   string
-		fn        func(*sql.Rows) error
+		lane    int
+		plan    bool
+		cond    map[snapshotRead]string
+		what, q string
+		fn      func(*sql.Rows) error
 	}{
-		{0, true, "", "", "users", `SELECT id, login, email, first_name, last_name, status, created, last_login, department, title, manager_ref, manager_id
+		{0, true, nil, "users", `SELECT id, login, email, first_name, last_name, status, created, last_login, department, title, manager_ref, manager_id
 			FROM dir_users WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var u campaign.User
 			var id sql.RawBytes
@@ -168,7 +94,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (
 			snap.Users = append(snap.Users, u)
 			return nil
 		}},
-		{0, true, "", "", "groups", `SELECT id, name, description, type, rule_ids FROM dir_groups WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{0, true, nil, "groups", `SELECT id, name, description, type, rule_ids FROM dir_groups WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var g campaign.Group
 			var id sql.RawBytes
 			var rules string
@@ -179,7 +105,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (
 			snap.Groups = append(snap.Groups, g)
 			return nil
 		}},
-		{0, false, "", "", "group rules", `SELECT id, name, status, group_ids FROM dir_group_rules WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{0, false, nil, "group rules", `SELECT id, name, status, group_ids FROM dir_group_rules WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var g campaign.GroupRule
 			var groups string
 			if err := r.Scan(&g.ID, &g.Name, &g.Status, &groups); err != nil {
@@ -189,7 +115,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (
 			snap.Rules = append(snap.Rules, g)
 			return nil
 		}},
-		{0, true, "", "", "apps", `SELECT id, name, label, status, sign_on_mode, link_url, owners FROM dir_apps WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
+		{0, true, nil, "apps", `SELECT id, name, label, status, sign_on_mode, link_url, owners FROM dir_apps WHERE snapshot_id = ? ORDER BY id`, func(r *sql.Rows) error {
 			var a campaign.App
 			var id sql.RawBytes
 			if err := r.Scan(&id, &a.Name, &a.Label, &a.Status, &a.SignOnMode, &a.LinkURL, &a.Owners); err != nil {
@@ -199,7 +125,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (
 			snap.Apps = append(snap.Apps, a)
 			return nil
 		}},
-		{1, true, "", "", "memberships", `SELECT group_id, user_id FROM dir_memberships WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{1, true, nil, "memberships", `SELECT group_id, user_id FROM dir_memberships WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var g, u sql.RawBytes
 			if err := r.Scan(&g, &u); err != nil {
 				return err
@@ -207,7 +133,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (
 			snap.Memberships = append(snap.Memberships, campaign.Membership{GroupID: mids.get(g), UserID: mids.get(u)})
 			return nil
 		}},
-		{2, true, ` AND implied = 0 AND scope = '` + campaign.ScopeUser + `'`, ` AND implied = 0`, "app users", `SELECT app_id, user_id, scope = '` + campaign.ScopeUser + `', created FROM dir_app_users WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{2, true, map[snapshotRead]string{readPlan: ` AND implied = 0 AND scope = '` + campaign.ScopeUser + `'`, readCases: ` AND implied = 0`}, "app users", `SELECT app_id, user_id, scope = '` + campaign.ScopeUser + `', created FROM dir_app_users WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var a, u sql.RawBytes
 			var direct bool
 			var created int64
@@ -222,7 +148,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (
 			snap.AppAssignments = append(snap.AppAssignments, campaign.AppAssignment{AppID: aids.run(a), UserID: aids.get(u), Scope: sc, Created: fromUnix(created)})
 			return nil
 		}},
-		{0, true, "", "", "app groups", `SELECT app_id, group_id, priority FROM dir_app_groups WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{0, true, nil, "app groups", `SELECT app_id, group_id, priority FROM dir_app_groups WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var a, g sql.RawBytes
 			var p int
 			if err := r.Scan(&a, &g, &p); err != nil {
@@ -231,7 +157,7 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (
 			snap.GroupAssignments = append(snap.GroupAssignments, campaign.GroupAssignment{AppID: ids.get(a), GroupID: ids.get(g), Priority: p})
 			return nil
 		}},
-		{0, false, "", "", "app usage", `SELECT user_id, app_id, last_used FROM dir_app_usage WHERE snapshot_id = ?`, func(r *sql.Rows) error {
+		{0, false, nil, "app usage", `SELECT user_id, app_id, last_used FROM dir_app_usage WHERE snapshot_id = ?`, func(r *sql.Rows) error {
 			var u, a sql.RawBytes
 			var t int64
 			if err := r.Scan(&u, &a, &t); err != nil {
@@ -241,24 +167,17 @@ func (s *Store) loadSnapshot(ctx context.Context, id int64, read snapshotRead) (
 			return nil
 		}},
 	}
-	if forPlan {
+	if read == readPlan {
 		snap.Usage = nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	for lane := range 3 {
 		g.Go(func() error {
 			for _, st := range steps {
-				if st.lane != lane || forPlan && !st.plan {
+				if st.lane != lane || read == readPlan && !st.plan {
 					continue
 				}
-				q := st.q
-				switch read {
-				case readPlan:
-					q += st.planCond
-				case readCases:
-					q += st.casesCond
-				}
-				if err := s.each(gctx, q, args, st.fn); err != nil {
+				if err := s.each(gctx, st.q+st.cond[read], args, st.fn); err != nil {
 					return fmt.Errorf("store: load snapshot %d %s: %w", id, st.what, err)
 				}
 			}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -308,13 +307,9 @@ func forms(msgs []slacktest.Message, action string) []slacktest.Message {
 
 // caseIDs lists the cases a form message shows, by their block ids.
 func caseIDs(m slacktest.Message) []int64 {
-	var blks []struct {
-		BlockID string `json:"block_id"`
-	}
-	_ = json.Unmarshal(m.Blocks, &blks)
 	var out []int64
-	for _, b := range blks {
-		if id, ok := blocks.ParseCaseBlockID(b.BlockID); ok {
+	for _, b := range slackdrive.CaseBlocks(m) {
+		if id, ok := blocks.ParseCaseBlockID(b); ok {
 			out = append(out, id)
 		}
 	}
